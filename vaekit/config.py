@@ -1,0 +1,127 @@
+"""Run configs: core defaults, then the modality's preset, then a TOML file, then ``--set`` overrides.
+
+A config is a nested dict; keys are addressed with dots (``train.lr``). Every key a user sets must
+exist in the defaults or the preset, so a typo is an error rather than a silent no-op.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from vaekit.errors import VaekitError
+
+Config = dict[str, Any]
+
+CORE_DEFAULTS: Config = {
+    "data": {"source": "", "val_fraction": 0.1},
+    "model": {"latent_dim": 16, "variational": True},
+    "loss": {
+        "beta": 1.0,
+        "beta_schedule": "constant",  # constant | linear | musicvae | cyclical
+        "beta_warmup_steps": 0,
+        "beta_rate": 0.99999,
+        "beta_cycle_steps": 1000,
+        "free_bits": 0.0,  # in bits, over the total KL (MusicVAE) or per dimension
+        "free_bits_per_dim": False,
+    },
+    "train": {
+        "batch_size": 64,
+        "lr": 1e-3,
+        "lr_decay": 1.0,  # lr = (lr - lr_min) * lr_decay**step + lr_min
+        "lr_min": 1e-5,
+        "grad_clip": 1.0,
+        "steps": None,
+        "epochs": None,
+        "time_limit": None,  # "15m", "90s", "1h"
+        "eval_every": 500,
+        "eval_batches": 20,
+        "log_every": 50,
+        "checkpoint_seconds": 60,
+        "seed": 0,
+    },
+}
+
+
+def merge(base: Config, over: Config) -> Config:
+    """A deep copy of ``base`` with ``over`` merged into it, nested dicts key by key."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_value(text: str) -> Any:
+    """``--set`` values: JSON where it parses (numbers, true/false, null, lists), else a string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def keys(config: Config, prefix: str = "") -> dict[str, Any]:
+    """Flatten to dotted keys: ``{"train.lr": 0.001, ...}``."""
+    flat = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(keys(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def set_key(config: Config, dotted: str, value: Any) -> None:
+    """Set an existing dotted key, refusing unknown ones with the closest names."""
+    known = keys(config)
+    if dotted not in known:
+        hint = [k for k in known if k.split(".")[-1] == dotted.split(".")[-1]] or sorted(known)
+        raise VaekitError(f"unknown config key {dotted!r}; known keys include: {', '.join(hint[:12])}")
+    node = config
+    *parents, last = dotted.split(".")
+    for part in parents:
+        node = node[part]
+    node[last] = value
+
+
+def apply_overrides(config: Config, overrides: Config | list[str], origin: str = "--set") -> None:
+    """Apply a TOML table (nested dict) or ``key=value`` strings on top of ``config``."""
+    if isinstance(overrides, dict):
+        for dotted, value in keys(overrides).items():
+            set_key(config, dotted, value)
+        return
+    for item in overrides:
+        if "=" not in item:
+            raise VaekitError(f"{origin} {item!r}: expected key=value")
+        key, value = item.split("=", 1)
+        set_key(config, key.strip(), parse_value(value.strip()))
+
+
+def read_toml(path: Path) -> Config:
+    try:
+        return tomllib.loads(path.read_text())
+    except OSError as e:
+        raise VaekitError(f"{path}: cannot read config file ({e.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise VaekitError(f"{path}: not valid TOML ({e})") from None
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
+
+
+def parse_duration(text: str | float | int | None) -> float | None:
+    """Seconds from ``"90s"``, ``"15m"``, ``"1.5h"`` or a bare number of seconds."""
+    if text is None or isinstance(text, (int, float)):
+        return None if text is None else float(text)
+    match = _DURATION.match(text)
+    if not match:
+        raise VaekitError(f"cannot read time limit {text!r}; write e.g. 90s, 15m or 1h")
+    unit = {"s": 1, "sec": 1, None: 1, "m": 60, "min": 60, "h": 3600}[match.group(2)]
+    return float(match.group(1)) * unit

@@ -1,0 +1,114 @@
+"""The Modality base class: everything a plugin supplies, and nothing the core has to know about
+MIDI or pixels. Subclasses must keep module import light (no torch at import time): import heavy
+libraries inside methods.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+    from torch.utils.data import Dataset
+
+    from vaekit.model import VAE
+
+Config = dict[str, Any]
+
+
+class Modality(ABC):
+    """One kind of data. The core calls only the members below.
+
+    Data items are tuples ``(input, target[, label])`` of tensors: ``input == target`` for plain
+    training, a corrupted input for denoising, a low-resolution input for super-resolution.
+    """
+
+    name: str = ""
+    description: str = ""
+    #: File suffixes ``read`` accepts, lower case with the dot.
+    file_types: tuple[str, ...] = ()
+    #: Suffix of the files ``write`` produces.
+    output_suffix: str = ""
+    #: The preset ``vaekit train`` uses when none is named.
+    default_preset: str = ""
+    #: The built-in dataset ``vaekit train`` uses when ``--data`` is not given.
+    default_dataset: str = ""
+    #: The ``vaekit.PLUGIN_API`` this modality was written for.
+    plugin_api: int = 1
+
+    @abstractmethod
+    def presets(self) -> dict[str, Config]:
+        """Named configs (nested dicts) merged over the core defaults, e.g. ``{"mel_2bar": {...}}``."""
+
+    def datasets(self) -> dict[str, str]:
+        """Built-in datasets that work offline: name -> one-line description."""
+        return {}
+
+    @abstractmethod
+    def load_dataset(self, source: str, config: Config) -> tuple[Dataset, Dataset]:
+        """Train and validation datasets from a built-in name or an existing path.
+
+        May update ``config`` in place with what the data fixed (e.g. ``data.size``), so that the
+        run's saved config rebuilds the same model.
+        """
+
+    @abstractmethod
+    def build_model(self, config: Config) -> VAE:
+        """A ``vaekit.VAE`` of this modality's Encoder and Decoder, sized by ``config``."""
+
+    @abstractmethod
+    def read(self, path: Path, config: Config) -> torch.Tensor:
+        """One user file as model inputs with a leading item dimension ``(K, ...)`` (K >= 1).
+
+        Raise ``vaekit.VaekitError`` naming the file when it cannot be used.
+        """
+
+    @abstractmethod
+    def write(self, x: torch.Tensor, path: Path, config: Config) -> None:
+        """One model output (no batch dimension) as a user file."""
+
+    def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
+        """The modality's own validation metrics on one batch (e.g. step accuracy, MSE)."""
+        return {}
+
+    def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
+        """Optional picture of outputs ``(N, ...)`` (an image grid, a piano roll)."""
+        from vaekit.errors import VaekitError
+
+        raise VaekitError(f"the {self.name} modality draws no pictures")
+
+    # Output layouts of the CLI verbs. The defaults write one file per item; modalities override
+    # them where a single file reads better (an image grid, one MIDI file that plays every step).
+
+    def write_samples(self, x: torch.Tensor, out_dir: Path, config: Config) -> list[Path]:
+        """Write generated items ``(N, ...)`` into ``out_dir``; return the paths written."""
+        return self._write_each(x, [f"sample_{i:03d}" for i in range(len(x))], out_dir, config)
+
+    def write_interpolation(self, x: torch.Tensor, out: Path, config: Config) -> list[Path]:
+        """Write interpolation steps ``(S, ...)`` to ``out`` (a directory, one file a step)."""
+        return self._write_each(x, [f"step_{i:02d}" for i in range(len(x))], out, config)
+
+    def write_reconstructions(
+        self, inputs: torch.Tensor, outputs: torch.Tensor, names: list[str], out_dir: Path, config: Config
+    ) -> list[Path]:
+        """Write reconstructions of the named inputs into ``out_dir``."""
+        return self._write_each(outputs, [f"{n}_recon" for n in names], out_dir, config)
+
+    def export_dataset(self, name: str, n: int, out_dir: Path, config: Config) -> list[Path]:
+        """Write the first ``n`` validation items of a built-in dataset as ordinary files."""
+        _, val = self.load_dataset(name, config)
+        items = [val[i][1] for i in range(min(n, len(val)))]
+        import torch
+
+        return self._write_each(torch.stack(items), [f"{name}_{i:03d}" for i in range(len(items))], out_dir, config)
+
+    def _write_each(self, x: torch.Tensor, stems: list[str], out_dir: Path, config: Config) -> list[Path]:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for item, stem in zip(x, stems):
+            path = out_dir / f"{stem}{self.output_suffix}"
+            self.write(item, path, config)
+            paths.append(path)
+        return paths

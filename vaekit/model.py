@@ -1,0 +1,97 @@
+"""Encoder and Decoder interfaces and the VAE that joins them (after Magenta's base_model.py:
+the encoder gives q(z|x), the decoder gives p(x|z), and the loss lives in ``objective.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from vaekit import latent, objective
+
+
+class Encoder(nn.Module):
+    """``forward(x) -> (mu, logvar)``, each ``(B, latent_dim)``."""
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raise TypeError(f"{type(self).__name__} must define forward(x) -> (mu, logvar)")
+
+
+class Decoder(nn.Module):
+    """p(x|z). ``forward(z, x)`` gives logits, teacher-forced on ``x`` where the decoder is
+    autoregressive; ``log_prob`` scores a target; ``sample`` draws outputs (greedy or the mean at
+    temperature 0)."""
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        raise TypeError(f"{type(self).__name__} must define forward(z, x=None) -> logits")
+
+    def log_prob(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) summed over everything but the batch: ``(B,)``."""
+        raise TypeError(f"{type(self).__name__} must define log_prob(logits, x)")
+
+    def sample(self, z: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        raise TypeError(f"{type(self).__name__} must define sample(z, temperature)")
+
+    def set_step(self, step: int) -> None:
+        """Called by the trainer before each step, for schedules such as scheduled sampling."""
+
+
+@dataclass
+class VAEOutput:
+    log_px: torch.Tensor  # (B,) log p(x_target | z)
+    kl: torch.Tensor  # (B, D) KL(q(z|x_in) || N(0, I)) per dimension
+    z: torch.Tensor
+    mu: torch.Tensor
+    logvar: torch.Tensor
+
+
+class VAE(nn.Module):
+    """A VAE; with ``variational=False`` the same machinery is a plain autoencoder (z = mu, no KL)."""
+
+    def __init__(self, encoder: Encoder, decoder: Decoder, latent_dim: int, variational: bool = True):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.latent_dim = latent_dim
+        self.variational = variational
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def forward(self, x_in: torch.Tensor, x_target: torch.Tensor) -> VAEOutput:
+        mu, logvar = self.encoder(x_in)
+        if self.variational:
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            kl = objective.kl_normal(mu, logvar)
+        else:
+            z, kl = mu, torch.zeros_like(mu)
+        logits = self.decoder(z, x_target)
+        return VAEOutput(self.decoder.log_prob(logits, x_target), kl, z, mu, logvar)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The posterior ``(mu, logvar)`` of a batch of inputs."""
+        return self.encoder(x.to(self.device))
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, temperature: float = 0.0) -> torch.Tensor:
+        """Outputs for latents ``z``; temperature 0 is greedy (sequences) or the mean (pixels)."""
+        return self.decoder.sample(z.to(self.device), temperature)
+
+    @torch.no_grad()
+    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode ``n`` draws of z from the prior."""
+        z = torch.randn(n, self.latent_dim, generator=generator)
+        return self.decode(z, temperature)
+
+    @torch.no_grad()
+    def interpolate(
+        self, a: torch.Tensor, b: torch.Tensor, steps: int = 8, method: str = "slerp", temperature: float = 0.0
+    ) -> torch.Tensor:
+        """Decode ``steps`` points from the latent mean of input ``a`` to that of ``b`` (both
+        without a batch dimension), endpoints included."""
+        mu, _ = self.encode(torch.stack([a, b]))
+        return self.decode(latent.path(mu[0], mu[1], steps, method), temperature)
