@@ -9,9 +9,10 @@ from __future__ import annotations
 import copy
 import json
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from vaekit.errors import VaekitError
 
@@ -125,3 +126,21 @@ def parse_duration(text: str | float | int | None) -> float | None:
         raise VaekitError(f"cannot read time limit {text!r}; write e.g. 90s, 15m or 1h")
     unit = {"s": 1, "sec": 1, None: 1, "m": 60, "min": 60, "h": 3600}[match.group(2)]
     return float(match.group(1)) * unit
+
+
+def build(modality: Any, preset: str | None = None, data: str | None = None, file_config: Config | None = None,
+          overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """The full config of a new run: core defaults < preset < config file < ``--set`` < ``--data``."""
+    presets = modality.presets()
+    preset = preset or modality.default_preset
+    if preset not in presets:
+        raise VaekitError(f"unknown preset {preset!r} for modality {modality.name!r}; choose from {', '.join(presets)}")
+    config = merge(CORE_DEFAULTS, presets[preset])
+    if file_config:
+        apply_overrides(config, file_config, origin="config file")
+    apply_overrides(config, list(overrides))
+    if data:
+        config["data"]["source"] = data
+    if not config["data"]["source"]:
+        config["data"]["source"] = modality.default_dataset
+    return {"modality": modality.name, "preset": preset, **config}

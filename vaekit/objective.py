@@ -34,7 +34,8 @@ class Loss:
     elbo: torch.Tensor  # mean ELBO (beta = 1, no free bits), nats per example
 
 
-def elbo(log_px: torch.Tensor, kl: torch.Tensor, beta: float = 1.0, free_bits: float = 0.0, per_dim: bool = False) -> Loss:
+def elbo(log_px: torch.Tensor, kl: torch.Tensor, beta: float = 1.0, free_bits: float = 0.0,
+         per_dim: bool = False) -> Loss:
     """Loss = mean(-log p(x|z) + beta * KL after free bits); ``kl`` is ``(B, D)``."""
     penalty = kl_penalty(kl, free_bits, per_dim)
     kl_total = kl.sum(-1)

@@ -1,0 +1,1 @@
+"""vaekit-vectors: an example vaekit plugin for fixed-length numeric vectors."""

@@ -1,0 +1,422 @@
+"""The ``vaekit`` command. Torch and the plugins' heavy libraries load only inside commands, so
+``vaekit --help`` stays fast; plugins add their own commands through ``register_commands``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vaekit import __version__, plugins
+from vaekit.errors import VaekitError
+
+
+class VaekitGroup(click.Group):
+    """Prints a ``VaekitError`` as one line and exits with status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except VaekitError as e:
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(2)
+
+
+def _version_text() -> str:
+    plugins.load_plugins()
+    lines = [f"vaekit {__version__}"]
+    lines += [f"  {name} {version}" for name, version in sorted(plugins.versions.items())]
+    return "\n".join(lines)
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_text())
+        ctx.exit()
+
+
+@click.group(cls=VaekitGroup)
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show vaekit's version and each plugin's, and exit.")
+def cli() -> None:
+    """vaekit: variational autoencoders for music and images.
+
+    \b
+    Train a melody model, then interpolate between two tunes:
+        vaekit train --modality midi --time-limit 5m --out runs/mel
+        vaekit datasets export folk --n 2 --out tunes
+        vaekit interpolate runs/mel tunes/folk_000.mid tunes/folk_001.mid --out mix.mid
+    """
+
+
+def _open(run_dir: str, device: str = "cpu") -> Any:
+    from vaekit.pipeline import Pipeline
+
+    return Pipeline.open(run_dir, device=device)
+
+
+def _said(paths: list[Path]) -> None:
+    folders = sorted({str(p.parent) for p in paths})
+    click.echo(f"wrote {len(paths)} file(s): {paths[0]}" + (" ..." if len(paths) > 1 else "")
+               + (f" (in {folders[0]})" if len(folders) == 1 and len(paths) > 1 else ""))
+
+
+# plugins -------------------------------------------------------------------------------------
+
+
+@cli.command(name="plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins_command(as_json: bool) -> None:
+    """List installed plugins: name, version, hooks, modalities, and load errors."""
+    info = plugins.plugin_info()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    if not info:
+        click.echo("no plugins installed (try `vaekit install vaekit-midi`)")
+    for p in info:
+        line = f"{p['name']} {p['version'] or ''}".rstrip()
+        if p["modalities"]:
+            line += f"  modalities: {', '.join(p['modalities'])}"
+        if p["hooks"]:
+            line += f"  hooks: {', '.join(p['hooks'])}"
+        click.echo(line)
+        if p["error"]:
+            click.echo(f"  error: {p['error']}")
+
+
+def _pip(*args: str) -> None:
+    code = subprocess.call([sys.executable, "-m", "pip", *args])
+    if code:
+        raise VaekitError(f"pip {' '.join(args)} failed with exit status {code}")
+
+
+@cli.command()
+@click.argument("packages", nargs=-1, required=True)
+@click.option("-U", "--upgrade", is_flag=True)
+@click.option("-e", "--editable", is_flag=True, help="Install a local path in editable mode.")
+def install(packages: tuple[str, ...], upgrade: bool, editable: bool) -> None:
+    """Install plugins (names or paths) with pip, into the environment vaekit runs in."""
+    args = ["install", *(["--upgrade"] if upgrade else [])]
+    for package in packages:
+        args += ["-e", package] if editable else [package]
+    _pip(*args)
+
+
+@cli.command()
+@click.argument("packages", nargs=-1, required=True)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def uninstall(packages: tuple[str, ...], yes: bool) -> None:
+    """Uninstall plugins with pip."""
+    _pip("uninstall", *packages, *(["-y"] if yes else []))
+
+
+# data and presets ----------------------------------------------------------------------------
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--modality", "-m", help="Only this modality's datasets.")
+@click.pass_context
+def datasets(ctx: click.Context, modality: str | None) -> None:
+    """List built-in datasets (all work offline)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    mods = [plugins.get_modality(modality)] if modality else plugins.modalities().values()
+    for m in mods:
+        for name, description in m.datasets().items():
+            click.echo(f"{m.name}  {name}  {description}")
+
+
+@datasets.command(name="export")
+@click.argument("name")
+@click.option("--modality", "-m", help="Needed only where two modalities have a dataset of this name.")
+@click.option("-n", "--n", "count", default=4, show_default=True, help="How many items.")
+@click.option("--preset", help="Preset whose data settings to use (default: the modality's).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the files into.")
+def datasets_export(name: str, modality: str | None, count: int, preset: str | None, out: Path) -> None:
+    """Write a few items of a built-in dataset as ordinary files (e.g. two folk tunes as .mid)."""
+    from vaekit.config import build
+
+    mods = [plugins.get_modality(modality)] if modality else [
+        m for m in plugins.modalities().values() if name in m.datasets()]
+    if not mods:
+        raise VaekitError(f"no installed modality has a built-in dataset named {name!r} (see `vaekit datasets`)")
+    m = mods[0]
+    config = build(m, preset, data=name)
+    _said(m.export_dataset(name, count, out, config))
+
+
+@cli.command()
+@click.option("--modality", "-m", required=True)
+def presets(modality: str) -> None:
+    """List a modality's presets and their config keys with defaults."""
+    from vaekit.config import build, keys
+
+    m = plugins.get_modality(modality)
+    for name in m.presets():
+        marker = " (default)" if name == m.default_preset else ""
+        click.echo(f"{name}{marker}")
+        for key, value in keys(build(m, name)).items():
+            if key not in ("modality", "preset"):
+                click.echo(f"    {key} = {json.dumps(value)}")
+
+
+# training ------------------------------------------------------------------------------------
+
+
+def _stop_overrides(steps: int | None, epochs: int | None, time_limit: str | None) -> list[str]:
+    """A stopping option on the command line replaces the preset's stopping rule."""
+    given = {"steps": steps, "epochs": epochs, "time_limit": time_limit}
+    if all(v is None for v in given.values()):
+        return []
+    return [f"train.{k}={json.dumps(v)}" for k, v in given.items()]
+
+
+def _relaunch_with_torchrun(nproc: int) -> None:
+    argv, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            argv.append(arg)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "vaekit",
+           *argv]
+    raise SystemExit(subprocess.call(cmd))
+
+
+@cli.command()
+@click.option("--modality", "-m", help="The modality to train (from the config file when it names one).")
+@click.option("--preset", "-p", help="A named config of the modality (`vaekit presets -m M`).")
+@click.option("--data", "-d", help="A built-in dataset name, or a path to your own files.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="A TOML file of config keys.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override one config key (repeatable).")
+@click.option("--epochs", type=int, help="Train until this many epochs in all.")
+@click.option("--steps", type=int, help="Train until this many steps in all (counting steps before --resume).")
+@click.option("--time-limit", help="Stop after this long, e.g. 90s, 10m, 1h.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Run directory [runs/MODALITY-PRESET-TIME].")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--init-from", type=click.Path(path_type=Path), help="Start from another run's weights (fine-tune).")
+@click.option("--force", is_flag=True, help="Overwrite an existing run directory.")
+@click.option("--seed", type=int, help="Random seed (the same seed gives the same metrics on CPU).")
+@click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda, cuda:1, mps.")
+@click.option("--nproc", type=int, help="Train on N processes with torchrun (DDP).")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def train(modality: str | None, preset: str | None, data: str | None, config_file: Path | None,
+          overrides: tuple[str, ...], epochs: int | None, steps: int | None, time_limit: str | None,
+          out: Path | None, resume: bool, init_from: Path | None, force: bool, seed: int | None, device: str,
+          nproc: int | None, progress: bool) -> None:
+    """Train a VAE; outputs go to a run directory."""
+    if nproc and nproc > 1 and "WORLD_SIZE" not in os.environ:
+        _relaunch_with_torchrun(nproc)
+    from vaekit import config as cfg
+    from vaekit.runs import RunDir
+    from vaekit.training import train as run_training
+
+    sets = [*overrides, *_stop_overrides(steps, epochs, time_limit)]
+    if seed is not None:
+        sets.append(f"train.seed={seed}")
+    file_config = cfg.read_toml(config_file) if config_file else {}
+    modality = modality or file_config.pop("modality", None)
+    preset = preset or file_config.pop("preset", None)
+    if resume or init_from:
+        if resume and out is None:
+            raise VaekitError("--resume needs --out RUN_DIR, the run to continue")
+        base_run = RunDir(out if resume else init_from)
+        config = base_run.read_config()
+        if modality and modality != config["modality"]:
+            raise VaekitError(f"{base_run.path}: the run is of modality {config['modality']!r}, not {modality!r}")
+        m = plugins.get_modality(config["modality"])
+        config.pop("versions", None)
+        if resume or not (preset and preset != config["preset"]):
+            cfg.apply_overrides(config, file_config, origin="config file")
+            cfg.apply_overrides(config, sets)
+            if data:
+                config["data"]["source"] = data
+        else:
+            config = cfg.build(m, preset, data, file_config, sets)
+    else:
+        if not modality:
+            raise VaekitError("name a modality with --modality (installed: "
+                              f"{', '.join(sorted(plugins.modalities())) or 'none'})")
+        m = plugins.get_modality(modality)
+        config = cfg.build(m, preset, data, file_config, sets)
+    if out is None:
+        out = Path("runs") / f"{config['modality']}-{config['preset']}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_dir = run_training(m, config, out, resume=resume, init_from=init_from, device=device, force=force,
+                           progress=progress)
+    if int(os.environ.get("RANK", 0)) == 0:
+        _summarise(run_dir)
+
+
+def _summarise(run_dir: Path) -> None:
+    from vaekit.runs import RunDir
+
+    rows = RunDir(run_dir).read_metrics()
+    val = [r for r in rows if r.get("split") == "val"]
+    if val:
+        best = max(val, key=lambda r: r["elbo"])
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in best.items() if k not in ("split", "seconds", "step")
+                          and isinstance(v, (int, float)))
+        click.echo(f"best validation (step {best['step']}): {shown}")
+    click.echo(f"run saved in {run_dir}")
+
+
+# using a run ---------------------------------------------------------------------------------
+
+_run_arg = click.argument("run_dir", type=click.Path(path_type=Path))
+_device_opt = click.option("--device", default="cpu", show_default=True)
+_index_opt = click.option("--index", "--bar", "index", default=0, show_default=True,
+                          help="Which item of a multi-item input (a MIDI file's window, a row of an array).")
+_png_opt = click.option("--png", "png", type=click.Path(path_type=Path), help="Also draw the outputs to this PNG.")
+
+
+def _render(p: Any, x: Any, png: Path | None) -> None:
+    if png is not None:
+        p.modality.render(x, png, p.config)
+        click.echo(f"wrote {png}")
+
+
+@cli.command()
+@_run_arg
+@click.option("-n", "--n", "count", default=8, show_default=True)
+@click.option("--temperature", "-t", default=1.0, show_default=True, help="0 is greedy (or the mean).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Folder for the outputs.")
+@_png_opt
+@_device_opt
+def generate(run_dir: Path, count: int, temperature: float, seed: int, out: Path, png: Path | None,
+             device: str) -> None:
+    """Sample new items from the prior."""
+    p = _open(run_dir, device)
+    x = p.generate(count, temperature, seed)
+    _said(p.modality.write_samples(x, out, p.config))
+    _render(p, x, png)
+
+
+@cli.command()
+@_run_arg
+@click.argument("a", type=click.Path(path_type=Path))
+@click.argument("b", type=click.Path(path_type=Path))
+@click.option("--steps", default=8, show_default=True, help="Steps, both endpoints included.")
+@click.option("--method", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True)
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="A file or a folder.")
+@_index_opt
+@_png_opt
+@_device_opt
+def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: Path, index: int, png: Path | None,
+                device: str) -> None:
+    """Interpolate in latent space between inputs A and B."""
+    p = _open(run_dir, device)
+    x = p.interpolate(a, b, steps, method, index_a=index, index_b=index)
+    _said(p.modality.write_interpolation(x, out, p.config))
+    _render(p, x, png)
+
+
+@cli.command()
+@_run_arg
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Folder for the outputs.")
+@_index_opt
+@_png_opt
+@_device_opt
+def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, png: Path | None, device: str) -> None:
+    """Encode and decode inputs (z = the posterior mean)."""
+    p = _open(run_dir, device)
+    x_in, x = p.reconstruct(list(inputs), index)
+    _said(p.modality.write_reconstructions(x_in, x, [Path(i).stem for i in inputs], out, p.config))
+    _render(p, x, png)
+
+
+@cli.command()
+@_run_arg
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--data", "-d", help="Encode a dataset's validation split instead (labels where known).")
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="An .npz file.")
+@_index_opt
+@_device_opt
+def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path, index: int, device: str) -> None:
+    """Write latent means (z), log-variances, and labels where known, to an .npz file."""
+    if bool(inputs) == bool(data):
+        raise VaekitError("give either input files or --data, not both or neither")
+    p = _open(run_dir, device)
+    result = p.encode(list(inputs) or None, data, index, out)
+    click.echo(f"wrote {len(result['z'])} latents of size {result['z'].shape[1]} to {out}")
+
+
+@cli.command()
+@_run_arg
+@click.option("--data", "-d", help="Held-out data (default: the run's own validation split).")
+@click.option("-k", "k", default=100, show_default=True, help="Importance samples for nll_iw (0: skip).")
+@click.option("--max-items", type=int, help="Evaluate at most this many items.")
+@click.option("--json", "as_json", is_flag=True)
+@_device_opt
+def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, as_json: bool, device: str) -> None:
+    """ELBO, importance-weighted NLL (nats per item) and the modality's metrics on held-out data."""
+    p = _open(run_dir, device)
+    result = p.evaluate(data, k, max_items)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for key, value in result.items():
+        click.echo(f"{key:>14}  {value:.4f}" if isinstance(value, float) else f"{key:>14}  {value}")
+
+
+@cli.command()
+@_run_arg
+def info(run_dir: Path) -> None:
+    """Show a run's config, progress and latest validation metrics."""
+    from vaekit.config import keys
+    from vaekit.runs import RunDir
+
+    run = RunDir(run_dir)
+    config = run.read_config()
+    rows = run.read_metrics()
+    click.echo(f"{run_dir}: {config['modality']} / {config['preset']}")
+    for key, value in keys(config).items():
+        click.echo(f"  {key} = {json.dumps(value)}")
+    if rows:
+        click.echo(f"steps trained: {rows[-1]['step']}")
+    val = [r for r in rows if r.get("split") == "val"]
+    if val:
+        click.echo("latest validation: " + ", ".join(
+            f"{k} {v:.4g}" for k, v in val[-1].items() if isinstance(v, float)))
+
+
+@cli.group()
+def cache() -> None:
+    """The cache of parsed datasets (VAEKIT_CACHE, else the user cache folder)."""
+
+
+@cache.command(name="info")
+def cache_info() -> None:
+    from vaekit.cache import cache_dir
+
+    path = cache_dir()
+    files = [f for f in path.rglob("*") if f.is_file()] if path.exists() else []
+    click.echo(f"{path}: {len(files)} files, {sum(f.stat().st_size for f in files) / 1e6:.1f} MB")
+
+
+@cache.command(name="clear")
+def cache_clear() -> None:
+    from vaekit.cache import cache_dir
+
+    path = cache_dir()
+    if path.exists():
+        shutil.rmtree(path)
+    click.echo(f"cleared {path}")
+
+
+plugins.register_commands(cli)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,145 @@
+"""A trained run opened for use: the verbs of the command line as Python methods.
+
+    p = vaekit.load("runs/melody")
+    steps = p.interpolate("a.mid", "b.mid", steps=8, out="mix.mid")
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from vaekit import checkpoint, evaluation, plugins, runs
+from vaekit.config import Config
+from vaekit.errors import VaekitError
+from vaekit.modality import Modality
+from vaekit.model import VAE
+from vaekit.runs import RunDir
+
+
+class Pipeline:
+    def __init__(self, run: RunDir, config: Config, modality: Modality, model: VAE):
+        self.run, self.config, self.modality, self.model = run, config, modality, model
+
+    @property
+    def run_dir(self) -> Path:
+        return self.run.path
+
+    @classmethod
+    def open(cls, run_dir: str | Path, device: str = "cpu") -> Pipeline:
+        """Load config and best weights (``last`` where no best was saved yet); never unpickles."""
+        from vaekit.training import pick_device
+
+        run = RunDir(run_dir)
+        config = run.read_config()
+        try:
+            modality = plugins.get_modality(config["modality"])
+        except VaekitError as e:
+            raise VaekitError(f"{run.file(runs.CONFIG)}: {e}") from None
+        if config.get("preset") not in modality.presets():
+            raise VaekitError(f"{run.file(runs.CONFIG)}: preset {config.get('preset')!r} does not exist "
+                              f"in the installed {modality.name} plugin")
+        try:
+            model = modality.build_model(config)
+        except (KeyError, TypeError, ValueError) as e:
+            raise VaekitError(f"{run.file(runs.CONFIG)}: cannot build the model ({type(e).__name__}: {e})") from None
+        weights = run.file(runs.BEST) if run.file(runs.BEST).exists() else run.file(runs.LAST)
+        checkpoint.load_model_weights(weights, model)
+        model.to(pick_device(device)).eval()
+        return cls(run, config, modality, model)
+
+    # inputs ---------------------------------------------------------------------------------
+
+    def read(self, path: str | Path, index: int = 0) -> torch.Tensor:
+        """Item ``index`` of a user file, saying so when the file holds several."""
+        path = Path(path)
+        if not path.exists():
+            raise VaekitError(f"{path}: no such file")
+        if self.modality.file_types and path.suffix.lower() not in self.modality.file_types:
+            raise VaekitError(f"{path}: the {self.modality.name} modality reads {', '.join(self.modality.file_types)}")
+        items = self.modality.read(path, self.config)
+        if not 0 <= index < len(items):
+            raise VaekitError(f"{path}: holds {len(items)} item(s); index {index} is out of range")
+        if len(items) > 1:
+            print(f"{path}: holds {len(items)} items; using number {index} (--index picks another)", file=sys.stderr)
+        return items[index]
+
+    # verbs ----------------------------------------------------------------------------------
+
+    def generate(self, n: int = 8, temperature: float = 1.0, seed: int = 0,
+                 out: str | Path | None = None) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        x = self.model.sample(n, temperature, generator=generator).cpu()
+        if out is not None:
+            self.modality.write_samples(x, Path(out), self.config)
+        return x
+
+    def interpolate(self, a: str | Path, b: str | Path, steps: int = 8, method: str = "slerp",
+                    index_a: int = 0, index_b: int = 0, out: str | Path | None = None) -> torch.Tensor:
+        """Decoded steps from ``a`` to ``b``, endpoints included (their reconstructions)."""
+        xa, xb = self.read(a, index_a), self.read(b, index_b)
+        try:
+            x = self.model.interpolate(xa, xb, steps, method).cpu()
+        except ValueError as e:
+            raise VaekitError(str(e)) from None
+        if out is not None:
+            self.modality.write_interpolation(x, Path(out), self.config)
+        return x
+
+    def reconstruct(self, paths: list[str | Path], index: int = 0,
+                    out: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs and their reconstructions (decoded from the posterior mean)."""
+        inputs = torch.stack([self.read(p, index) for p in paths])
+        mu, _ = self.model.encode(inputs)
+        outputs = self.model.decode(mu).cpu()
+        if out is not None:
+            names = [Path(p).stem for p in paths]
+            self.modality.write_reconstructions(inputs, outputs, names, Path(out), self.config)
+        return inputs, outputs
+
+    def encode(self, paths: list[str | Path] | None = None, data: str | None = None, index: int = 0,
+               out: str | Path | None = None) -> dict[str, np.ndarray]:
+        """Posterior means (``z``) and log-variances of files, or of a dataset's validation split
+        (with ``labels`` where the dataset has them)."""
+        result: dict[str, np.ndarray] = {}
+        if data is not None:
+            _, val = self.modality.load_dataset(data, copy.deepcopy(self.config))
+            from vaekit.training import fetch
+
+            mus, logvars, labels = [], [], []
+            for start in range(0, len(val), 256):
+                parts = fetch(val, torch.arange(start, min(start + 256, len(val))))
+                mu, logvar = self.model.encode(parts[0])
+                mus.append(mu.cpu())
+                logvars.append(logvar.cpu())
+                if len(parts) > 2:
+                    labels.append(parts[2])
+            result["z"], result["logvar"] = torch.cat(mus).numpy(), torch.cat(logvars).numpy()
+            if labels:
+                result["labels"] = torch.cat(labels).numpy()
+        else:
+            inputs = torch.stack([self.read(p, index) for p in paths or []])
+            mu, logvar = self.model.encode(inputs)
+            result = {"z": mu.cpu().numpy(), "logvar": logvar.cpu().numpy(),
+                      "names": np.array([str(p) for p in paths or []])}
+        if out is not None:
+            out = Path(out)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_name(f".{out.name}.tmp.npz")
+            np.savez(tmp, **result)
+            tmp.replace(out)
+        return result
+
+    def evaluate(self, data: str | None = None, k: int = 100, max_items: int | None = None) -> dict[str, Any]:
+        """ELBO, importance-weighted NLL (k samples) and the modality's metrics on held-out data:
+        the run's own validation split unless ``data`` names another source."""
+        config = copy.deepcopy(self.config)
+        _, val = self.modality.load_dataset(data or config["data"]["source"], config)
+        return evaluation.evaluate(self.model, self.modality, val, k=k, max_items=max_items,
+                                   batch_size=min(64, self.config["train"]["batch_size"]))

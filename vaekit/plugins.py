@@ -1,0 +1,122 @@
+"""The plugin manager: plugins come from the entry-point group ``vaekit``; a plugin that fails to
+import, or whose hook raises, is recorded and reported by ``vaekit plugins`` and never breaks the
+others. ``VAEKIT_LOAD_PLUGINS=a,b`` loads only those (empty: none).
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from vaekit import hookspecs
+from vaekit.errors import VaekitError
+from vaekit.modality import Modality
+
+pm = pluggy.PluginManager("vaekit")
+pm.add_hookspecs(hookspecs)
+
+#: plugin name -> error text, for plugins that failed to load or whose hooks raised.
+errors: dict[str, str] = {}
+#: plugin name -> distribution version.
+versions: dict[str, str] = {}
+_loaded = False
+
+
+def load_plugins() -> None:
+    """Import and register every installed plugin once."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    wanted = os.environ.get("VAEKIT_LOAD_PLUGINS")
+    allow = None if wanted is None else {name.strip() for name in wanted.split(",") if name.strip()}
+    for ep in entry_points(group="vaekit"):
+        if allow is not None and ep.name not in allow:
+            continue
+        if ep.dist is not None:
+            versions[ep.name] = ep.dist.version
+        try:
+            pm.register(ep.load(), name=ep.name)
+        except Exception as e:  # a broken plugin must not break the rest
+            errors[ep.name] = f"failed to load: {type(e).__name__}: {e}"
+
+
+def _call_each(hook_name: str, **kwargs: Any) -> None:
+    """Call one hook plugin by plugin, so one that raises is isolated and recorded."""
+    load_plugins()
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        try:
+            impl.function(**kwargs)
+        except Exception as e:
+            errors[impl.plugin_name] = f"{hook_name} raised {type(e).__name__}: {e}"
+
+
+def modalities_by_plugin() -> dict[str, list[Modality]]:
+    from vaekit import PLUGIN_API
+
+    found: dict[str, list[Modality]] = {}
+    load_plugins()
+    for impl in pm.hook.register_modalities.get_hookimpls():
+        registered: list[Modality] = []
+        try:
+            impl.function(register=registered.append)
+        except Exception as e:
+            errors[impl.plugin_name] = f"register_modalities raised {type(e).__name__}: {e}"
+            continue
+        for modality in registered:
+            if getattr(modality, "plugin_api", None) != PLUGIN_API:
+                errors[impl.plugin_name] = (
+                    f"modality {modality.name!r} was built for plugin API {modality.plugin_api}, "
+                    f"this vaekit has {PLUGIN_API}"
+                )
+                continue
+            found.setdefault(impl.plugin_name, []).append(modality)
+    return found
+
+
+def modalities() -> dict[str, Modality]:
+    """Every registered modality by name (the first plugin to register a name wins)."""
+    result: dict[str, Modality] = {}
+    for plugin, mods in modalities_by_plugin().items():
+        for modality in mods:
+            if modality.name in result:
+                errors[plugin] = f"modality {modality.name!r} is already registered by another plugin"
+                continue
+            result[modality.name] = modality
+    return result
+
+
+def get_modality(name: str) -> Modality:
+    available = modalities()
+    if name not in available:
+        have = ", ".join(sorted(available)) or "none"
+        raise VaekitError(
+            f"modality {name!r} is not installed (installed: {have}); "
+            f"try `vaekit install vaekit-{name}` or see `vaekit plugins`"
+        )
+    return available[name]
+
+
+def register_commands(cli: Any) -> None:
+    _call_each("register_commands", cli=cli)
+
+
+def plugin_info() -> list[dict[str, Any]]:
+    """Name, version, hooks, modalities and error of every plugin, loaded or not."""
+    mods = modalities_by_plugin()
+    names = sorted({name for name, _ in pm.list_name_plugin() if name} | set(errors))
+    info = []
+    for name in names:
+        plugin = pm.get_plugin(name)
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin)) if plugin is not None else []
+        info.append({
+            "name": name,
+            "version": versions.get(name),
+            "hooks": hooks,
+            "modalities": [m.name for m in mods.get(name, [])],
+            "error": errors.get(name),
+        })
+    return info

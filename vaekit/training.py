@@ -1,0 +1,305 @@
+"""The training loop: Adam with exponential learning-rate decay and a floor, gradient clipping,
+validation, best and last checkpoints, metrics.jsonl, exact resume, and DDP under torchrun."""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+from vaekit import checkpoint, distributed, objective, runs
+from vaekit.config import Config, parse_duration
+from vaekit.errors import VaekitError
+from vaekit.modality import Modality
+from vaekit.runs import RunDir
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto``: cuda, then mps, then cpu."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def fetch(dataset: Dataset, idx: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """A batch by index: the dataset's own batched ``get_batch`` where it has one."""
+    if hasattr(dataset, "get_batch"):
+        return tuple(dataset.get_batch(idx))
+    items = [dataset[i] for i in idx.tolist()]
+    return tuple(torch.stack(parts) for parts in zip(*items))
+
+
+class BatchOrder:
+    """Which examples make up global step ``s``: a fresh permutation per epoch, seeded by
+    ``(seed, epoch)``, so any step's batch can be recomputed on resume without saved state."""
+
+    def __init__(self, n: int, batch_size: int, seed: int):
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.steps_per_epoch = max(1, n // batch_size)
+        self._epoch, self._perm = -1, torch.empty(0, dtype=torch.long)
+
+    def __call__(self, step: int) -> torch.Tensor:
+        epoch, i = divmod(step, self.steps_per_epoch)
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._epoch, self._perm = epoch, torch.randperm(self.n, generator=g)
+        return self._perm[i * self.batch_size:(i + 1) * self.batch_size]
+
+
+def learning_rate(step: int, train: dict[str, Any]) -> float:
+    """MusicVAE's decay: ``(lr - lr_min) * decay**step + lr_min``."""
+    return (train["lr"] - train["lr_min"]) * train["lr_decay"] ** step + train["lr_min"]
+
+
+class _StopRequest:
+    """SIGINT/SIGTERM set a flag that the loop checks between steps, so a checkpoint is never
+    written from a half-finished optimizer step. A second Ctrl-C interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _StopRequest:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class Trainer:
+    """One training run. ``train()`` below is the entry point."""
+
+    def __init__(self, modality: Modality, config: Config, run: RunDir, device: torch.device, progress: bool):
+        self.modality, self.config, self.run, self.device = modality, config, run, device
+        self.rank, self.world_size = distributed.world()
+        self.is_main = self.rank == 0
+        self.progress = progress and self.is_main
+        t = config["train"]
+        torch.manual_seed(t["seed"])
+        self.train_ds, self.val_ds = modality.load_dataset(config["data"]["source"], config)
+        if len(self.train_ds) == 0 or len(self.val_ds) == 0:
+            raise VaekitError(f"{config['data']['source']}: the dataset has an empty train or validation split")
+        self.model = modality.build_model(config).to(device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=t["lr"])
+        batch = min(t["batch_size"], len(self.train_ds))
+        if batch % self.world_size:
+            raise VaekitError(f"train.batch_size {batch} does not split evenly over {self.world_size} processes")
+        self.order = BatchOrder(len(self.train_ds), batch, t["seed"])
+        self.step, self.best_elbo, self.seconds = 0, -math.inf, 0.0
+        self.ddp = None
+        if distributed.active():
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.ddp = DistributedDataParallel(self.model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def stop_step(self) -> int | None:
+        t = self.config["train"]
+        if t["steps"] is not None:
+            return int(t["steps"])
+        if t["epochs"] is not None:
+            return int(t["epochs"]) * self.order.steps_per_epoch
+        return None
+
+    def beta(self, step: int) -> float:
+        loss = self.config["loss"]
+        return objective.beta_at(step, loss["beta_schedule"], loss["beta"], loss["beta_warmup_steps"],
+                                 loss["beta_rate"], loss["beta_cycle_steps"])
+
+    def batch(self, step: int) -> tuple[torch.Tensor, ...]:
+        idx = self.order(step)
+        if self.world_size > 1:
+            idx = idx[self.rank::self.world_size]
+        return tuple(t.to(self.device, non_blocking=True) for t in fetch(self.train_ds, idx))
+
+    def train_step(self, step: int) -> objective.Loss:
+        t, loss_cfg = self.config["train"], self.config["loss"]
+        model = self.ddp or self.model
+        model.train()
+        self.model.decoder.set_step(step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate(step, t)
+        x_in, x_target = self.batch(step)[:2]
+        out = model(x_in, x_target)
+        loss = objective.elbo(out.log_px, out.kl, self.beta(step), loss_cfg["free_bits"], loss_cfg["free_bits_per_dim"])
+        if not torch.isfinite(loss.loss):
+            raise VaekitError(
+                f"training stopped at step {step + 1}: the loss is {loss.loss.item()} "
+                f"(try a lower train.lr or train.grad_clip); {self.run.path / runs.LAST} keeps the last good state"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.loss.backward()
+        if t["grad_clip"]:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), t["grad_clip"])
+        self.optimizer.step()
+        return loss
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Loss parts and the modality's metrics on the first ``eval_batches`` validation batches,
+        under a fixed RNG so that validating never changes what training draws next."""
+        t = self.config["train"]
+        self.model.eval()
+        batch = min(t["batch_size"], len(self.val_ds))
+        sums: dict[str, float] = {}
+        count = 0
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            torch.manual_seed(t["seed"] + 1)
+            for start in range(0, min(len(self.val_ds), batch * t["eval_batches"]), batch):
+                idx = torch.arange(start, min(start + batch, len(self.val_ds)))
+                parts = tuple(p.to(self.device) for p in fetch(self.val_ds, idx))
+                out = self.model(parts[0], parts[1])
+                loss = objective.elbo(out.log_px, out.kl)
+                values = {"recon": loss.recon.item(), "kl": loss.kl.item(), "elbo": loss.elbo.item()}
+                values.update(self.modality.metrics(self.model, parts))
+                n = len(idx)
+                for key, value in values.items():
+                    sums[key] = sums.get(key, 0.0) + value * n
+                count += n
+        return {key: value / count for key, value in sums.items()}
+
+    def save_last(self) -> None:
+        if self.is_main:
+            state = {"step": self.step, "best_elbo": self.best_elbo, "seconds": self.seconds}
+            checkpoint.save_checkpoint(self.run.file(runs.LAST), self.model, self.optimizer, state)
+
+    def resume(self) -> None:
+        state = checkpoint.load_training_state(self.run.file(runs.LAST), self.model, self.optimizer)
+        self.step, self.best_elbo, self.seconds = state["step"], state["best_elbo"], state["seconds"]
+        if self.is_main:
+            self.run.truncate_metrics(self.step)
+
+    def fit(self) -> None:
+        t = self.config["train"]
+        stop_step = self.stop_step()
+        time_limit = parse_duration(t["time_limit"])
+        if stop_step is None and time_limit is None:
+            raise VaekitError("no stopping rule: give --steps, --epochs or --time-limit (or set train.steps)")
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=stop_step, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True)
+        started = time.perf_counter()
+        last_save = started
+        window_start, window_loss, window_steps = started, torch.zeros(3), 0
+        validated_at = -1
+        with _StopRequest() as stop:
+            while True:
+                elapsed = time.perf_counter() - started
+                done = (stop_step is not None and self.step >= stop_step) or (
+                    time_limit is not None and elapsed >= time_limit)
+                if distributed.any_rank(done or stop.requested):
+                    break
+                step_start = time.perf_counter()
+                loss = self.train_step(self.step)
+                self.step += 1
+                self.seconds += time.perf_counter() - step_start
+                window_loss += torch.stack([loss.loss.detach(), loss.recon.detach(), loss.kl.detach()]).cpu()
+                window_steps += 1
+                bar.update(1)
+                if self.step % t["log_every"] == 0:
+                    self.log_train(window_loss / window_steps, window_steps, time.perf_counter() - window_start, bar)
+                    window_start, window_loss, window_steps = time.perf_counter(), torch.zeros(3), 0
+                if self.step % t["eval_every"] == 0:
+                    self.log_validation()
+                    validated_at = self.step
+                    self.save_last()
+                    last_save = time.perf_counter()
+                elif time.perf_counter() - last_save >= t["checkpoint_seconds"]:
+                    self.save_last()
+                    last_save = time.perf_counter()
+            interrupted = stop.requested
+        if window_steps:
+            self.log_train(window_loss / window_steps, window_steps, time.perf_counter() - window_start, bar)
+        if validated_at != self.step and self.step > 0 and not interrupted:
+            self.log_validation()
+        self.save_last()
+        bar.close()
+        if interrupted and self.is_main:
+            print(f"interrupted: saved step {self.step} to {self.run.file(runs.LAST)}; --resume continues",
+                  file=sys.stderr)
+
+    def log_train(self, mean: torch.Tensor, steps: int, seconds: float, bar: Any) -> None:
+        mean = distributed.mean(mean)
+        loss, recon, kl = mean.tolist()
+        examples = steps * self.order.batch_size
+        row = {"step": self.step, "split": "train", "loss": loss, "recon": recon, "kl": kl,
+               "beta": self.beta(self.step - 1), "lr": self.optimizer.param_groups[0]["lr"],
+               "examples_per_s": examples / max(seconds, 1e-9), "seconds": round(self.seconds, 3)}
+        if self.is_main:
+            self.run.append_metrics(row)
+            bar.set_postfix(loss=f"{loss:.3f}", kl=f"{kl:.2f}")
+
+    def log_validation(self) -> None:
+        values = self.validate()
+        row = {"step": self.step, "split": "val", **values, "seconds": round(self.seconds, 3)}
+        if self.is_main:
+            self.run.append_metrics(row)
+            if values["elbo"] > self.best_elbo:
+                self.best_elbo = values["elbo"]
+                checkpoint.save_checkpoint(self.run.file(runs.BEST), self.model)
+
+
+def package_versions(modality: Modality) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for name in ("vaekit", "torch", "numpy", f"vaekit-{modality.name}"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def train(modality: Modality, config: Config, run_dir: str | Path, *, resume: bool = False,
+          init_from: str | Path | None = None, device: str = "cpu", force: bool = False,
+          progress: bool = True) -> Path:
+    """Train (or continue) a run; return its directory. Raises ``VaekitError`` for bad input,
+    an occupied run directory, or a non-finite loss (the last good checkpoint is kept)."""
+    run = RunDir(run_dir)
+    dev = pick_device(device)
+    distributed.setup(dev)
+    is_main = distributed.world()[0] == 0
+    try:
+        if is_main:
+            run.lock()
+            if run.exists() and not (resume or force):
+                raise VaekitError(f"{run.path} already holds a run; --resume continues it, --force overwrites it")
+            if resume and not run.file(runs.LAST).exists():
+                raise VaekitError(f"{run.path}: nothing to resume ({runs.LAST} is missing)")
+            if force and not resume:
+                for name in (runs.BEST, runs.LAST, runs.METRICS):
+                    run.file(name).unlink(missing_ok=True)
+        trainer = Trainer(modality, config, run, dev, progress)
+        if resume:
+            trainer.resume()
+        elif init_from is not None:
+            checkpoint.load_model_weights(RunDir(init_from).file(runs.BEST), trainer.model)
+        if is_main:
+            config["versions"] = package_versions(modality)
+            run.write_config(config)
+        trainer.fit()
+    finally:
+        run.unlock()
+        distributed.teardown()
+    return run.path
