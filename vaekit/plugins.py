@@ -15,8 +15,14 @@ from vaekit import hookspecs
 from vaekit.errors import VaekitError
 from vaekit.modality import Modality
 
-pm = pluggy.PluginManager("vaekit")
-pm.add_hookspecs(hookspecs)
+
+def new_manager() -> pluggy.PluginManager:
+    manager = pluggy.PluginManager("vaekit")
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+pm = new_manager()
 
 #: plugin name -> error text, for plugins that failed to load or whose hooks raised.
 errors: dict[str, str] = {}

@@ -4,6 +4,7 @@ validation, best and last checkpoints, metrics.jsonl, exact resume, and DDP unde
 from __future__ import annotations
 
 import math
+import shutil
 import signal
 import sys
 import time
@@ -106,6 +107,9 @@ class Trainer:
         if batch % self.world_size:
             raise VaekitError(f"train.batch_size {batch} does not split evenly over {self.world_size} processes")
         self.order = BatchOrder(len(self.train_ds), batch, t["seed"])
+        self.time_limit = parse_duration(t["time_limit"])
+        if self.stop_step() is None and self.time_limit is None:
+            raise VaekitError("no stopping rule: give --steps, --epochs or --time-limit (or set train.steps)")
         self.step, self.best_elbo, self.seconds = 0, -math.inf, 0.0
         self.ddp = None
         if distributed.active():
@@ -191,10 +195,7 @@ class Trainer:
 
     def fit(self) -> None:
         t = self.config["train"]
-        stop_step = self.stop_step()
-        time_limit = parse_duration(t["time_limit"])
-        if stop_step is None and time_limit is None:
-            raise VaekitError("no stopping rule: give --steps, --epochs or --time-limit (or set train.steps)")
+        stop_step, time_limit = self.stop_step(), self.time_limit
         from tqdm.auto import tqdm
 
         bar = tqdm(total=stop_step, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True)
@@ -277,6 +278,7 @@ def train(modality: Modality, config: Config, run_dir: str | Path, *, resume: bo
     """Train (or continue) a run; return its directory. Raises ``VaekitError`` for bad input,
     an occupied run directory, or a non-finite loss (the last good checkpoint is kept)."""
     run = RunDir(run_dir)
+    created = not run.path.exists()
     dev = pick_device(device)
     distributed.setup(dev)
     is_main = distributed.world()[0] == 0
@@ -299,6 +301,11 @@ def train(modality: Modality, config: Config, run_dir: str | Path, *, resume: bo
             config["versions"] = package_versions(modality)
             run.write_config(config)
         trainer.fit()
+    except BaseException:
+        if created and is_main and not run.file(runs.LAST).exists():  # nothing worth keeping: leave no trace
+            run.unlock()
+            shutil.rmtree(run.path, ignore_errors=True)
+        raise
     finally:
         run.unlock()
         distributed.teardown()

@@ -1,0 +1,121 @@
+"""The plugin contract: entry points, isolation of broken plugins, VAEKIT_LOAD_PLUGINS."""
+
+import json
+import subprocess
+import sys
+import types
+
+import pytest
+from click.testing import CliRunner
+
+import vaekit
+from vaekit import plugins
+from vaekit.cli import cli
+
+
+class FakeEntryPoint:
+    def __init__(self, name, load):
+        self.name, self._load, self.dist = name, load, types.SimpleNamespace(version="9.9")
+
+    def load(self):
+        return self._load()
+
+
+def _broken_import():
+    raise ImportError("No module named 'tensorflow'")
+
+
+def test_a_plugin_that_fails_to_import_is_reported_and_breaks_nothing(monkeypatch, isolated_plugins):
+    from importlib import import_module
+
+    eps = [FakeEntryPoint("broken", _broken_import),
+           FakeEntryPoint("vectors", lambda: import_module("vaekit_vectors.plugin"))]
+    monkeypatch.setattr(plugins, "entry_points", lambda group: eps)
+    monkeypatch.setattr(plugins, "_loaded", False)
+    result = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    info = {p["name"]: p for p in json.loads(result.output)}
+    assert "ImportError: No module named 'tensorflow'" in info["broken"]["error"]
+    assert info["vectors"]["modalities"] == ["vectors"] and info["vectors"]["error"] is None
+    assert info["vectors"]["version"] == "9.9" and info["vectors"]["hooks"] == ["register_modalities"]
+
+
+def test_vaekit_load_plugins_limits_what_loads(monkeypatch, isolated_plugins):
+    loaded = []
+    eps = [FakeEntryPoint(n, lambda n=n: loaded.append(n) or types.SimpleNamespace()) for n in ("a", "b", "c")]
+    monkeypatch.setattr(plugins, "entry_points", lambda group: eps)
+    monkeypatch.setattr(plugins, "_loaded", False)
+    monkeypatch.setenv("VAEKIT_LOAD_PLUGINS", "a, c")
+    plugins.load_plugins()
+    assert loaded == ["a", "c"]
+    monkeypatch.setattr(plugins, "_loaded", False)
+    monkeypatch.setenv("VAEKIT_LOAD_PLUGINS", "")
+    loaded.clear()
+    plugins.load_plugins()
+    assert loaded == []
+
+
+class RaisingPlugin:
+    @vaekit.hookimpl
+    def register_modalities(self, register):
+        raise RuntimeError("boom")
+
+    @vaekit.hookimpl
+    def register_commands(self, cli):
+        raise RuntimeError("bang")
+
+
+class OldPlugin:
+    @vaekit.hookimpl
+    def register_modalities(self, register):
+        from vaekit_vectors.modality import VectorsModality
+
+        modality = VectorsModality()
+        modality.name, modality.plugin_api = "old", 0
+        register(modality)
+
+
+def test_a_plugin_whose_hooks_raise_is_isolated(vectors, isolated_plugins):
+    isolated_plugins.register(RaisingPlugin(), name="raising")
+    assert set(plugins.modalities()) == {"vectors"}
+    plugins.register_commands(cli)
+    info = {p["name"]: p for p in plugins.plugin_info()}
+    assert "RuntimeError: boom" in info["raising"]["error"] or "RuntimeError: bang" in info["raising"]["error"]
+    assert info["vectors"]["error"] is None
+
+
+def test_a_plugin_api_mismatch_is_reported_not_a_crash(vectors, isolated_plugins):
+    isolated_plugins.register(OldPlugin(), name="old")
+    assert "old" not in plugins.modalities()
+    info = {p["name"]: p for p in plugins.plugin_info()}
+    assert "built for plugin API 0" in info["old"]["error"]
+
+
+def test_plugins_add_commands(isolated_plugins):
+    import click
+
+    class CommandPlugin:
+        @vaekit.hookimpl
+        def register_commands(self, cli):
+            @cli.command(name="hello-test")
+            def hello():
+                click.echo("hi from a plugin")
+
+    isolated_plugins.register(CommandPlugin(), name="cmd")
+    group = click.Group(commands=dict(cli.commands))
+    plugins.register_commands(group)
+    assert CliRunner().invoke(group, ["hello-test"]).output == "hi from a plugin\n"
+
+
+def test_help_is_fast_and_imports_no_torch():
+    code = ("import sys; from vaekit.cli import cli; cli(['--help'], standalone_mode=False); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("False")
+
+
+@pytest.mark.parametrize("args", [["--version"], ["plugins"]])
+def test_installed_example_plugin_works_like_ours(args):
+    """The example plugin, installed with pip as a stranger's would be, through the real entry point."""
+    out = subprocess.run([sys.executable, "-m", "vaekit", *args], capture_output=True, text=True, check=True).stdout
+    assert "vectors 0.1.0" in out

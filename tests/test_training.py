@@ -1,0 +1,93 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from vaekit import checkpoint, runs
+from vaekit.config import build
+from vaekit.errors import VaekitError
+from vaekit.pipeline import Pipeline
+from vaekit.training import train
+
+
+def _config(modality, **train_keys):
+    sets = [f"train.{k}={v}" for k, v in train_keys.items()]
+    return build(modality, overrides=["data.items=800", "train.eval_every=50", *sets])
+
+
+def _rows(run_dir, split):
+    return [r for r in runs.RunDir(run_dir).read_metrics() if r["split"] == split]
+
+
+def test_the_test_modality_learns_and_beats_a_fixed_baseline(vectors, tmp_path):
+    config = _config(vectors, steps=600, log_every=20)
+    train(vectors, config, tmp_path / "run", progress=False)
+    rows = _rows(tmp_path / "run", "train")
+    assert rows[-1]["recon"] < rows[0]["recon"] - 20  # log-likelihood per vector rose by far more than noise
+    p = Pipeline.open(tmp_path / "run")
+    result = p.evaluate(k=50)
+    # baseline: one diagonal Gaussian fitted to the training vectors
+    train_x, val_x = (np.stack([d[i][0].numpy() for i in range(len(d))]) for d in vectors.load_dataset("waves", config))
+    mean, std = train_x.mean(0), train_x.std(0)
+    baseline_nll = float((0.5 * ((val_x - mean) / std) ** 2 + np.log(std) + 0.5 * math.log(2 * math.pi)).sum(1).mean())
+    assert result["nll_iw"] < baseline_nll - 20
+    assert result["nll_iw"] <= -result["elbo"] + 1e-3  # the IWAE bound is tighter than the ELBO
+    assert result["mse"] < 0.05
+
+
+def test_same_seed_gives_same_metrics(vectors, tmp_path):
+    for name in ("a", "b"):
+        train(vectors, _config(vectors, steps=60), tmp_path / name, progress=False)
+    a, b = ([{k: v for k, v in r.items() if k not in ("seconds", "examples_per_s")}
+             for r in runs.RunDir(tmp_path / n).read_metrics()] for n in "ab")
+    assert len(a) > 2 and a == b
+
+
+def test_resume_is_exact(vectors, tmp_path):
+    train(vectors, _config(vectors, steps=20), tmp_path / "whole", progress=False)
+    train(vectors, _config(vectors, steps=10), tmp_path / "split", progress=False)
+    train(vectors, _config(vectors, steps=20), tmp_path / "split", resume=True, progress=False)
+    whole, _ = checkpoint.read_checkpoint(tmp_path / "whole" / runs.LAST)
+    split, meta = checkpoint.read_checkpoint(tmp_path / "split" / runs.LAST)
+    assert meta["state"]["step"] == 20
+    for key in whole:
+        assert torch.equal(whole[key], split[key]), key
+
+
+def test_existing_run_is_refused_without_resume_or_force(vectors, tmp_path):
+    train(vectors, _config(vectors, steps=5), tmp_path / "run", progress=False)
+    with pytest.raises(VaekitError, match="already holds a run"):
+        train(vectors, _config(vectors, steps=5), tmp_path / "run", progress=False)
+    train(vectors, _config(vectors, steps=5), tmp_path / "run", force=True, progress=False)
+
+
+def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(vectors, tmp_path, monkeypatch):
+    train(vectors, _config(vectors, steps=10), tmp_path / "run", progress=False)
+    before = (tmp_path / "run" / runs.LAST).read_bytes()
+    from vaekit_vectors import models
+
+    original = models.GaussianDecoder.log_prob
+
+    def poisoned(self, logits, x):
+        return original(self, logits, x) * float("nan")
+
+    monkeypatch.setattr(models.GaussianDecoder, "log_prob", poisoned)
+    with pytest.raises(VaekitError, match=r"step 11: the loss is nan"):
+        train(vectors, _config(vectors, steps=20), tmp_path / "run", resume=True, progress=False)
+    assert (tmp_path / "run" / runs.LAST).read_bytes() == before
+
+
+def test_init_from_starts_from_another_runs_weights(vectors, tmp_path):
+    train(vectors, _config(vectors, steps=200), tmp_path / "base", progress=False)
+    train(vectors, _config(vectors, steps=1, eval_every=1), tmp_path / "tuned", init_from=tmp_path / "base",
+          progress=False)
+    train(vectors, _config(vectors, steps=1, eval_every=1), tmp_path / "fresh", progress=False)
+    tuned, fresh = _rows(tmp_path / "tuned", "val")[-1], _rows(tmp_path / "fresh", "val")[-1]
+    assert tuned["elbo"] > fresh["elbo"] + 10
+
+
+def test_plain_autoencoder_has_no_kl(vectors, tmp_path):
+    config = build(vectors, overrides=["model.variational=false", "train.steps=30", "data.items=400"])
+    train(vectors, config, tmp_path / "ae", progress=False)
+    assert all(r["kl"] == 0 for r in _rows(tmp_path / "ae", "train"))
