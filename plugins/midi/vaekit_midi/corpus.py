@@ -1,0 +1,166 @@
+"""Parsed melodies of many tunes or files, parsed in parallel once and cached as plain numpy arrays.
+
+A corpus holds melody segments (not windows), so one cache serves every window length and hop.
+Items are tunes (the folk corpus) or files (``--data PATH``); train and validation split by item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vaekit_midi.melody import REASONS, Parsed, unique_rows, windows
+
+#: Bump when parsing or the cached arrays change: old caches are then ignored and rebuilt.
+FORMAT_VERSION = 1
+_CODES = ["ok", *REASONS]
+
+
+def cache_dir() -> Path:
+    """``midi/`` in vaekit's cache folder (``VAEKIT_CACHE``, else the user cache folder)."""
+    from vaekit.cache import cache_dir as vaekit_cache
+
+    return vaekit_cache() / "midi"
+
+
+def cache_key(kind: str, identity: object) -> str:
+    """A cache file name for ``identity`` (anything JSON can write) under the current format."""
+    digest = hashlib.sha1(json.dumps([FORMAT_VERSION, identity], sort_keys=True).encode()).hexdigest()
+    return f"{kind}-v{FORMAT_VERSION}-{digest[:16]}.npz"
+
+
+@dataclass
+class Corpus:
+    """Items (tunes or files) and their melody segments, as flat arrays."""
+
+    names: np.ndarray  # (I,) str
+    reasons: np.ndarray  # (I,) int8: 0 = parsed, else 1 + index in REASONS
+    tokens: np.ndarray  # (S_total,) int8: every segment's tokens, concatenated
+    offsets: np.ndarray  # (S + 1,) int64: segment s is tokens[offsets[s]:offsets[s + 1]]
+    bars: np.ndarray  # (S,) int16: steps per bar of each segment
+    owner: np.ndarray  # (S,) int32: item of each segment
+
+    @classmethod
+    def from_parsed(cls, names: Sequence[str], parsed: Sequence[Parsed]) -> Corpus:
+        segs = [(i, tokens, bar) for i, p in enumerate(parsed) for tokens, bar in p.segments]
+        lengths = [len(t) for _, t, _ in segs]
+        return cls(
+            names=np.array(names, dtype=str),
+            reasons=np.array([_CODES.index(p.reason or "ok") for p in parsed], dtype=np.int8),
+            tokens=np.concatenate([t for _, t, _ in segs]).astype(np.int8) if segs else np.zeros(0, np.int8),
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            bars=np.array([b for _, _, b in segs], dtype=np.int16),
+            owner=np.array([i for i, _, _ in segs], dtype=np.int32),
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        np.savez_compressed(tmp, **{k: getattr(self, k) for k in self.__dataclass_fields__})
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Corpus:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+    def segment(self, s: int) -> np.ndarray:
+        return self.tokens[self.offsets[s] : self.offsets[s + 1]]
+
+    def reason_counts(self, items: np.ndarray | None = None) -> Counter:
+        """Why items gave nothing: reason key -> count (over ``items`` where given)."""
+        codes = self.reasons if items is None else self.reasons[items]
+        return Counter(_CODES[c] for c in codes.tolist() if c)
+
+    def windows(self, steps: int, hop_bars: int = 1, steps_per_bar: int = 16) -> tuple[np.ndarray, np.ndarray, Counter]:
+        """Deduplicated windows ``(N, steps)`` of every item, the item of each, and why items gave none."""
+        out, owners = [], []
+        for item, (first, last) in _item_ranges(self.owner, len(self.names)):
+            w = [
+                windows(self.segment(s), int(self.bars[s]), steps, hop_bars, steps_per_bar) for s in range(first, last)
+            ]
+            w = unique_rows(np.concatenate(w)) if w else np.zeros((0, steps), np.int8)
+            out.append(w)
+            owners.append(np.full(len(w), item, dtype=np.int32))
+        counts = self.reason_counts()
+        got = np.zeros(len(self.names), dtype=bool)
+        all_owners = np.concatenate(owners) if owners else np.zeros(0, np.int32)
+        got[all_owners] = True
+        short = int((~got & (self.reasons == 0)).sum())
+        if short:
+            counts["too_short"] += short
+        w = np.concatenate(out) if out else np.zeros((0, steps), np.int8)
+        return w, all_owners, counts
+
+
+def _item_ranges(owner: np.ndarray, n_items: int):
+    """(item, (first segment, end segment)) for items with segments; ``owner`` is sorted."""
+    bounds = np.searchsorted(owner, np.arange(n_items + 1))
+    for item in range(n_items):
+        if bounds[item + 1] > bounds[item]:
+            yield item, (int(bounds[item]), int(bounds[item + 1]))
+
+
+def describe(counts: Counter) -> str:
+    """``"3 empty file, 1 only drum tracks, no melody"``: reasons, most common first."""
+    return ", ".join(f"{n} {REASONS[k]}" for k, n in counts.most_common())
+
+
+def build(kind: str, identity: object, make_tasks: Callable, parse: Callable, desc: str) -> Corpus:
+    """The cached corpus for ``identity``; else ``make_tasks() -> (names, tasks)``, each task parsed by
+    ``parse`` (a module-level function, run in parallel), and the result cached."""
+    path = cache_dir() / cache_key(kind, identity)
+    if path.exists():
+        try:
+            return Corpus.load(path)
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)  # a damaged cache is rebuilt
+    started = time.perf_counter()
+    names, tasks = make_tasks()
+    corpus = Corpus.from_parsed(names, parallel_map(parse, tasks, desc))
+    corpus.save(path)
+    print(
+        f"vaekit: parsed {len(names)} {desc} in {time.perf_counter() - started:.0f} s; cached in {path}",
+        file=sys.stderr,
+    )
+    return corpus
+
+
+def workers() -> int:
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(count, 8))
+
+
+def parallel_map(fn: Callable, tasks: Sequence, desc: str) -> list:
+    """``[fn(t) for t in tasks]`` over a pool of processes, with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    n = workers()
+    bar = tqdm(total=len(tasks), desc=f"parsing {desc}", unit=desc.split()[-1].rstrip("s"), disable=None)
+    try:
+        if n == 1 or len(tasks) < 64:
+            results = []
+            for task in tasks:
+                results.append(fn(task))
+                bar.update()
+            return results
+        import multiprocessing
+
+        # spawn: the parent may hold torch threads, which do not survive fork well
+        with multiprocessing.get_context("spawn").Pool(n) as pool:
+            results = []
+            for result in pool.imap(fn, tasks, chunksize=8):
+                results.append(result)
+                bar.update()
+            return results
+    finally:
+        bar.close()

@@ -1,0 +1,58 @@
+"""The built-in ``folk`` dataset: the folk collections music21 ships as ABC, one item per tune."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+from vaekit.errors import VaekitError
+from vaekit_midi.corpus import Corpus, build
+from vaekit_midi.melody import Parsed
+
+COLLECTIONS = ["essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk"]
+DESCRIPTION = (
+    "about 12,900 folk tunes bundled with music21 as ABC (Essen, O'Neill's 1850, Ryan's Mammoth, "
+    "Aird's Airs, misc.); Essen is for non-commercial use"
+)
+
+
+def tunes(collections: list[str], limit: int = 0) -> tuple[list[str], list[str]]:
+    """Names and ABC texts (file header + tune) of the tunes, in order, the first ``limit`` if > 0."""
+    import music21
+
+    root = Path(music21.__file__).parent / "corpus"
+    names, texts = [], []
+    for collection in collections:
+        folder = root / collection
+        if collection not in COLLECTIONS or not folder.is_dir():
+            raise VaekitError(f"folk: unknown collection {collection!r}; choose from {', '.join(COLLECTIONS)}")
+        for path in sorted(folder.glob("*.abc")):
+            header, *bodies = re.split(r"(?m)^(?=X:)", path.read_text(encoding="utf-8", errors="replace"))
+            for number, body in enumerate(bodies, 1):
+                if limit and len(names) >= limit:
+                    return names, texts
+                names.append(f"{collection}/{path.name}#{number}")
+                texts.append(header + body)
+    return names, texts
+
+
+def parse_tune(task: tuple[str, int]) -> Parsed:
+    """One ABC tune (worker function: module level so that process pools can call it)."""
+    from vaekit_midi.scores import parse_abc
+
+    text, steps_per_bar = task
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return parse_abc(text, steps_per_bar)
+
+
+def load_folk(collections: list[str], limit: int = 0, steps_per_bar: int = 16) -> Corpus:
+    """The folk corpus, parsed once and then read from the cache."""
+    identity = {"collections": list(collections), "limit": int(limit), "steps_per_bar": int(steps_per_bar)}
+
+    def tasks() -> tuple[list[str], list[tuple[str, int]]]:
+        names, texts = tunes(list(collections), limit)
+        return names, [(text, steps_per_bar) for text in texts]
+
+    return build("folk", identity, tasks, parse_tune, "folk tunes")

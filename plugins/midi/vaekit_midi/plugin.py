@@ -1,0 +1,9 @@
+"""Entry point of the ``vaekit`` plugin group: registers the MIDI modality (imports nothing heavy)."""
+
+import vaekit
+from vaekit_midi.modality import MidiModality
+
+
+@vaekit.hookimpl
+def register_modalities(register):
+    register(MidiModality())

@@ -1,0 +1,75 @@
+"""Pictures and audio of melodies: a piano-roll PNG (matplotlib) and WAV through FluidSynth."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaekit.errors import VaekitError
+from vaekit_midi.tokens import decode
+
+Config = dict[str, Any]
+
+
+def _data(config: Config) -> Config:
+    return config.get("data", {}) if config else {}
+
+
+def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None) -> None:
+    """A PNG with one piano roll per melody ``(N, T)`` (or one ``(T,)``), bar lines dotted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    melodies = np.atleast_2d(np.asarray(melodies))
+    steps_per_bar = int(_data(config or {}).get("steps_per_bar", 16))
+    n, steps = melodies.shape
+    fig, axes = plt.subplots(n, 1, figsize=(max(6.0, steps / 12), 1.6 * n + 0.4), squeeze=False, sharex=True)
+    for i, (ax, tokens) in enumerate(zip(axes[:, 0], melodies)):
+        notes = decode(tokens)
+        for onset, end, pitch in notes.tolist():
+            ax.add_patch(plt.Rectangle((onset, pitch - 0.4), end - onset, 0.8, color="tab:blue"))
+        low, high = (notes[:, 2].min(), notes[:, 2].max()) if len(notes) else (60, 72)
+        ax.set_ylim(low - 2, high + 2)
+        ax.set_xlim(0, steps)
+        for bar in range(0, steps + 1, steps_per_bar):
+            ax.axvline(bar, color="0.6", linewidth=0.8, linestyle=":")
+        ax.set_ylabel(f"{i}\npitch", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[-1, 0].set_xlabel("16th-note step")
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_wav(tokens: np.ndarray, path: Path, config: Config | None = None, sample_rate: int = 44100) -> None:
+    """Audio of one melody ``(T,)``, or several ``(N, T)`` played in order with a bar of rest between
+    them, synthesized by FluidSynth with the General MIDI SoundFont that pretty_midi ships."""
+    try:
+        import fluidsynth  # noqa: F401  (pyfluidsynth; fails where the FluidSynth library is missing)
+    except (ImportError, OSError):
+        raise VaekitError(
+            f"{path}: WAV output needs FluidSynth: install the FluidSynth library (apt install fluidsynth, "
+            "brew install fluid-synth) and `pip install pyfluidsynth`, or write MIDI instead"
+        ) from None
+    from vaekit_midi.midi_io import to_pretty_midi
+
+    data = _data(config or {})
+    melodies = np.atleast_2d(np.asarray(tokens))
+    pm = to_pretty_midi(
+        list(melodies), float(data.get("tempo", 120)), int(data.get("program", 0)), int(data.get("steps_per_bar", 16))
+    )
+    audio = np.asarray(pm.fluidsynth(fs=sample_rate), dtype=np.float64)
+    peak = np.abs(audio).max() if audio.size else 0.0
+    pcm = (audio / peak * 0.9 * 32767).astype(np.int16) if peak > 0 else np.zeros(len(audio), np.int16)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(pcm.tobytes())
