@@ -13,7 +13,8 @@ and a second teacher-forced pass on the mixed tokens is the one trained.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -103,7 +104,8 @@ class LSTMCore(nn.Module):
             out, state = self.rnn(inp, self.initial_state(c) if state is None else state)
             return self.out(out).transpose(0, 1), state
 
-    def generate(self, c: torch.Tensor, steps: int, temperature: float, first: torch.Tensor | None = None) -> torch.Tensor:
+    def generate(self, c: torch.Tensor, steps: int, temperature: float,
+                 first: torch.Tensor | None = None) -> torch.Tensor:
         """Decode ``steps`` tokens one at a time for the whole batch; ``first`` is the previous token
         of step 0 (the start token when None)."""
         tok = c.new_full((c.shape[0],), self.start, dtype=torch.long) if first is None else first
@@ -135,7 +137,8 @@ class TokenDecoder(Decoder):
             return 1.0
         return min(1.0, (k + 1) / (k + math.exp(min(self.step / k, 700.0))))
 
-    def mix_previous(self, x: torch.Tensor, start: int, logits_of: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    def mix_previous(self, x: torch.Tensor, start: int,
+                     logits_of: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         """Previous tokens for teacher forcing on ``x``, each swapped with probability 1 - p_teacher for
         the model's own draw at that step (predicted by a first teacher-forced pass ``logits_of``)."""
         prev = shift_right(x, start)
@@ -199,7 +202,7 @@ class HierarchicalDecoder(TokenDecoder):
         """Teacher-forced logits ``(B, T, V)`` from bar embeddings ``(B, bars, C)`` and previous tokens ``(B, T)``."""
         b = emb.shape[0]
         logits, _ = self.bar(emb.reshape(b * self.bars, -1), prev.reshape(b * self.bars, self.steps_per_bar))
-        return logits.view(b, self.bars * self.steps_per_bar, -1)
+        return logits.reshape(b, self.bars * self.steps_per_bar, -1)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         if x is None:
