@@ -119,3 +119,16 @@ def test_installed_example_plugin_works_like_ours(args):
     """The example plugin, installed with pip as a stranger's would be, through the real entry point."""
     out = subprocess.run([sys.executable, "-m", "vaekit", *args], capture_output=True, text=True, check=True).stdout
     assert "vectors 0.1.0" in out
+
+
+def test_install_and_uninstall_run_pip_in_this_environment(monkeypatch):
+    calls = []
+    monkeypatch.setattr("vaekit.cli.subprocess.call", lambda cmd: calls.append(cmd) or 0)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["install", "-e", "examples/vaekit-vectors"]).exit_code == 0
+    assert runner.invoke(cli, ["uninstall", "-y", "vaekit-vectors"]).exit_code == 0
+    assert calls == [[sys.executable, "-m", "pip", "install", "-e", "examples/vaekit-vectors"],
+                     [sys.executable, "-m", "pip", "uninstall", "vaekit-vectors", "-y"]]
+    monkeypatch.setattr("vaekit.cli.subprocess.call", lambda cmd: 1)
+    result = runner.invoke(cli, ["install", "vaekit-nothing"])
+    assert result.exit_code == 2 and "pip install vaekit-nothing failed" in result.output
