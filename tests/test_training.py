@@ -91,3 +91,36 @@ def test_plain_autoencoder_has_no_kl(vectors, tmp_path):
     config = build(vectors, overrides=["model.variational=false", "train.steps=30", "data.items=400"])
     train(vectors, config, tmp_path / "ae", progress=False)
     assert all(r["kl"] == 0 for r in _rows(tmp_path / "ae", "train"))
+
+
+def test_a_failing_checkpoint_write_keeps_the_previous_one_and_says_so(vectors, tmp_path, monkeypatch):
+    train(vectors, _config(vectors, steps=10), tmp_path / "run", progress=False)
+    before = (tmp_path / "run" / runs.LAST).read_bytes()
+
+    real_replace = runs.os.replace
+
+    def disk_full(src, dst):
+        if str(dst).endswith(runs.LAST):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(runs.os, "replace", disk_full)
+    with pytest.raises(VaekitError, match=r"last.safetensors: could not write the checkpoint at step 20 "
+                                          r"\(No space left on device\); the previous checkpoint is intact"):
+        train(vectors, _config(vectors, steps=20, eval_every=1000), tmp_path / "run", resume=True, progress=False)
+    assert (tmp_path / "run" / runs.LAST).read_bytes() == before
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_exploding_gradients_stop_naming_the_step(vectors, tmp_path, monkeypatch):
+    from vaekit_vectors import models
+
+    original = models.GaussianDecoder.log_prob
+
+    def exploding(self, logits, x):
+        return original(self, logits, x) * torch.tensor(1e38) * 1e38 if self.training else original(self, logits, x)
+
+    monkeypatch.setattr(models.GaussianDecoder, "log_prob", exploding)
+    with pytest.raises(VaekitError, match=r"step 1: the (loss|gradient norm) is"):
+        train(vectors, _config(vectors, steps=20), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()  # a new run that failed before its first checkpoint leaves nothing

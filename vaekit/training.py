@@ -153,8 +153,12 @@ class Trainer:
             )
         self.optimizer.zero_grad(set_to_none=True)
         loss.loss.backward()
-        if t["grad_clip"]:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), t["grad_clip"])
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), t["grad_clip"] or math.inf)
+        if not torch.isfinite(norm):
+            raise VaekitError(
+                f"training stopped at step {step + 1}: the gradient norm is {norm.item()} (exploding gradients; "
+                f"try a lower train.lr); {self.run.path / runs.LAST} keeps the last good state"
+            )
         self.optimizer.step()
         return loss
 
@@ -185,7 +189,14 @@ class Trainer:
     def save_last(self) -> None:
         if self.is_main:
             state = {"step": self.step, "best_elbo": self.best_elbo, "seconds": self.seconds}
-            checkpoint.save_checkpoint(self.run.file(runs.LAST), self.model, self.optimizer, state)
+            self._save(self.run.file(runs.LAST), self.optimizer, state)
+
+    def _save(self, path: Path, optimizer: torch.optim.Optimizer | None = None, state: dict | None = None) -> None:
+        try:
+            checkpoint.save_checkpoint(path, self.model, optimizer, state)
+        except OSError as e:
+            raise VaekitError(f"{path}: could not write the checkpoint at step {self.step} ({e.strerror or e}); "
+                              "the previous checkpoint is intact") from None
 
     def resume(self) -> None:
         state = checkpoint.load_training_state(self.run.file(runs.LAST), self.model, self.optimizer)
@@ -257,7 +268,7 @@ class Trainer:
             self.run.append_metrics(row)
             if values["elbo"] > self.best_elbo:
                 self.best_elbo = values["elbo"]
-                checkpoint.save_checkpoint(self.run.file(runs.BEST), self.model)
+                self._save(self.run.file(runs.BEST))
 
 
 def package_versions(modality: Modality) -> dict[str, str]:
