@@ -128,8 +128,10 @@ def build(kind: str, identity: object, make_tasks: Callable, parse: Callable, de
     names, tasks = make_tasks()
     corpus = Corpus.from_parsed(names, parallel_map(parse, tasks, desc))
     corpus.save(path)
+    skipped = corpus.reason_counts()
+    note = f" ({sum(skipped.values())} gave no melody: {describe(skipped)})" if skipped else ""
     print(
-        f"vaekit: parsed {len(names)} {desc} in {time.perf_counter() - started:.0f} s; cached in {path}",
+        f"vaekit: parsed {len(names)} {desc} in {time.perf_counter() - started:.0f} s{note}; cached in {path}",
         file=sys.stderr,
     )
     return corpus
@@ -155,8 +157,10 @@ def parallel_map(fn: Callable, tasks: Sequence, desc: str) -> list:
             return results
         import multiprocessing
 
-        # spawn: the parent may hold torch threads, which do not survive fork well
-        with multiprocessing.get_context("spawn").Pool(n) as pool:
+        # fork where it is safe (Linux; the workers only parse, never touch torch), so scripts need no
+        # ``if __name__ == "__main__"`` guard; spawn elsewhere
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        with multiprocessing.get_context(method).Pool(n) as pool:
             results = []
             for result in pool.imap(fn, tasks, chunksize=8):
                 results.append(result)
