@@ -23,14 +23,19 @@ def _train_losses(run):
     return [r["loss"] for r in rows if r["split"] == "train"], rows
 
 
-def test_ctrl_c_saves_last_and_exits_0(tmp_path):
+def _wait_for(path, timeout=60):
+    deadline = time.time() + timeout
+    while not path.exists() and time.time() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_save_last_and_exit_0(tmp_path, sig):
     run = tmp_path / "run"
     proc = subprocess.Popen([*TRAIN, "--steps", "1000000", "--out", str(run)], env=_env(tmp_path),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while not (run / "metrics.jsonl").exists() and time.time() < deadline:
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
+    _wait_for(run / "metrics.jsonl")
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "interrupted: saved step" in err
@@ -60,3 +65,28 @@ def test_two_processes_follow_the_single_process_curve_and_resume_on_one(tmp_pat
     subprocess.run([*TRAIN, "--resume", "--out", str(two), "--steps", "120"], env=_env(tmp_path), check=True,
                    capture_output=True)
     assert _train_losses(two)[1][-1]["step"] == 120
+
+
+@pytest.mark.parametrize("delay", [0.5, 1.5, 3.0])
+def test_sigkill_at_any_moment_leaves_a_resumable_run(tmp_path, delay):
+    from vaekit import checkpoint
+
+    run = tmp_path / "run"
+    proc = subprocess.Popen([*TRAIN, "--steps", "1000000", "--set", "train.checkpoint_seconds=0.2", "--out", str(run)],
+                            env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(run / "config.json")
+    time.sleep(delay)
+    proc.kill()
+    proc.wait()
+    if not (run / "last.safetensors").exists():  # killed before the first checkpoint: start again
+        return
+    _, meta = checkpoint.read_checkpoint(run / "last.safetensors")
+    saved = meta["state"]["step"]
+    target = saved + 20
+    resumed = subprocess.run([*TRAIN, "--resume", "--out", str(run), "--steps", str(target)], env=_env(tmp_path),
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr  # the dead process's lock did not stay behind
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()
+             if json.loads(line)["split"] == "train"]
+    assert steps == sorted(set(steps)) and steps[-1] == target  # no step logged twice after the resume
+    assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]  # temp files of the killed writer swept

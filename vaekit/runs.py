@@ -124,6 +124,8 @@ class RunDir:
         f.write(f"{os.getpid()}\n")
         f.flush()
         self._lock_file = f
+        for stale in self.path.glob(".*.tmp"):  # left by a writer that was killed mid-write
+            stale.unlink(missing_ok=True)
 
     def unlock(self) -> None:
         if self._lock_file is not None:
