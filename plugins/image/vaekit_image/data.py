@@ -8,6 +8,7 @@ pixel is decoded, so a decompression bomb is skipped as too large.
 from __future__ import annotations
 
 import gzip
+import math
 import sys
 import warnings
 from collections import Counter
@@ -46,30 +47,37 @@ def digits() -> Images:
 
 
 def shapes(count: int, size: int, seed: int) -> Images:
-    """Sprites with known factors (shape, scale, rotation, x, y), drawn in numpy with 2x2
-    supersampling for smooth edges; the same ``seed`` gives the same images."""
+    """Sprites with known factors (shape, scale, rotation, x, y), drawn with 2x2 supersampling for
+    smooth edges; the same ``seed`` gives the same images."""
+    import torch
+
     rng = np.random.default_rng(seed)
     shape = rng.integers(0, len(SHAPE_NAMES), count)
     scale = rng.choice(np.linspace(0.5, 1.0, 6), count)
     rotation = rng.uniform(0.0, 2 * np.pi, count)
-    xy = rng.uniform(0.27, 0.73, (count, 2))
-    sub = (np.arange(2 * size) + 0.5) / (2 * size)  # subpixel centres in [0, 1]
-    gy, gx = np.meshgrid(sub, sub, indexing="ij")
-    out = np.empty((count, 1, size, size), np.float32)
-    for start in range(0, count, 256):
-        s = slice(start, start + 256)
-        radius = 0.18 * scale[s, None, None]
-        cos, sin = np.cos(rotation[s])[:, None, None], np.sin(rotation[s])[:, None, None]
-        dx, dy = gx - xy[s, 0, None, None], gy - xy[s, 1, None, None]
-        u, v = (cos * dx + sin * dy) / radius, (-sin * dx + cos * dy) / radius
-        inside = np.select(
-            [shape[s, None, None] == 0, shape[s, None, None] == 1],
-            [np.maximum(abs(u), abs(v)) <= 1, u**2 + (v / 0.6) ** 2 <= 1],
-            (v >= -0.5) & (v <= 1 - np.sqrt(3) * abs(u)),
-        )
-        out[s, 0] = inside.reshape(-1, size, 2, size, 2).mean((2, 4))
+    xy = rng.uniform(0.32, 0.68, (count, 2))
+    sub = (torch.arange(2 * size) + 0.5) / (2 * size)  # subpixel centres in [0, 1]
+    gy, gx = torch.meshgrid(sub, sub, indexing="ij")
+    out = torch.empty(count, 1, size, size)
+    for kind in range(len(SHAPE_NAMES)):
+        for chunk in np.array_split(np.flatnonzero(shape == kind), max(1, (shape == kind).sum() // 256)):
+            if len(chunk) == 0:
+                continue
+            radius = torch.from_numpy(0.22 * scale[chunk]).float().view(-1, 1, 1)
+            angle = torch.from_numpy(rotation[chunk]).float().view(-1, 1, 1)
+            cx, cy = (torch.from_numpy(xy[chunk, i]).float().view(-1, 1, 1) for i in (0, 1))
+            dx, dy = gx - cx, gy - cy
+            u = (torch.cos(angle) * dx + torch.sin(angle) * dy) / radius
+            v = (torch.cos(angle) * dy - torch.sin(angle) * dx) / radius
+            if kind == 0:
+                inside = torch.maximum(u.abs(), v.abs()) <= 1
+            elif kind == 1:
+                inside = u**2 + (v / 0.6) ** 2 <= 1
+            else:
+                inside = (v >= -0.5) & (v <= 1 - math.sqrt(3) * u.abs())
+            out[torch.from_numpy(chunk), 0] = inside.float().view(-1, size, 2, size, 2).mean((2, 4))
     factors = np.stack([shape, scale, rotation, xy[:, 0], xy[:, 1]], 1).astype(np.float32)
-    return Images(out, shape.astype(np.int64), list(SHAPE_NAMES), factors)
+    return Images(out.numpy(), shape.astype(np.int64), list(SHAPE_NAMES), factors)
 
 
 # ---- conversion --------------------------------------------------------------------------------
@@ -160,17 +168,17 @@ def read_idx(path: Path) -> np.ndarray:
             head = f.read(4)
             if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in _IDX_TYPES or head[3] == 0:
                 raise VaekitError(f"{path}: not an IDX file (bad magic number)")
-            dims = np.frombuffer(f.read(4 * head[3]), ">u4").astype(np.int64)
+            dims = [int(d) for d in np.frombuffer(f.read(4 * head[3]), ">u4")]
             dtype = np.dtype(_IDX_TYPES[head[2]])
-            count = int(np.prod(dims))
+            count = math.prod(dims)
             if len(dims) != head[3] or count * dtype.itemsize > MAX_ARRAY_BYTES:
                 raise VaekitError(f"{path}: IDX header declares an impossible shape {tuple(dims)}")
             body = f.read(count * dtype.itemsize)
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, ValueError) as e:
         raise VaekitError(f"{path}: cannot read IDX file ({e})") from None
     if len(body) != count * dtype.itemsize:
         raise VaekitError(f"{path}: IDX file is truncated ({len(body)} of {count * dtype.itemsize} bytes)")
-    return np.frombuffer(body, dtype).reshape(tuple(dims))
+    return np.frombuffer(body, dtype).reshape(dims)
 
 
 def is_idx(path: Path) -> bool:
@@ -286,7 +294,7 @@ def load_path(path: Path, size: int, channels: int) -> Images:
             names.append(_folder_label(p, root))
         except VaekitError as e:
             skipped.add(_reason(e))
-    for p, a, labels in arrays:
+    for _, a, labels in arrays:
         xs.append(fit(a, size, channels))
         names += [str(v) for v in labels] if labels is not None else [None] * len(a)
     skipped.report(path, len(usable))

@@ -103,7 +103,7 @@ class ConvDecoder(Decoder):
         layers.append(nn.Conv2d(c_in, channels, 3, padding=1))
         self.features = nn.Sequential(*layers)
         if likelihood == "gaussian":
-            init = math.log(sigma) if sigma else 0.0
+            init = math.log(sigma or 0.1)
             self.log_sigma = nn.Parameter(torch.full((channels, 1, 1), init), requires_grad=sigma is None)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:

@@ -1,0 +1,16 @@
+"""Entry point of the ``vaekit-image`` plugin (kept light: no torch or matplotlib at import)."""
+
+import vaekit
+from vaekit_image.modality import ImageModality
+
+
+@vaekit.hookimpl
+def register_modalities(register):
+    register(ImageModality())
+
+
+@vaekit.hookimpl
+def register_commands(cli):
+    from vaekit_image.commands import plot
+
+    cli.add_command(plot)
