@@ -31,6 +31,13 @@ def test_abc_pickup_ties_chords_and_triplets():
     np.testing.assert_array_equal(decode(after), [[0, 12, 72]])  # the bar after the triplets
 
 
+def test_repeats_are_written_out():
+    parsed = parse_abc("X:1\nT:r\nM:2/4\nL:1/8\nK:C\n|: c2 d2 | e2 f2 :| g4 | c4 |]\n")
+    ((tokens, bar),) = parsed.segments
+    assert bar == 8
+    np.testing.assert_array_equal(decode(tokens)[:, 2], [72, 74, 76, 77, 72, 74, 76, 77, 79, 72])
+
+
 def test_abc_without_meter_or_notes():
     assert parse_abc("X:1\nT:free\nM:none\nL:1/4\nK:C\nC D E F G A B c d e f g\n").reason == "no_meter"
     assert parse_abc("X:1\nT:rest\nM:4/4\nL:1/4\nK:C\nz4 | z4 |]\n").reason == "no_notes"

@@ -21,7 +21,7 @@ import numpy as np
 from vaekit_midi.melody import REASONS, Parsed, unique_rows, windows
 
 #: Bump when parsing or the cached arrays change: old caches are then ignored and rebuilt.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _CODES = ["ok", *REASONS]
 
 

@@ -103,9 +103,15 @@ def load_dataset(source: str, config: Config) -> tuple[MelodyDataset, MelodyData
     has_windows[owner] = True
     val_items = split_items(corpus.names, has_windows, float(data.get("val_fraction", 0.1)))
     in_val = val_items[owner]
-    train = MelodyDataset(unique_rows(w[~in_val]), int(data.get("transpose", 0)))
-    val = MelodyDataset(unique_rows(w[in_val]), 0)
+    train = MelodyDataset(_shuffled(unique_rows(w[~in_val])), int(data.get("transpose", 0)))
+    val = MelodyDataset(_shuffled(unique_rows(w[in_val])), 0)
     return train, val
+
+
+def _shuffled(w: np.ndarray) -> np.ndarray:
+    """A fixed permutation, so that the first validation items (``datasets export``) are typical
+    rather than the lexicographically smallest windows."""
+    return w[np.random.default_rng(0).permutation(len(w))]
 
 
 def read_windows(path: Path, config: Config) -> torch.Tensor:

@@ -61,6 +61,7 @@ def parse_stream(parsed, steps_per_bar: int = 16) -> Parsed:
         pieces = [parsed]
     parts = []
     for piece in pieces:
+        piece = _expand_repeats(piece)
         parts += list(piece.parts) if isinstance(piece, stream.Score) else [piece]
     per_quarter = steps_per_bar / 4
     out = Parsed()
@@ -91,6 +92,15 @@ def parse_stream(parsed, steps_per_bar: int = 16) -> Parsed:
         else:
             out.reason = "no_meter"
     return out
+
+
+def _expand_repeats(piece):
+    """The piece as played, repeats written out (three times the 16-bar windows of the folk tunes);
+    as written where music21 cannot expand its repeat marks."""
+    try:
+        return piece.expandRepeats()
+    except Exception:  # music21 raises several types on inconsistent repeat marks
+        return piece
 
 
 def _notes(part) -> list[tuple[float, float, int]]:
