@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaekit_midi.melody import REASONS, Parsed, unique_rows, windows
+from vaekit_midi.melody import REASONS, Parsed, usable
 
 #: Bump when parsing or the cached arrays change: old caches are then ignored and rebuilt.
 FORMAT_VERSION = 2
@@ -73,41 +73,30 @@ class Corpus:
         with np.load(path, allow_pickle=False) as data:
             return cls(**{k: data[k] for k in cls.__dataclass_fields__})
 
-    def segment(self, s: int) -> np.ndarray:
-        return self.tokens[self.offsets[s] : self.offsets[s + 1]]
-
     def reason_counts(self, items: np.ndarray | None = None) -> Counter:
         """Why items gave nothing: reason key -> count (over ``items`` where given)."""
         codes = self.reasons if items is None else self.reasons[items]
         return Counter(_CODES[c] for c in codes.tolist() if c)
 
     def windows(self, steps: int, hop_bars: int = 1, steps_per_bar: int = 16) -> tuple[np.ndarray, np.ndarray, Counter]:
-        """Deduplicated windows ``(N, steps)`` of every item, the item of each, and why items gave none."""
-        out, owners = [], []
-        for item, (first, last) in _item_ranges(self.owner, len(self.names)):
-            w = [
-                windows(self.segment(s), int(self.bars[s]), steps, hop_bars, steps_per_bar) for s in range(first, last)
-            ]
-            w = unique_rows(np.concatenate(w)) if w else np.zeros((0, steps), np.int8)
-            out.append(w)
-            owners.append(np.full(len(w), item, dtype=np.int32))
+        """Windows ``(N, steps)`` of every segment (duplicates kept), the item of each, and why items
+        gave none."""
+        lengths = np.diff(self.offsets)
+        hop = self.bars.astype(np.int64) * max(1, hop_bars)
+        counts = np.where(lengths >= steps, (lengths - steps) // np.maximum(hop, 1) + 1, 0)
+        seg = np.repeat(np.arange(len(lengths)), counts)
+        k = np.arange(len(seg)) - np.repeat(np.cumsum(counts) - counts, counts)
+        starts = self.offsets[seg] + k * hop[seg]
+        w = self.tokens[starts[:, None] + np.arange(steps)]
+        keep = usable(w, steps_per_bar)
+        w, owner = w[keep], self.owner[seg][keep]
         counts = self.reason_counts()
         got = np.zeros(len(self.names), dtype=bool)
-        all_owners = np.concatenate(owners) if owners else np.zeros(0, np.int32)
-        got[all_owners] = True
+        got[owner] = True
         short = int((~got & (self.reasons == 0)).sum())
         if short:
             counts["too_short"] += short
-        w = np.concatenate(out) if out else np.zeros((0, steps), np.int8)
-        return w, all_owners, counts
-
-
-def _item_ranges(owner: np.ndarray, n_items: int):
-    """(item, (first segment, end segment)) for items with segments; ``owner`` is sorted."""
-    bounds = np.searchsorted(owner, np.arange(n_items + 1))
-    for item in range(n_items):
-        if bounds[item + 1] > bounds[item]:
-            yield item, (int(bounds[item]), int(bounds[item + 1]))
+        return w, owner, counts
 
 
 def describe(counts: Counter) -> str:

@@ -24,15 +24,14 @@ class MelodyDataset(torch.utils.data.Dataset):
     leave 21..108."""
 
     def __init__(self, windows: np.ndarray, transpose: int = 0):
-        self.windows = torch.as_tensor(np.asarray(windows, dtype=np.uint8))
+        windows = np.asarray(windows, dtype=np.int8).reshape(len(windows), -1)
+        self.windows = torch.from_numpy(windows.astype(np.uint8))
         self.transpose = int(transpose)
-        notes = self.windows.long()
-        has_note = notes >= 2
-        pitch = notes + PITCH_OFFSET
-        lowest = torch.where(has_note, pitch, MAX_PITCH).amin(dim=1) if len(notes) else torch.zeros(0)
-        highest = torch.where(has_note, pitch, MIN_PITCH).amax(dim=1) if len(notes) else torch.zeros(0)
-        self.low = torch.clamp(MIN_PITCH - lowest, min=-self.transpose, max=0)
-        self.high = torch.clamp(MAX_PITCH - highest, min=0, max=self.transpose)
+        # every window has a note-on, and note-ons are the largest tokens
+        lowest = np.where(windows >= 2, windows, 127).min(axis=1, initial=127).astype(np.int64) + PITCH_OFFSET
+        highest = windows.max(axis=1, initial=2).astype(np.int64) + PITCH_OFFSET
+        self.low = torch.from_numpy(np.clip(MIN_PITCH - lowest, -self.transpose, 0))
+        self.high = torch.from_numpy(np.clip(MAX_PITCH - highest, 0, self.transpose))
 
     def __len__(self) -> int:
         return len(self.windows)

@@ -84,28 +84,40 @@ def segments(section: Section, steps_per_bar: int = 16) -> list[tuple[np.ndarray
 
 
 def windows(tokens: np.ndarray, bar_steps: int, steps: int, hop_bars: int = 1, steps_per_bar: int = 16) -> np.ndarray:
-    """Windows ``(K, steps)`` (int8) starting on bar lines every ``hop_bars`` bars.
+    """Windows ``(K, steps)`` (int8) of one segment, starting on bar lines every ``hop_bars`` bars
+    (see :func:`usable`)."""
+    tokens = np.asarray(tokens, dtype=np.int8)
+    if len(tokens) < steps:
+        return np.zeros((0, steps), dtype=np.int8)
+    starts = np.arange(0, len(tokens) - steps + 1, bar_steps * max(1, hop_bars))
+    w = tokens[starts[:, None] + np.arange(steps)]
+    return w[usable(w, steps_per_bar)]
+
+
+def usable(w: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
+    """Which windows ``(K, T)`` to keep; cuts notes held from before each window, in place.
 
     A window starts silent until its first note-on (a note held from before is cut), must have a
     note-on in its first bar and must not end in a bar of silence: exactly the windows that read back
     unchanged after being written as a 4/4 MIDI file.
     """
-    tokens = np.asarray(tokens, dtype=np.int8)
-    if len(tokens) < steps:
-        return np.zeros((0, steps), dtype=np.int8)
-    starts = np.arange(0, len(tokens) - steps + 1, bar_steps * max(1, hop_bars))
-    w = np.lib.stride_tricks.sliding_window_view(tokens, steps)[starts].copy()
+    steps = w.shape[1]
     note_on = w >= 2
     w[(w == 1) & (np.cumsum(note_on, axis=1) == 0)] = 0
-    head = min(steps_per_bar, steps)
-    starts_in_first_bar = note_on[:, :head].any(axis=1)
+    starts_in_first_bar = note_on[:, : min(steps_per_bar, steps)].any(axis=1)
     last_event = steps - 1 - np.argmax(w[:, ::-1] != 0, axis=1)
     ends_silent = (w[np.arange(len(w)), last_event] == 1) & (steps - last_event >= steps_per_bar)
-    return w[starts_in_first_bar & ~ends_silent]
+    return starts_in_first_bar & ~ends_silent
 
 
 def unique_rows(w: np.ndarray) -> np.ndarray:
-    """Deduplicated windows, in a deterministic order."""
+    """Deduplicated windows, in a deterministic order (a lexsort of 8-byte words: fast and exact)."""
     if len(w) == 0:
         return w
-    return np.unique(w, axis=0)
+    w = np.ascontiguousarray(w, dtype=np.int8)
+    words = np.pad(w, ((0, 0), (0, -w.shape[1] % 8))).view(np.uint64)
+    order = np.lexsort(words.T[::-1])
+    words = words[order]
+    first = np.ones(len(w), dtype=bool)
+    first[1:] = (words[1:] != words[:-1]).any(axis=1)
+    return w[order[first]]
