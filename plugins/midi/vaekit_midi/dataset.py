@@ -24,7 +24,7 @@ class MelodyDataset(torch.utils.data.Dataset):
     leave 21..108."""
 
     def __init__(self, windows: np.ndarray, transpose: int = 0):
-        windows = np.asarray(windows, dtype=np.int8).reshape(len(windows), -1)
+        windows = np.asarray(windows, dtype=np.int8)
         self.windows = torch.from_numpy(windows.astype(np.uint8))
         self.transpose = int(transpose)
         # every window has a note-on, and note-ons are the largest tokens
