@@ -44,11 +44,18 @@ def _note_events(notes, channel):
     return events
 
 
+@pytest.fixture(scope="session")
+def write_midi():
+    """:func:`write_midi_file`, for module-scoped fixtures."""
+    return write_midi_file
+
+
 @pytest.fixture
 def midi_file(tmp_path):
     """``midi_file(name, tracks, **events)`` writes a MIDI file into the test's temporary folder."""
 
     def make(name: str, tracks, **kwargs) -> Path:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         return write_midi_file(tmp_path / name, tracks, **kwargs)
 
     return make
