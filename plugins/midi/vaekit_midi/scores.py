@@ -26,7 +26,8 @@ def read_score(path: Path, steps_per_bar: int = 16) -> Parsed:
     if path.stat().st_size == 0:
         return Parsed(reason="empty")
     try:
-        parsed = converter.parse(path, forceSource=True)
+        # no pickles: music21 would otherwise cache the parse as a pickle and load it back
+        parsed = converter.parse(path, forceSource=True, storePickle=False)
     except Exception:  # music21 raises many types on bad input
         return Parsed(reason="unreadable")
     return parse_stream(parsed, steps_per_bar)
