@@ -97,7 +97,12 @@ def parse_stream(parsed, steps_per_bar: int = 16) -> Parsed:
 
 def _expand_repeats(piece):
     """The piece as played, repeats written out (three times the 16-bar windows of the folk tunes);
-    as written where music21 cannot expand its repeat marks."""
+    as written where it has no repeat barlines (expanding copies the whole piece) or where music21
+    cannot expand its repeat marks."""
+    from music21 import bar
+
+    if piece.recurse().getElementsByClass(bar.Repeat).first() is None:
+        return piece
     try:
         return piece.expandRepeats()
     except Exception:  # music21 raises several types on inconsistent repeat marks
