@@ -166,9 +166,13 @@ def test_encoder_reads_the_whole_sequence_both_ways():
         assert not torch.allclose(enc(x)[0], enc(y)[0])
 
 
-def test_unknown_decoder_is_a_clear_error():
+def test_bad_model_configs_are_clear_errors():
     with pytest.raises(VaekitError, match="model.decoder"):
         build_model(config("mel_2bar", decoder="transformer"))
+    cfg = config("mel_16bar")
+    cfg["data"]["steps"] = 250
+    with pytest.raises(VaekitError, match="data.steps 250"):
+        build_model(cfg)
 
 
 @pytest.mark.parametrize("decoder,steps,sampling_rate", [("flat", 32, 50.0), ("hierarchical", 64, 0.0)])

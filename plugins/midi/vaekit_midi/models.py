@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vaekit.errors import VaekitError
 from vaekit.model import VAE, Decoder, Encoder
 
 VOCAB = 90  # 0 no event, 1 note-off, 2..89 note-on of MIDI pitch 21..108
@@ -228,11 +229,12 @@ def build_model(config: dict[str, Any]) -> VAE:
         decoder: TokenDecoder = FlatDecoder(latent, steps, m["decoder_hidden"], m["decoder_layers"], m["embed"],
                                             dropout, m["sampling_rate"], bf16)
     elif m["decoder"] == "hierarchical":
+        if steps % data["steps_per_bar"]:
+            raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
+                              f"{data['steps_per_bar']}, as the hierarchical decoder needs")
         decoder = HierarchicalDecoder(latent, steps, data["steps_per_bar"], m["conductor_hidden"],
                                       m["conductor_layers"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
                                       dropout, m["sampling_rate"], bf16)
     else:
-        from vaekit.errors import VaekitError
-
         raise VaekitError(f"model.decoder is {m['decoder']!r}; use flat or hierarchical")
     return VAE(encoder, decoder, latent, variational=m["variational"])
