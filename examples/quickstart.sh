@@ -8,7 +8,7 @@ mkdir -p "$out"
 
 echo "== melodies: train mel_2bar on folk tunes (the first build of the folk cache parses the corpus once)"
 vaekit train --modality midi --set data.limit_tunes=3000 --time-limit 3m --out "$out/melody" --force --no-progress
-vaekit datasets export folk --n 2 --out "$out/tunes"
+vaekit datasets export folk --n 2 --set data.limit_tunes=3000 --out "$out/tunes"
 vaekit interpolate "$out/melody" "$out/tunes/folk_000.mid" "$out/tunes/folk_001.mid" --steps 8 \
     --out "$out/interpolation.mid" --png "$out/interpolation.png"
 vaekit generate "$out/melody" -n 8 --temperature 0.5 --out "$out/melodies" --png "$out/melodies.png"

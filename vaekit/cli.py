@@ -139,8 +139,10 @@ def datasets(ctx: click.Context, modality: str | None) -> None:
 @click.option("--modality", "-m", help="Needed only where two modalities have a dataset of this name.")
 @click.option("-n", "--n", "count", default=4, show_default=True, help="How many items.")
 @click.option("--preset", help="Preset whose data settings to use (default: the modality's).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a data key, as for train.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the files into.")
-def datasets_export(name: str, modality: str | None, count: int, preset: str | None, out: Path) -> None:
+def datasets_export(name: str, modality: str | None, count: int, preset: str | None, overrides: tuple[str, ...],
+                    out: Path) -> None:
     """Write a few items of a built-in dataset as ordinary files (e.g. two folk tunes as .mid)."""
     from vaekit.config import build
 
@@ -149,7 +151,7 @@ def datasets_export(name: str, modality: str | None, count: int, preset: str | N
     if not mods:
         raise VaekitError(f"no installed modality has a built-in dataset named {name!r} (see `vaekit datasets`)")
     m = mods[0]
-    config = build(m, preset, data=name)
+    config = build(m, preset, data=name, overrides=overrides)
     _said(m.export_dataset(name, count, out, config))
 
 
