@@ -77,10 +77,10 @@ def test_cache_is_keyed_by_version_collections_and_limit(monkeypatch):
 
 def test_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("VAEKIT_CACHE", str(tmp_path))
-    first = load_folk(["miscFolk"], 20)
+    first = load_folk(["miscFolk"], 6)
     (path,) = (tmp_path / "midi").glob("folk-*.npz")
     path.write_bytes(b"not an npz file")
-    again = load_folk(["miscFolk"], 20)
+    again = load_folk(["miscFolk"], 6)
     np.testing.assert_array_equal(again.tokens, first.tokens)
 
 
