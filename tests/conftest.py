@@ -10,19 +10,27 @@ import pytest
 from vaekit import plugins
 
 
+def isolate(mp: pytest.MonkeyPatch, cache) -> None:
+    """A fresh plugin manager with no entry points loaded; tests register what they need."""
+    mp.setattr(plugins, "pm", plugins.new_manager())
+    mp.setattr(plugins, "_loaded", True)
+    mp.setattr(plugins, "errors", {})
+    mp.setattr(plugins, "versions", {})
+    mp.setenv("VAEKIT_CACHE", str(cache))
+
+
+def register_vectors() -> None:
+    plugins.pm.register(importlib.import_module("vaekit_vectors.plugin"), name="vectors")
+
+
 @pytest.fixture
 def isolated_plugins(monkeypatch, tmp_path):
-    """A fresh plugin manager with no entry points loaded; tests register what they need."""
-    monkeypatch.setattr(plugins, "pm", plugins.new_manager())
-    monkeypatch.setattr(plugins, "_loaded", True)
-    monkeypatch.setattr(plugins, "errors", {})
-    monkeypatch.setattr(plugins, "versions", {})
-    monkeypatch.setenv("VAEKIT_CACHE", str(tmp_path / "cache"))
+    isolate(monkeypatch, tmp_path / "cache")
     return plugins.pm
 
 
 @pytest.fixture
 def vectors(isolated_plugins):
     """The example plugin's modality, registered in-process."""
-    isolated_plugins.register(importlib.import_module("vaekit_vectors.plugin"), name="vectors")
+    register_vectors()
     return plugins.get_modality("vectors")

@@ -1,6 +1,7 @@
 """Every verb end to end through click's CliRunner, against the in-process test modality."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -8,19 +9,34 @@ from click.testing import CliRunner
 
 from vaekit.cli import cli
 
+from .conftest import isolate, register_vectors
+
 
 @pytest.fixture
 def runner():
     return CliRunner()
 
 
+@pytest.fixture(scope="module")
+def shared_run(tmp_path_factory):
+    """One short training run through the CLI, shared by the tests that only read it."""
+    with pytest.MonkeyPatch.context() as mp:
+        tmp = tmp_path_factory.mktemp("shared")
+        isolate(mp, tmp / "cache")
+        register_vectors()
+        run = tmp / "run"
+        result = CliRunner().invoke(cli, ["train", "-m", "vectors", "--set", "data.items=600", "--steps", "300",
+                                          "--out", str(run), "--no-progress"])
+        assert result.exit_code == 0, result.output
+        assert f"run saved in {run}" in result.output
+        yield run
+
+
 @pytest.fixture
-def trained(vectors, runner, tmp_path):
+def trained(vectors, shared_run, tmp_path):
+    """A private copy of the shared run, free to modify."""
     run = tmp_path / "run"
-    result = runner.invoke(cli, ["train", "-m", "vectors", "--set", "data.items=600", "--steps", "300",
-                                 "--out", str(run), "--no-progress"])
-    assert result.exit_code == 0, result.output
-    assert f"run saved in {run}" in result.output
+    shutil.copytree(shared_run, run)
     return run
 
 
