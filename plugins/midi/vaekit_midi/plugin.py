@@ -7,3 +7,10 @@ from vaekit_midi.modality import MidiModality
 @vaekit.hookimpl
 def register_modalities(register):
     register(MidiModality())
+
+
+@vaekit.hookimpl
+def register_commands(cli):
+    from vaekit_midi.commands import register
+
+    register(cli)

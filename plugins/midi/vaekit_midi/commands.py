@@ -1,0 +1,84 @@
+"""The MIDI plugin's own verbs: ``vaekit attributes`` (attribute vectors of a melody run) and
+``vaekit transform`` (move a melody along one). Imports only click at module level."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from vaekit.errors import VaekitError
+
+ATTRIBUTES = ("density", "interval", "syncopation_16th", "syncopation_8th", "in_scale", "range")
+
+
+def _open_melody_run(run_dir: Path, device: str):
+    from vaekit.pipeline import Pipeline
+
+    p = Pipeline.open(run_dir, device=device)
+    if p.modality.name != "midi" or p.config["data"].get("kind", "melody") != "melody":
+        raise VaekitError(f"{run_dir}: attribute vectors are for melody runs (this is {p.config['modality']} / "
+                          f"{p.config['preset']})")
+    return p
+
+
+def register(cli: click.Group) -> None:
+    @cli.command()
+    @click.argument("run_dir", type=click.Path(path_type=Path))
+    @click.option("--data", "-d", help="Windows to measure (default: the run's own data); the training split is used.")
+    @click.option("--max-items", default=50000, show_default=True, help="At most this many windows (0: all).")
+    @click.option("--quantile", default=0.25, show_default=True, help="Top and bottom share compared.")
+    @click.option("--device", default="cpu", show_default=True)
+    def attributes(run_dir: Path, data: str | None, max_items: int, quantile: float, device: str) -> None:
+        """Attribute vectors of a melody run (note density, average interval, 8th/16th syncopation,
+        in-scale ratio, pitch range): the mean latent of the top quarter of the data minus that of the
+        bottom quarter, stored in the run as attributes.safetensors."""
+        from vaekit_midi import attributes as attrs
+
+        if not 0 < quantile <= 0.5:
+            raise VaekitError(f"--quantile must lie in (0, 0.5], got {quantile}")
+        p = _open_melody_run(run_dir, device)
+        source = data or p.config["data"]["source"]
+        windows = attrs.training_windows(p.modality, source, p.config, max_items)
+        z = attrs.encode_means(p.model, windows.to(p.model.device))
+        vectors, stats = attrs.attribute_vectors(z, windows, int(p.config["data"]["steps_per_bar"]), quantile)
+        path = attrs.save(run_dir, vectors, {"source": source, "windows": len(windows), "quantile": quantile,
+                                             "stats": stats})
+        click.echo(f"{'attribute':<18} {'bottom':>8} {'top':>8} {'|vector|':>9}")
+        for name, v in vectors.items():
+            click.echo(f"{name:<18} {stats[name]['low']:>8.3f} {stats[name]['high']:>8.3f} {float(v.norm()):>9.3f}")
+        click.echo(f"wrote {path} (from {len(windows)} windows of {source})")
+
+    @cli.command()
+    @click.argument("run_dir", type=click.Path(path_type=Path))
+    @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+    @click.option("--attribute", "-a", required=True, type=click.Choice(ATTRIBUTES))
+    @click.option("--amount", default=1.0, show_default=True, help="Multiple of the vector to add (negative: less).")
+    @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="The .mid file to write.")
+    @click.option("--index", "--bar", "index", default=0, show_default=True, help="Which window of the input.")
+    @click.option("--temperature", "-t", default=0.0, show_default=True, help="0 decodes greedily.")
+    @click.option("--seed", default=0, show_default=True)
+    @click.option("--device", default="cpu", show_default=True)
+    def transform(run_dir: Path, input_path: Path, attribute: str, amount: float, out: Path, index: int,
+                  temperature: float, seed: int, device: str) -> None:
+        """Move a melody along an attribute vector: decode z + AMOUNT * vector."""
+        import torch
+
+        from vaekit_midi import attributes as attrs
+
+        p = _open_melody_run(run_dir, device)
+        vectors, _ = attrs.load(run_dir)
+        if attribute not in vectors:
+            raise VaekitError(f"{Path(run_dir) / attrs.FILE}: holds no {attribute!r} vector")
+        x = p.read(input_path, index)
+        mu, _ = p.model.encode(x[None])
+        torch.manual_seed(seed)
+        z = torch.cat([mu, mu + amount * vectors[attribute].to(mu)])
+        recon, moved = p.model.decode(z, temperature).cpu()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        p.modality.write(moved, out, p.config)
+        spb = int(p.config["data"]["steps_per_bar"])
+        values = [attrs.attributes(t, spb)[attribute].item() for t in (x, recon, moved)]
+        click.echo(f"{attribute}: input {values[0]:.3f}, reconstruction {values[1]:.3f}, "
+                   f"transformed {values[2]:.3f} (amount {amount:g})")
+        click.echo(f"wrote {out}")
