@@ -19,9 +19,15 @@ def _data(config: Config) -> Config:
     return config.get("data", {})
 
 
+def _kind(config: Config) -> str:
+    """``melody`` or ``drums``: what the preset's ``data.kind`` models (melody where it names none)."""
+    return _data(config).get("kind", "melody")
+
+
 class MidiModality(Modality):
     name = "midi"
-    description = "Melodies as MusicVAE's 90-class tokens on a 16th-note grid; reads MIDI, ABC, MusicXML, Humdrum"
+    description = ("Melodies as MusicVAE's 90-class tokens on a 16th-note grid (reads MIDI, ABC, MusicXML, Humdrum); "
+                   "drum patterns as 9 classes in 512 tokens (drums_2bar)")
     file_types = (".mid", ".midi", ".abc", ".musicxml", ".mxl", ".krn")
     output_suffix = ".mid"
     default_preset = "mel_2bar"
@@ -38,27 +44,43 @@ class MidiModality(Modality):
         return {"folk": DESCRIPTION}
 
     def load_dataset(self, source: str, config: Config):
-        from vaekit_midi.dataset import load_dataset
+        if _kind(config) == "drums":
+            from vaekit_midi.drums import load_dataset
+        else:
+            from vaekit_midi.dataset import load_dataset
 
         return load_dataset(source, config)
 
     def build_model(self, config: Config) -> VAE:
-        from vaekit_midi.models import build_model
+        if _kind(config) != "melody":
+            from vaekit_midi.multitrack import build_model
+        else:
+            from vaekit_midi.models import build_model
 
         return build_model(config)
 
     def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
-        from vaekit_midi.metrics import metrics
+        if getattr(model, "kind", "melody") != "melody":
+            from vaekit_midi.multitrack import metrics
+        else:
+            from vaekit_midi.metrics import metrics
 
         return metrics(model, batch)
 
     def read(self, path: Path, config: Config) -> torch.Tensor:
         """Every window ``(K, T)`` of the file's melodies (the core picks one with ``--bar``)."""
-        from vaekit_midi.dataset import read_windows
+        if _kind(config) == "drums":
+            from vaekit_midi.drums import read_windows
+        else:
+            from vaekit_midi.dataset import read_windows
 
         return read_windows(Path(path), config)
 
     def write(self, x: torch.Tensor, path: Path, config: Config) -> None:
+        if _kind(config) == "drums":
+            from vaekit_midi.drums import write
+
+            return write(x, Path(path), config)
         from vaekit_midi.midi_io import write_midi
 
         data = _data(config)
@@ -81,7 +103,11 @@ class MidiModality(Modality):
         return super().write_interpolation(x, out, config)
 
     def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
-        """A piano-roll PNG of outputs ``(N, T)``."""
+        """A piano-roll PNG of outputs ``(N, T)`` (a grid of hits for drums)."""
+        if _kind(config) == "drums":
+            from vaekit_midi.drums import drum_grid
+
+            return drum_grid(x, Path(path), config)
         from vaekit_midi.render import piano_roll
 
         piano_roll(x.detach().cpu().numpy(), Path(path), config)

@@ -1,0 +1,180 @@
+"""Drum patterns: the 9-class mapping and 512-token steps, reading and writing drum tracks of MIDI files
+the tests write, the drums_2bar model learning, and the verbs through the ``vaekit`` command."""
+
+from __future__ import annotations
+
+import numpy as np
+import pretty_midi
+import pytest
+import torch
+from click.testing import CliRunner
+from vaekit_midi import drums
+from vaekit_midi.multitrack import build_model, hit_f1
+from vaekit_midi.presets import PRESETS
+
+from vaekit import VaekitError, objective
+from vaekit.cli import cli
+from vaekit.config import CORE_DEFAULTS, merge
+
+CONFIG = merge(CORE_DEFAULTS, PRESETS["drums_2bar"])
+Q = 120  # ticks of a 16th at 480 per quarter
+KICK, SNARE, CLOSED, OPEN, CRASH = 0, 1, 2, 3, 7
+
+
+def beat(bars: int, variant: int = 0) -> list[tuple[int, int, int]]:
+    """A rock beat as (start tick, end tick, GM pitch): hats on 8ths (pedal hat 44 on the off-beats),
+    kick on 1 and 3 (the acoustic bass drum 35 on 3), snare on 2 and 4, a crash at the start, and a
+    kick on the last 16th of every ``variant``-th bar."""
+    notes = [(0, 60, 49)]
+    for b in range(bars):
+        for s in range(0, 16, 2):
+            notes.append(((b * 16 + s) * Q, (b * 16 + s) * Q + 60, 42 if s % 4 == 0 else 44))
+        notes += [((b * 16) * Q, (b * 16) * Q + 60, 36), ((b * 16 + 8) * Q, (b * 16 + 8) * Q + 60, 35)]
+        notes += [((b * 16 + 4) * Q, (b * 16 + 4) * Q + 60, 38), ((b * 16 + 12) * Q, (b * 16 + 12) * Q + 60, 38)]
+        if variant and b % variant == 0:
+            notes.append(((b * 16 + 15) * Q, (b * 16 + 15) * Q + 60, 36))
+    return notes
+
+
+def expected_tokens(bars: int, variant: int = 0) -> np.ndarray:
+    hits = [(s, drums.CLASS_OF[p]) for s, _, p in ((t // Q, e, p) for t, e, p in beat(bars, variant))]
+    return drums.encode(np.array(hits), bars * 16)
+
+
+def test_mapping_and_tokens():
+    assert len(drums.CLASSES) == 9 and drums.VOCAB == 512
+    assert sum(len(p) for p in drums.PITCHES) == len(drums.CLASS_OF)  # no pitch in two classes
+    assert drums.CLASS_OF[35] == KICK and drums.CLASS_OF[44] == CLOSED and drums.CLASS_OF[26] == OPEN
+    tokens = drums.encode(np.array([[0, KICK], [0, SNARE], [0, KICK], [3, CRASH], [40, KICK]]), 4)
+    assert tokens.tolist() == [3, 0, 0, 128]  # a repeated hit is one hit; a hit past the end is dropped
+    assert drums.decode(tokens).tolist() == [[0, KICK], [0, SNARE], [3, CRASH]]
+    every = np.arange(512)
+    assert (drums.encode(drums.decode(every), 512) == every).all()
+
+
+def test_read_drum_tracks_of_any_midi_file(midi_file):
+    melody = [(i * 480, i * 480 + 400, 60 + i % 5) for i in range(16)]
+    path = midi_file("band.mid", [melody, beat(2), [(16 * Q, 16 * Q + 60, 46), (17 * Q, 17 * Q + 60, 90)]],
+                     drums=(1, 2))
+    x = drums.read_windows(path, CONFIG)
+    want = expected_tokens(2)
+    want[16] |= 1 << OPEN  # the second drum track's open hat; pitch 90 is in no class
+    assert x.tolist() == [want.tolist()]
+
+
+def test_write_read_round_trip_is_exact(tmp_path):
+    g = np.random.default_rng(0)
+    patterns = g.integers(0, 512, (20, 32))
+    patterns[:, ::16] |= 1  # a hit in every bar, as every window read from a file has
+    for i, tokens in enumerate(patterns):
+        drums.write(tokens, tmp_path / f"p{i}.mid", CONFIG)
+        back = drums.read_windows(tmp_path / f"p{i}.mid", CONFIG)
+        assert back.tolist() == [tokens.tolist()]
+    pm = pretty_midi.PrettyMIDI(str(tmp_path / "p0.mid"))
+    assert len(pm.instruments) == 1 and pm.instruments[0].is_drum
+    assert {n.pitch for n in pm.instruments[0].notes} <= {p[0] for p in drums.PITCHES}
+
+
+def test_meter_tempo_and_silence(midi_file):
+    # 3/4 bars of 12 steps, a tempo change that must not move the grid, and two bars of silence
+    hits = [(s * Q, s * Q + 60, 36) for s in (0, 6, 12, 18, 24, 30, 60, 66, 72, 78, 84, 90)]
+    path = midi_file("waltz.mid", [hits], drums=(0,), meters=((0, 3, 4),), tempos=((0, 90.0), (2000, 150.0)))
+    segs, reason = drums.read_drums(path)
+    assert reason is None
+    assert [(len(t), bar) for t, bar in segs] == [(36, 12), (36, 12)]
+    cfg = merge(CONFIG, {"data": {"steps": 24}})
+    assert len(drums.read_windows(path, cfg)) == 1  # both segments give the same two bars
+
+
+def test_bad_inputs_name_the_file(midi_file, tmp_path):
+    melody = midi_file("melody.mid", [[(0, 480, 60), (480, 960, 62)]])
+    with pytest.raises(VaekitError, match=rf"{melody}: no drum track \(MIDI channel 10\)"):
+        drums.read_windows(melody, CONFIG)
+    odd = midi_file("odd.mid", [[(0, 60, 90), (480, 540, 100)]], drums=(0,))
+    with pytest.raises(VaekitError, match="no note of the 9 drum classes"):
+        drums.read_windows(odd, CONFIG)
+    short = midi_file("short.mid", [beat(1)], drums=(0,))
+    with pytest.raises(VaekitError, match="too short for one 32-step drum window"):
+        drums.read_windows(short, CONFIG)
+    (tmp_path / "junk.mid").write_bytes(b"MThd\x00\x00")
+    with pytest.raises(VaekitError, match="truncated or corrupt"):
+        drums.read_windows(tmp_path / "junk.mid", CONFIG)
+
+
+def test_hit_f1():
+    a = torch.tensor([[3, 0, 4]])
+    assert hit_f1(a, a).item() == 1.0
+    assert hit_f1(a, torch.tensor([[1, 0, 0]])).item() == pytest.approx(2 * 1 / (3 + 1))
+
+
+def test_drums_model_learns():
+    torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        cfg = merge(CONFIG, {"model": {"latent_dim": 8, "encoder_hidden": 32, "decoder_hidden": 64, "embed": 16,
+                                       "sampling_rate": 0.0, "bf16": False}})
+        model = build_model(cfg)
+        assert model.kind == "drums" and model.decoder.core.out.out_features == 512
+        x = torch.from_numpy(np.stack([expected_tokens(2, v) for v in range(3)]).astype(np.int64))
+        x = x.repeat(8, 1)
+        opt = torch.optim.Adam(model.parameters(), 1e-2)
+        losses = []
+        for _ in range(200):
+            out = model(x, x)
+            loss = objective.elbo(out.log_px, out.kl, beta=0.01).loss
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        assert losses[-1] < 0.2 * losses[0]
+        model.eval()
+        acc = (model.decoder(model.encode(x)[0], x).argmax(-1) == x).float().mean()
+        assert acc > 0.95
+    finally:
+        torch.set_num_threads(threads)
+
+
+SMALL = [
+    "--set", "model.encoder_hidden=16", "--set", "model.decoder_hidden=32", "--set", "model.latent_dim=8",
+    "--set", "model.embed=8", "--set", "train.batch_size=8", "--set", "train.eval_every=2",
+]  # fmt: skip
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_drums_through_the_command(tmp_path, write_midi, monkeypatch):
+    monkeypatch.setenv("VAEKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("VAEKIT_LOAD_PLUGINS", raising=False)
+    songs = tmp_path / "beats"
+    songs.mkdir()
+    for i in range(4):
+        write_midi(songs / f"b{i}.mid", [beat(4, i + 1)], drums=(0,))
+    write_midi(songs / "melody.mid", [[(0, 480, 60)] * 1])
+    result = invoke("train", "--modality", "midi", "--preset", "drums_2bar", "--steps", "2", "--no-progress",
+                    "--out", tmp_path / "run", *SMALL)
+    assert result.exit_code == 2 and "need your own drum MIDI files" in result.output
+    result = invoke("train", "--modality", "midi", "--preset", "drums_2bar", "--data", songs, "--steps", "2",
+                    "--no-progress", "--out", tmp_path / "run", *SMALL)
+    assert result.exit_code == 0, result.output
+    assert "1 of 5 files gave no drum window: 1 no drum track" in result.output
+    assert "hit_f1" in (tmp_path / "run" / "metrics.jsonl").read_text()
+    run = tmp_path / "run"
+
+    result = invoke("generate", run, "-n", "2", "--out", tmp_path / "gen", "--png", tmp_path / "gen.png")
+    assert result.exit_code == 0, result.output
+    for path in sorted((tmp_path / "gen").glob("*.mid")):
+        pm = pretty_midi.PrettyMIDI(str(path))
+        assert all(i.is_drum for i in pm.instruments) and pm.get_end_time() <= 32 * 0.125 + 1e-6
+    assert (tmp_path / "gen.png").stat().st_size > 0
+
+    result = invoke("interpolate", run, songs / "b0.mid", songs / "b1.mid", "--steps", "3",
+                    "--out", tmp_path / "mix.mid")
+    assert result.exit_code == 0, result.output
+    assert pretty_midi.PrettyMIDI(str(tmp_path / "mix.mid")).get_end_time() <= (3 * 32 + 2 * 16) * 0.125 + 1e-6
+
+    result = invoke("reconstruct", run, songs / "melody.mid", "--out", tmp_path / "rec")
+    assert result.exit_code == 2
+    assert f"{songs / 'melody.mid'}: no drum track (MIDI channel 10)" in result.output

@@ -1,0 +1,336 @@
+"""Drum patterns as MusicVAE encodes them: General MIDI drum pitches reduced to 9 classes, and each
+16th-note step one token out of 2^9 = 512 (bit ``i`` set when class ``i`` is hit at that step).
+
+Reading takes every drum track (``is_drum``, MIDI channel 10) of a MIDI file, quantizes onsets on the
+file's own beats as the melody reader does, starts bars at each time-signature change, splits at a
+bar without a hit and cuts windows at bar lines. Writing plays each hit as a short note of the
+class's first pitch on a drum track, so tokens -> MIDI -> tokens is exact on the reduced classes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaekit.errors import VaekitError
+
+Config = dict[str, Any]
+
+CLASSES = ("kick", "snare", "closed hi-hat", "open hi-hat", "low tom", "mid tom", "high tom", "crash", "ride")
+#: note_seq's DEFAULT_DRUM_TYPE_PITCHES (MusicVAE's REDUCED_DRUM_PITCH_CLASSES); the first is written.
+PITCHES = (
+    (36, 35),
+    (38, 27, 28, 31, 32, 33, 34, 37, 39, 40, 56, 65, 66, 75, 85),
+    (42, 44, 54, 68, 69, 70, 71, 73, 78, 80, 22),
+    (46, 67, 72, 74, 79, 81, 26),
+    (45, 29, 41, 43, 61, 64, 84),
+    (48, 47, 60, 63, 77, 86, 87),
+    (50, 30, 62, 76, 83),
+    (49, 52, 55, 57, 58),
+    (51, 53, 59, 82),
+)
+CLASS_OF = {pitch: i for i, pitches in enumerate(PITCHES) for pitch in pitches}
+VOCAB = 2 ** len(CLASSES)
+MIDI_TYPES = (".mid", ".midi")
+REASONS = {
+    "missing": "no such file",
+    "empty": "empty file",
+    "not_midi": "not a MIDI file (no MThd header)",
+    "corrupt": "truncated or corrupt MIDI file",
+    "no_drums": "no drum track (MIDI channel 10)",
+    "no_classes": "its drum track has no note of the 9 drum classes (General MIDI pitches 22..87)",
+    "no_meter": "no usable time signature",
+    "too_short": "too short for one window",
+}
+
+
+def encode(hits: np.ndarray, length: int) -> np.ndarray:
+    """Hits ``(N, 2)`` of (step, class) as ``length`` tokens (int16); hits past the end are dropped."""
+    tokens = np.zeros(length, dtype=np.int16)
+    hits = np.asarray(hits, dtype=np.int64).reshape(-1, 2)
+    hits = hits[(hits[:, 0] >= 0) & (hits[:, 0] < length)]
+    np.bitwise_or.at(tokens, hits[:, 0], (1 << hits[:, 1]).astype(np.int16))
+    return tokens
+
+
+def decode(tokens: np.ndarray) -> np.ndarray:
+    """Tokens as hits ``(N, 2)`` of (step, class), by step then class."""
+    tokens = np.asarray(tokens, dtype=np.int64)
+    bits = (tokens[:, None] >> np.arange(len(CLASSES))) & 1
+    step, cls = np.nonzero(bits)
+    return np.stack([step, cls], 1)
+
+
+def segments(hits: np.ndarray, length: int, bar: int) -> list[np.ndarray]:
+    """Token segments of one meter section, split where a whole bar has no hit; each starts on the
+    bar line before its first hit and ends on the bar line after its last."""
+    hits = hits[np.lexsort((hits[:, 1], hits[:, 0]))]
+    if len(hits) == 0:
+        return []
+    onsets = np.unique(hits[:, 0])
+    cut = onsets[np.flatnonzero(np.diff(onsets) > bar) + 1]
+    out = []
+    for group in np.split(hits, np.searchsorted(hits[:, 0], cut)):
+        start = group[0, 0] // bar * bar
+        stop = min(-(-(group[-1, 0] + 1) // bar) * bar, length)
+        out.append(encode(group - np.array([start, 0]), int(stop - start)))
+    return out
+
+
+def parse_pretty_midi(pm, steps_per_bar: int = 16) -> tuple[list[tuple[np.ndarray, int]], str | None]:
+    """Drum segments ``(tokens, bar steps)`` of a ``pretty_midi.PrettyMIDI``, or the reason there are none."""
+    drums = [i for i in pm.instruments if i.is_drum and i.notes]
+    if not drums:
+        return [], "no_drums"
+    scale = steps_per_bar / 4 / pm.resolution
+
+    def step(time: float) -> int:
+        return int(round(pm.time_to_tick(time) * scale))
+
+    hits = np.array([(step(n.start), CLASS_OF[n.pitch]) for i in drums for n in i.notes if n.pitch in CLASS_OF],
+                    dtype=np.int64).reshape(-1, 2)
+    if len(hits) == 0:
+        return [], "no_classes"
+    end = int(hits[:, 0].max()) + 1
+    meters = []  # (start step, bar steps or None)
+    for ts in sorted(pm.time_signature_changes, key=lambda t: t.time):
+        bar = steps_per_bar * ts.numerator / ts.denominator
+        at = step(ts.time)
+        if meters and meters[-1][0] == at:
+            meters.pop()
+        meters.append((at, int(bar) if bar == int(bar) and bar > 0 else None))
+    if not meters or meters[0][0] > 0:
+        meters.insert(0, (0, steps_per_bar))
+    out = []
+    for i, (start, bar) in enumerate(meters):
+        stop = meters[i + 1][0] if i + 1 < len(meters) else end
+        if bar is None or stop <= start:
+            continue
+        inside = hits[(hits[:, 0] >= start) & (hits[:, 0] < stop)] - np.array([start, 0])
+        length = stop - start if i + 1 < len(meters) else -(-(stop - start) // bar) * bar
+        out += [(tokens, bar) for tokens in segments(inside, length, bar)]
+    return out, None if out else "no_meter"
+
+
+def read_drums(path: Path, steps_per_bar: int = 16) -> tuple[list[tuple[np.ndarray, int]], str | None]:
+    """Drum segments of one MIDI file, or the reason there are none (a key of ``REASONS``)."""
+    import pretty_midi
+
+    path = Path(path)
+    if not path.is_file():
+        return [], "missing"
+    data = path.read_bytes()
+    if not data:
+        return [], "empty"
+    if not data.startswith(b"MThd"):
+        return [], "not_midi"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pm = pretty_midi.PrettyMIDI(str(path))
+        except Exception:  # mido and pretty_midi raise many types on corrupt data
+            return [], "corrupt"
+    return parse_pretty_midi(pm, steps_per_bar)
+
+
+def windows(tokens: np.ndarray, bar: int, steps: int, hop_bars: int = 1) -> np.ndarray:
+    """Windows ``(K, steps)`` of one segment, starting at bar lines every ``hop_bars`` bars."""
+    if len(tokens) < steps:
+        return np.zeros((0, steps), dtype=np.int16)
+    starts = np.arange(0, len(tokens) - steps + 1, bar * max(1, hop_bars))
+    return np.asarray(tokens, dtype=np.int16)[starts[:, None] + np.arange(steps)]
+
+
+def _data(config: Config) -> Config:
+    return config.get("data", {})
+
+
+def read_windows(path: Path, config: Config):
+    """Every window ``(K, T)`` of one file's drum tracks, in order, or a VaekitError naming the file."""
+    import torch
+
+    data = _data(config)
+    steps, spb = int(data.get("steps", 32)), int(data.get("steps_per_bar", 16))
+    path = Path(path)
+    if path.suffix.lower() not in MIDI_TYPES:
+        raise VaekitError(f"{path}: drum patterns are read from MIDI files (.mid, .midi)")
+    segs, reason = read_drums(path, spb)
+    if reason:
+        raise VaekitError(f"{path}: {REASONS[reason]}")
+    found = np.concatenate([windows(t, bar, steps, int(data.get("hop_bars", 1))) for t, bar in segs])
+    if len(found) == 0:
+        longest = max(len(t) for t, _ in segs)
+        raise VaekitError(f"{path}: too short for one {steps}-step drum window (its longest pattern without "
+                          f"a silent bar has {longest} steps)")
+    _, first = np.unique(found, axis=0, return_index=True)
+    return torch.from_numpy(found[np.sort(first)].astype(np.int64))
+
+
+def to_pretty_midi(patterns: list[np.ndarray], tempo: float = 120.0, steps_per_bar: int = 16, gap_bars: int = 1):
+    """A ``pretty_midi.PrettyMIDI`` with one drum track playing the patterns in order, ``gap_bars``
+    bars of rest between them, in 4/4; each hit lasts one step."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=float(tempo))
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    pm.instruments.append(drum_track(patterns, tempo, steps_per_bar, gap_bars))
+    return pm
+
+
+def drum_track(patterns: list[np.ndarray], tempo: float = 120.0, steps_per_bar: int = 16, gap_bars: int = 1):
+    """A pretty_midi drum ``Instrument`` playing the patterns in order."""
+    import pretty_midi
+
+    seconds = 60.0 / float(tempo) / (steps_per_bar / 4)
+    track = pretty_midi.Instrument(program=0, is_drum=True, name="drums")
+    offset = 0
+    for tokens in patterns:
+        for step, cls in decode(tokens).tolist():
+            start = (offset + step) * seconds
+            track.notes.append(pretty_midi.Note(100, PITCHES[cls][0], start, start + seconds))
+        offset += len(tokens) + gap_bars * steps_per_bar
+    return track
+
+
+def write(x, path: Path, config: Config) -> None:
+    """One pattern ``(T,)``, or several ``(S, T)`` played in order a bar apart, as a MIDI drum track."""
+    data = _data(config)
+    patterns = np.atleast_2d(np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x))
+    pm = to_pretty_midi(list(patterns), float(data.get("tempo", 120)), int(data.get("steps_per_bar", 16)))
+    pm.write(str(path))
+
+
+def drum_grid(x, path: Path, config: Config | None = None) -> None:
+    """A PNG with one grid of hits (class by step) per pattern ``(N, T)``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    patterns = np.atleast_2d(np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x))
+    n, steps = patterns.shape
+    fig, axes = plt.subplots(n, 1, figsize=(max(6.0, steps / 8), 1.6 * n + 0.4), squeeze=False)
+    for ax, tokens in zip(axes[:, 0], patterns):
+        bits = (tokens[None, :].astype(np.int64) >> np.arange(len(CLASSES))[:, None]) & 1
+        ax.imshow(bits, aspect="auto", cmap="Greys", interpolation="nearest", origin="lower")
+        ax.set_yticks(range(len(CLASSES)), CLASSES, fontsize=6)
+        ax.tick_params(labelsize=6)
+    axes[-1, 0].set_xlabel("16th-note step")
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# datasets ------------------------------------------------------------------------------------------
+
+
+class DrumDataset:
+    """Drum windows ``(N, T)`` (tokens 0..511) held as one tensor; items are ``(x, x)``."""
+
+    def __init__(self, windows: np.ndarray):
+        import torch
+
+        self.windows = torch.from_numpy(np.asarray(windows, dtype=np.int16).astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, index: int):
+        x = self.windows[index]
+        return x, x
+
+    def get_batch(self, indices):
+        x = self.windows[indices]
+        return x, x
+
+
+def _parse_task(task: tuple[str, int]) -> tuple[list[tuple[np.ndarray, int]], str | None]:
+    return read_drums(Path(task[0]), task[1])
+
+
+def list_midi(root: Path, limit: int = 0) -> list[Path]:
+    """``root`` itself, or every MIDI file under it (recursively, sorted), the first ``limit``."""
+    root = Path(root)
+    if root.is_file():
+        if root.suffix.lower() not in MIDI_TYPES:
+            raise VaekitError(f"{root}: drum patterns are read from MIDI files (.mid, .midi)")
+        return [root]
+    found = sorted(p for p in root.rglob("*") if p.suffix.lower() in MIDI_TYPES and p.is_file()
+                   and not p.name.startswith("."))
+    if not found:
+        raise VaekitError(f"{root}: no MIDI files (.mid, .midi) in this folder")
+    return found[:limit] if limit else found
+
+
+def load_corpus(root: Path, limit: int = 0, steps_per_bar: int = 16) -> dict[str, np.ndarray]:
+    """Drum segments of every MIDI file under ``root``, parsed in parallel once and cached by the
+    files' paths, sizes and modification times: names, reasons, tokens, offsets, bars, owner."""
+    from vaekit_midi.corpus import cache_dir, cache_key, parallel_map
+
+    paths = list_midi(root, limit)
+    identity = {"drums": [(str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths],
+                "steps_per_bar": int(steps_per_bar)}
+    cache = cache_dir() / cache_key("drums", identity)
+    if cache.exists():
+        try:
+            with np.load(cache, allow_pickle=False) as f:
+                return {k: f[k] for k in f.files}
+        except (OSError, ValueError):
+            cache.unlink(missing_ok=True)
+    parsed = parallel_map(_parse_task, [(str(p), steps_per_bar) for p in paths], "drum files")
+    segs = [(i, t, bar) for i, (found, _) in enumerate(parsed) for t, bar in found]
+    corpus = {
+        "names": np.array([str(p) for p in paths], dtype=str),
+        "reasons": np.array([reason or "" for _, reason in parsed], dtype=str),
+        "tokens": np.concatenate([t for _, t, _ in segs] or [np.zeros(0, np.int16)]).astype(np.int16),
+        "offsets": np.concatenate([[0], np.cumsum([len(t) for _, t, _ in segs])]).astype(np.int64),
+        "bars": np.array([b for _, _, b in segs], dtype=np.int64),
+        "owner": np.array([i for i, _, _ in segs], dtype=np.int64),
+    }
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp.npz")
+    np.savez_compressed(tmp, **corpus)
+    os.replace(tmp, cache)
+    return corpus
+
+
+def load_dataset(source: str, config: Config) -> tuple[DrumDataset, DrumDataset]:
+    """Train and validation drum windows of the MIDI files under ``source``, split by file, deduplicated."""
+    from collections import Counter
+
+    from vaekit_midi.dataset import split_items
+
+    data = _data(config)
+    steps, spb, hop = int(data.get("steps", 32)), int(data.get("steps_per_bar", 16)), int(data.get("hop_bars", 1))
+    if not Path(source).exists():
+        raise VaekitError(f"{source or 'folk'}: drum models need your own drum MIDI files: --data PATH "
+                          "(a folder or a file; there is no built-in drum dataset)")
+    c = load_corpus(Path(source), int(data.get("limit_tunes", 0) or 0), spb)
+    found, owner = [], []
+    for s in range(len(c["bars"])):
+        w = windows(c["tokens"][c["offsets"][s]:c["offsets"][s + 1]], int(c["bars"][s]), steps, hop)
+        found.append(w)
+        owner.append(np.full(len(w), c["owner"][s]))
+    w = np.concatenate(found) if found else np.zeros((0, steps), np.int16)
+    owner = np.concatenate(owner).astype(np.int64) if owner else np.zeros(0, np.int64)
+    skipped = Counter(r for r in c["reasons"].tolist() if r)
+    has = np.zeros(len(c["names"]), dtype=bool)
+    has[owner] = True
+    skipped["too_short"] += int((~has & (c["reasons"] == "")).sum())
+    reasons = ", ".join(f"{n} {REASONS[k]}" for k, n in skipped.most_common() if n)
+    if reasons:
+        print(f"vaekit: {source}: {sum(skipped.values())} of {len(c['names'])} files gave no drum window: "
+              f"{reasons}", file=sys.stderr)
+    if len(w) == 0:
+        raise VaekitError(f"{source}: no {steps}-step drum window in {len(c['names'])} files ({reasons})")
+    val_items = split_items(c["names"], has, float(data.get("val_fraction", 0.1)))
+    in_val = val_items[owner]
+    rng = np.random.default_rng(0)
+    train, val = (np.unique(w[mask], axis=0) for mask in (~in_val, in_val))
+    return DrumDataset(train[rng.permutation(len(train))]), DrumDataset(val[rng.permutation(len(val))])
