@@ -28,7 +28,7 @@ import torch  # noqa: E402
 from vaekit_midi.metrics import metrics  # noqa: E402
 
 import vaekit  # noqa: E402
-from vaekit import latent, plugins  # noqa: E402
+from vaekit import checkpoint, latent, plugins, runs  # noqa: E402
 from vaekit.config import build  # noqa: E402
 from vaekit.training import train  # noqa: E402
 
@@ -119,7 +119,8 @@ def markdown(result: dict) -> str:
         f"load average {result['machine']['load_before']} before, {result['machine']['load_after']} after "
         "(the machine was shared with other jobs).",
         "",
-        f"Overrides: `{' '.join(result['overrides']) or 'none'}`; time limit {result['time_limit']}.",
+        f"Overrides: `{' '.join(result['overrides']) or 'none'}`; time limit {result['time_limit']}; "
+        f"measured with the {result['weights']} weights.",
         "",
         "| metric | value |",
         "| --- | --- |",
@@ -154,6 +155,8 @@ def main() -> None:
     parser.add_argument("--run-dir", type=Path, default=None)
     parser.add_argument("--eval-only", action="store_true", help="measure the run in --run-dir without training")
     parser.add_argument("--eval-windows", type=int, default=20000)
+    parser.add_argument("--weights", choices=["last", "best"], default="last",
+                        help="measure the model at the end of training (last) or the best validation ELBO (best)")
     parser.add_argument("--tag", default=None, help="results file name (default: the preset)")
     args = parser.parse_args()
 
@@ -169,12 +172,15 @@ def main() -> None:
         print(f"trained {run_dir} in {time.perf_counter() - started:.0f} s", flush=True)
     pipe = vaekit.load(str(run_dir))
     config, model = pipe.config, pipe.model
+    if args.weights == "last":
+        checkpoint.load_model_weights(run_dir / runs.LAST, model)
     _, val = modality.load_dataset(config["data"]["source"], config)
     result = {
         "preset": config["preset"],
         "tag": tag,
         "overrides": args.overrides,
         "time_limit": config["train"]["time_limit"],
+        "weights": args.weights,
         "config": {k: config[k] for k in ("data", "model", "loss", "train")},
         "machine": {"cpu": cpu_name(), "threads": torch.get_num_threads(), "torch": torch.__version__,
                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
