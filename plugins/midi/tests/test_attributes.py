@@ -18,6 +18,15 @@ SMALL = [
 ]  # fmt: skip
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small models run far faster on one thread, above all when other processes hold the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def window(notes: list[tuple[int, int]], steps: int = 32) -> torch.Tensor:
     """Tokens with note-ons of (step, MIDI pitch)."""
     x = torch.zeros(steps, dtype=torch.long)

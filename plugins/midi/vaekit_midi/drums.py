@@ -9,8 +9,6 @@ class's first pitch on a drum track, so tokens -> MIDI -> tokens is exact on the
 
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -96,7 +94,17 @@ def parse_pretty_midi(pm, steps_per_bar: int = 16) -> tuple[list[tuple[np.ndarra
                     dtype=np.int64).reshape(-1, 2)
     if len(hits) == 0:
         return [], "no_classes"
-    end = int(hits[:, 0].max()) + 1
+    out = []
+    for start, stop, length, bar in sections(pm, step, int(hits[:, 0].max()) + 1, steps_per_bar):
+        inside = hits[(hits[:, 0] >= start) & (hits[:, 0] < stop)] - np.array([start, 0])
+        out += [(tokens, bar) for tokens in segments(inside, length, bar)]
+    return out, None if out else "no_meter"
+
+
+def sections(pm, step, end: int, steps_per_bar: int = 16) -> list[tuple[int, int, int, int]]:
+    """The file's stretches of one meter as (start step, stop step, length in steps, steps per bar):
+    bars start at each time-signature change (4/4 from the start where none is given); the last
+    stretch is whole bars up to ``end``; meters off the grid are left out."""
     meters = []  # (start step, bar steps or None)
     for ts in sorted(pm.time_signature_changes, key=lambda t: t.time):
         bar = steps_per_bar * ts.numerator / ts.denominator
@@ -111,10 +119,8 @@ def parse_pretty_midi(pm, steps_per_bar: int = 16) -> tuple[list[tuple[np.ndarra
         stop = meters[i + 1][0] if i + 1 < len(meters) else end
         if bar is None or stop <= start:
             continue
-        inside = hits[(hits[:, 0] >= start) & (hits[:, 0] < stop)] - np.array([start, 0])
-        length = stop - start if i + 1 < len(meters) else -(-(stop - start) // bar) * bar
-        out += [(tokens, bar) for tokens in segments(inside, length, bar)]
-    return out, None if out else "no_meter"
+        out.append((start, stop, stop - start if i + 1 < len(meters) else -(-(stop - start) // bar) * bar, bar))
+    return out
 
 
 def read_drums(path: Path, steps_per_bar: int = 16) -> tuple[list[tuple[np.ndarray, int]], str | None]:
@@ -225,112 +231,3 @@ def drum_grid(x, path: Path, config: Config | None = None) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
-
-
-# datasets ------------------------------------------------------------------------------------------
-
-
-class DrumDataset:
-    """Drum windows ``(N, T)`` (tokens 0..511) held as one tensor; items are ``(x, x)``."""
-
-    def __init__(self, windows: np.ndarray):
-        import torch
-
-        self.windows = torch.from_numpy(np.asarray(windows, dtype=np.int16).astype(np.int64))
-
-    def __len__(self) -> int:
-        return len(self.windows)
-
-    def __getitem__(self, index: int):
-        x = self.windows[index]
-        return x, x
-
-    def get_batch(self, indices):
-        x = self.windows[indices]
-        return x, x
-
-
-def _parse_task(task: tuple[str, int]) -> tuple[list[tuple[np.ndarray, int]], str | None]:
-    return read_drums(Path(task[0]), task[1])
-
-
-def list_midi(root: Path, limit: int = 0) -> list[Path]:
-    """``root`` itself, or every MIDI file under it (recursively, sorted), the first ``limit``."""
-    root = Path(root)
-    if root.is_file():
-        if root.suffix.lower() not in MIDI_TYPES:
-            raise VaekitError(f"{root}: drum patterns are read from MIDI files (.mid, .midi)")
-        return [root]
-    found = sorted(p for p in root.rglob("*") if p.suffix.lower() in MIDI_TYPES and p.is_file()
-                   and not p.name.startswith("."))
-    if not found:
-        raise VaekitError(f"{root}: no MIDI files (.mid, .midi) in this folder")
-    return found[:limit] if limit else found
-
-
-def load_corpus(root: Path, limit: int = 0, steps_per_bar: int = 16) -> dict[str, np.ndarray]:
-    """Drum segments of every MIDI file under ``root``, parsed in parallel once and cached by the
-    files' paths, sizes and modification times: names, reasons, tokens, offsets, bars, owner."""
-    from vaekit_midi.corpus import cache_dir, cache_key, parallel_map
-
-    paths = list_midi(root, limit)
-    identity = {"drums": [(str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths],
-                "steps_per_bar": int(steps_per_bar)}
-    cache = cache_dir() / cache_key("drums", identity)
-    if cache.exists():
-        try:
-            with np.load(cache, allow_pickle=False) as f:
-                return {k: f[k] for k in f.files}
-        except (OSError, ValueError):
-            cache.unlink(missing_ok=True)
-    parsed = parallel_map(_parse_task, [(str(p), steps_per_bar) for p in paths], "drum files")
-    segs = [(i, t, bar) for i, (found, _) in enumerate(parsed) for t, bar in found]
-    corpus = {
-        "names": np.array([str(p) for p in paths], dtype=str),
-        "reasons": np.array([reason or "" for _, reason in parsed], dtype=str),
-        "tokens": np.concatenate([t for _, t, _ in segs] or [np.zeros(0, np.int16)]).astype(np.int16),
-        "offsets": np.concatenate([[0], np.cumsum([len(t) for _, t, _ in segs])]).astype(np.int64),
-        "bars": np.array([b for _, _, b in segs], dtype=np.int64),
-        "owner": np.array([i for i, _, _ in segs], dtype=np.int64),
-    }
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **corpus)
-    os.replace(tmp, cache)
-    return corpus
-
-
-def load_dataset(source: str, config: Config) -> tuple[DrumDataset, DrumDataset]:
-    """Train and validation drum windows of the MIDI files under ``source``, split by file, deduplicated."""
-    from collections import Counter
-
-    from vaekit_midi.dataset import split_items
-
-    data = _data(config)
-    steps, spb, hop = int(data.get("steps", 32)), int(data.get("steps_per_bar", 16)), int(data.get("hop_bars", 1))
-    if not Path(source).exists():
-        raise VaekitError(f"{source or 'folk'}: drum models need your own drum MIDI files: --data PATH "
-                          "(a folder or a file; there is no built-in drum dataset)")
-    c = load_corpus(Path(source), int(data.get("limit_tunes", 0) or 0), spb)
-    found, owner = [], []
-    for s in range(len(c["bars"])):
-        w = windows(c["tokens"][c["offsets"][s]:c["offsets"][s + 1]], int(c["bars"][s]), steps, hop)
-        found.append(w)
-        owner.append(np.full(len(w), c["owner"][s]))
-    w = np.concatenate(found) if found else np.zeros((0, steps), np.int16)
-    owner = np.concatenate(owner).astype(np.int64) if owner else np.zeros(0, np.int64)
-    skipped = Counter(r for r in c["reasons"].tolist() if r)
-    has = np.zeros(len(c["names"]), dtype=bool)
-    has[owner] = True
-    skipped["too_short"] += int((~has & (c["reasons"] == "")).sum())
-    reasons = ", ".join(f"{n} {REASONS[k]}" for k, n in skipped.most_common() if n)
-    if reasons:
-        print(f"vaekit: {source}: {sum(skipped.values())} of {len(c['names'])} files gave no drum window: "
-              f"{reasons}", file=sys.stderr)
-    if len(w) == 0:
-        raise VaekitError(f"{source}: no {steps}-step drum window in {len(c['names'])} files ({reasons})")
-    val_items = split_items(c["names"], has, float(data.get("val_fraction", 0.1)))
-    in_val = val_items[owner]
-    rng = np.random.default_rng(0)
-    train, val = (np.unique(w[mask], axis=0) for mask in (~in_val, in_val))
-    return DrumDataset(train[rng.permutation(len(train))]), DrumDataset(val[rng.permutation(len(val))])

@@ -20,14 +20,14 @@ def _data(config: Config) -> Config:
 
 
 def _kind(config: Config) -> str:
-    """``melody`` or ``drums``: what the preset's ``data.kind`` models (melody where it names none)."""
+    """``melody``, ``drums`` or ``trio``: what the preset's ``data.kind`` models (melody where it names none)."""
     return _data(config).get("kind", "melody")
 
 
 class MidiModality(Modality):
     name = "midi"
     description = ("Melodies as MusicVAE's 90-class tokens on a 16th-note grid (reads MIDI, ABC, MusicXML, Humdrum); "
-                   "drum patterns as 9 classes in 512 tokens (drums_2bar)")
+                   "drum patterns as 9 classes in 512 tokens (drums_2bar); melody, bass and drums trios (trio_16bar)")
     file_types = (".mid", ".midi", ".abc", ".musicxml", ".mxl", ".krn")
     output_suffix = ".mid"
     default_preset = "mel_2bar"
@@ -44,8 +44,8 @@ class MidiModality(Modality):
         return {"folk": DESCRIPTION}
 
     def load_dataset(self, source: str, config: Config):
-        if _kind(config) == "drums":
-            from vaekit_midi.drums import load_dataset
+        if _kind(config) != "melody":
+            from vaekit_midi.tracks import load_dataset
         else:
             from vaekit_midi.dataset import load_dataset
 
@@ -69,18 +69,19 @@ class MidiModality(Modality):
 
     def read(self, path: Path, config: Config) -> torch.Tensor:
         """Every window ``(K, T)`` of the file's melodies (the core picks one with ``--bar``)."""
-        if _kind(config) == "drums":
-            from vaekit_midi.drums import read_windows
-        else:
-            from vaekit_midi.dataset import read_windows
+        if _kind(config) != "melody":
+            from vaekit_midi.tracks import KINDS
+
+            return KINDS[_kind(config)].read_windows(Path(path), config)
+        from vaekit_midi.dataset import read_windows
 
         return read_windows(Path(path), config)
 
     def write(self, x: torch.Tensor, path: Path, config: Config) -> None:
-        if _kind(config) == "drums":
-            from vaekit_midi.drums import write
+        if _kind(config) != "melody":
+            from vaekit_midi.tracks import KINDS
 
-            return write(x, Path(path), config)
+            return KINDS[_kind(config)].write(x, Path(path), config)
         from vaekit_midi.midi_io import write_midi
 
         data = _data(config)
@@ -103,11 +104,14 @@ class MidiModality(Modality):
         return super().write_interpolation(x, out, config)
 
     def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
-        """A piano-roll PNG of outputs ``(N, T)`` (a grid of hits for drums)."""
+        """A piano-roll PNG of outputs ``(N, T)`` (a grid of hits for drums; melody and bass rolls for trios)."""
         if _kind(config) == "drums":
             from vaekit_midi.drums import drum_grid
 
             return drum_grid(x, Path(path), config)
         from vaekit_midi.render import piano_roll
 
-        piano_roll(x.detach().cpu().numpy(), Path(path), config)
+        x = x.detach().cpu().numpy()
+        if _kind(config) == "trio":  # melody and bass of each trio, one roll each
+            x = x[:, :2].reshape(-1, x.shape[-1])
+        piano_roll(x, Path(path), config)
