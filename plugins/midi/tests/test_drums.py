@@ -182,3 +182,5 @@ def test_drums_through_the_command(tmp_path, write_midi, monkeypatch):
     result = invoke("reconstruct", run, songs / "melody.mid", "--out", tmp_path / "rec")
     assert result.exit_code == 2
     assert f"{songs / 'melody.mid'}: no drum track (MIDI channel 10)" in result.output
+    result = invoke("attributes", run)
+    assert result.exit_code == 2 and "attribute vectors are for melody runs" in result.output
