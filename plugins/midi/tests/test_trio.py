@@ -11,7 +11,7 @@ import pretty_midi
 import pytest
 import torch
 from click.testing import CliRunner
-from vaekit_midi import drums, trio
+from vaekit_midi import drums, tracks, trio
 from vaekit_midi.multitrack import TRIO_VOCABS, build_model
 from vaekit_midi.presets import PRESETS
 
@@ -76,6 +76,11 @@ def test_round_trip_is_exact(tmp_path):
         assert torch.equal(trio.read_windows(tmp_path / f"w{i}.mid", TWO_BARS)[0], item)
     pm = pretty_midi.PrettyMIDI(str(tmp_path / "w0.mid"))
     assert [(i.program, i.is_drum) for i in pm.instruments] == [(0, False), (trio.BASS_PROGRAM, False), (0, True)]
+
+
+def test_one_file_fills_the_training_split(tmp_path, private_cache):
+    train, val = tracks.load_dataset(str(song(tmp_path / "a.mid", bars=8)), TWO_BARS)
+    assert train.windows.shape == (7, 3, 32) and len(val) == 0
 
 
 @pytest.mark.parametrize("missing, words", [

@@ -127,6 +127,6 @@ def load_dataset(source: str, config: Config) -> tuple[TrackDataset, TrackDatase
     rng = np.random.default_rng(0)
     out = []
     for part in (w[~in_val], w[in_val]):
-        part = np.unique(part.reshape(len(part), -1), axis=0).reshape(-1, *w.shape[1:])
+        part = np.unique(part.reshape(len(part), np.prod(w.shape[1:])), axis=0).reshape(-1, *w.shape[1:])
         out.append(TrackDataset(part[rng.permutation(len(part))]))
     return out[0], out[1]
