@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import gzip
 import math
+import mmap
 import sys
 import warnings
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from vaekit.errors import VaekitError
+from vaekit.files import SKIP_REASONS, too_large, walk
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 ARRAY_SUFFIXES = (".npy", ".npz")
 MAX_PIXELS = 50_000_000  # per image, checked on the header before decoding
-MAX_ARRAY_BYTES = 4_000_000_000  # declared size of an IDX file
+MAX_ARRAY_BYTES = 2**30  # declared size of an IDX file or of an array in an .npz file
+MAX_FILE_BYTES = 2**30  # any one file, checked on its size before it is opened
 SHAPE_NAMES = ["square", "ellipse", "triangle"]
 
 
@@ -140,9 +144,15 @@ def array_images(a: np.ndarray, origin: Path) -> np.ndarray:
 def read_array_file(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Images and labels (or None) from a .npy or .npz file; .npz images under ``x``, ``images``,
     ``x_train``, ``data`` or ``arr_0``, labels under ``y``, ``labels``, ``y_train`` or ``targets``."""
+    check_size(path)
     try:
         if path.suffix.lower() == ".npy":
             return array_images(np.load(path, allow_pickle=False), path), None
+        with zipfile.ZipFile(path) as archive:  # a compressed member may expand far past the file
+            declared = max((info.file_size for info in archive.infolist()), default=0)
+        if declared > MAX_ARRAY_BYTES:
+            raise VaekitError(f"{path}: array too large ({declared / 2**20:.0f} MiB uncompressed; the cap is "
+                              f"{MAX_ARRAY_BYTES >> 20} MiB)")
         with np.load(path, allow_pickle=False) as loaded:
             names = list(loaded.keys())
             key = next((k for k in ("x", "images", "x_train", "data", "arr_0") if k in names), None)
@@ -152,8 +162,10 @@ def read_array_file(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
             x = array_images(loaded[key], path)
             label_key = next((k for k in ("y", "labels", "y_train", "targets") if k in names), None)
             labels = loaded[label_key].reshape(-1) if label_key else None
-    except (OSError, ValueError, EOFError, KeyError) as e:
-        raise VaekitError(f"{path}: cannot read array ({e})") from None
+    except VaekitError:
+        raise
+    except Exception as e:  # numpy and zipfile raise many types on corrupt files (TokenError, RuntimeError, ...)
+        raise VaekitError(f"{path}: cannot read array ({type(e).__name__}: {e})") from None
     return x, labels if labels is not None and len(labels) == len(x) else None
 
 
@@ -162,6 +174,7 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f
 
 def read_idx(path: Path) -> np.ndarray:
     """An IDX file (MNIST, Fashion-MNIST), raw or gzipped."""
+    check_size(path)
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
         with opener(path, "rb") as f:
@@ -212,18 +225,34 @@ def _open(path: Path):
     """Open an image lazily (header only), refusing one too large to decode safely."""
     from PIL import Image, UnidentifiedImageError
 
+    check_size(path)
     try:
+        # through a read-only memory map: Pillow reads a chunk by its declared length, and from a file a
+        # forged 4 GB length allocates 4 GB up front; a map hands back only the bytes there are
+        with open(path, "rb") as f:
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(data)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise VaekitError(f"{path}: image too large (a decompression bomb?)") from None
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
         raise VaekitError(f"{path}: unreadable image ({e})") from None
     if image.width * image.height > MAX_PIXELS or min(image.size) < 1:
         image.close()
-        raise VaekitError(f"{path}: image too large ({image.width}x{image.height} pixels)")
+        raise VaekitError(f"{path}: image too large ({image.width}x{image.height} pixels; the cap is "
+                          f"{MAX_PIXELS:,} pixels)")
     return image
+
+
+def check_size(path: Path) -> None:
+    """Refuse a file over ``MAX_FILE_BYTES`` on its size alone, before opening it."""
+    try:
+        refusal = too_large(path, MAX_FILE_BYTES)
+    except OSError as e:
+        raise VaekitError(f"{path}: unreadable ({e.strerror})") from None
+    if refusal:
+        raise VaekitError(f"{refusal} (too large)")
 
 
 def _header(path: Path) -> tuple[int, bool]:
@@ -265,15 +294,20 @@ def load_path(path: Path, size: int, channels: int) -> Images:
     ``size`` or ``channels`` 0: the most common short side; grey unless some image has colour."""
     if not path.exists():
         raise VaekitError(f"{path}: no such file or folder")
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    skipped = Skipped()
+    files, unopened = [path], []
+    if path.is_dir():  # links out of the folder or looping, FIFOs, empty and oversized files: skipped unopened
+        files, unopened = walk(path, lambda p: is_idx(p) or p.suffix.lower() in IMAGE_SUFFIXES + ARRAY_SUFFIXES,
+                               MAX_FILE_BYTES)
+        for _, reason in unopened:
+            skipped.add(SKIP_REASONS[reason])
     root = path if path.is_dir() else path.parent
     idx = [p for p in files if is_idx(p)]
     if idx:
-        return _load_idx(root, idx, size, channels)
+        return _load_idx(root, idx, size, channels, skipped)
     usable = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES + ARRAY_SUFFIXES]
     if path.is_file() and not usable:
         raise VaekitError(f"{path}: not an image file (use {', '.join(IMAGE_SUFFIXES + ARRAY_SUFFIXES)} or IDX)")
-    skipped = Skipped()
     headers, arrays = [], []  # (path, short side, grey) and (path, images, labels)
     for p in usable:
         try:
@@ -297,7 +331,7 @@ def load_path(path: Path, size: int, channels: int) -> Images:
     for _, a, labels in arrays:
         xs.append(fit(a, size, channels))
         names += [str(v) for v in labels] if labels is not None else [None] * len(a)
-    skipped.report(path, len(usable))
+    skipped.report(path, len(usable) + len(unopened))
     if not xs:
         raise VaekitError(f"{path}: no usable image (looked for {', '.join(IMAGE_SUFFIXES + ARRAY_SUFFIXES)} and IDX "
                           f"files; {sum(skipped.reasons.values())} could not be read)")
@@ -317,10 +351,10 @@ def _with_labels(x: np.ndarray, names: list[str | None]) -> Images:
     return Images(x, np.array([index[n] for n in names], np.int64), distinct)
 
 
-def _load_idx(root: Path, files: list[Path], size: int, channels: int) -> Images:
+def _load_idx(root: Path, files: list[Path], size: int, channels: int, skipped: Skipped) -> Images:
     """IDX image files (3-D) with their label files (1-D, named with ``labels`` for ``images`` and
     ``idx1`` for ``idx3``); ``train`` files come before ``t10k`` ones."""
-    skipped = Skipped()
+    unopened = sum(skipped.reasons.values())
     found = {}
     for p in sorted(files, key=lambda p: ("train" not in p.name.lower(), p.name)):
         try:
@@ -335,7 +369,7 @@ def _load_idx(root: Path, files: list[Path], size: int, channels: int) -> Images
         labels = found.get(label_name, (None, None))[1]
         xs.append(fit(array_images(a, p), size or a.shape[-1], channels or 1))
         names += [str(v) for v in labels] if labels is not None and len(labels) == len(a) else [None] * len(a)
-    skipped.report(root, len(files))
+    skipped.report(root, len(files) + unopened)
     if not xs:
         raise VaekitError(f"{root}: no usable IDX image file (3-D IDX, e.g. t10k-images-idx3-ubyte.gz)")
     return _with_labels(np.concatenate(xs), names)

@@ -29,13 +29,14 @@ BASE: Config = {
         "widths": [32, 64],  # channels of the stride-2 stages (the last repeats)
         "hidden": 256,  # dense layer between the convolutions and z (0: none)
         "blocks": 0,  # residual blocks per stage
+        "norm": "batch",  # batch | none: normalization after each strided convolution
     },
     "train": {"batch_size": 128, "lr": 1e-3, "epochs": 30, "time_limit": "15m", "eval_every": 200},
 }
 
 PRESETS: dict[str, Config] = {
     # The Keras example: conv 32 s2 -> conv 64 s2 -> dense 16 -> 2-D latent, for the two pictures.
-    "conv2d": merge(BASE, {"model": {"latent_dim": 2, "widths": [32, 64], "hidden": 16}}),
+    "conv2d": merge(BASE, {"model": {"latent_dim": 2, "widths": [32, 64], "hidden": 16, "norm": "none"}}),
     # The default: wider, a 32-D latent.
     "conv": merge(BASE, {"model": {"latent_dim": 32, "widths": [32, 64, 128], "hidden": 512}}),
     # Deeper, residual, for 64x64 colour images with a Gaussian likelihood.
