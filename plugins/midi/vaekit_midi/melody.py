@@ -15,6 +15,12 @@ import numpy as np
 
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH, encode
 
+#: Caps on one user file, so that hostile input can neither exhaust memory nor stall a load.
+MAX_MIDI_BYTES = 16 * 2**20
+MAX_SCORE_BYTES = 64 * 2**20
+MAX_NOTES = 200_000
+MAX_STEPS = 2**20  # 65,536 bars of 4/4 on the 16th-note grid
+
 #: Why a file gave no window, in the words users see.
 REASONS = {
     "missing": "no such file",
@@ -28,6 +34,15 @@ REASONS = {
     "no_meter": "no usable time signature (e.g. 'M: none' or an odd meter)",
     "off_grid": "no bar on the 16th-note grid (triplets or shorter notes everywhere)",
     "too_short": "too short for one window",
+    # caps on hostile input (see files.py) and folder entries skipped unopened (see vaekit.files)
+    "too_large": f"over the size cap ({MAX_MIDI_BYTES >> 20} MiB a MIDI file, {MAX_SCORE_BYTES >> 20} MiB a score)",
+    "too_many_notes": f"over the cap of {MAX_NOTES:,} notes in one file",
+    "too_long": f"over the cap of {MAX_STEPS:,} steps in one file",
+    "cannot_read": "cannot be read (permission or I/O error)",
+    "not_regular": "not a regular file (a FIFO, socket or device)",
+    "link_outside": "link out of the folder (not followed)",
+    "link_broken": "broken or looping link",
+    "link_folder": "link to a folder (not followed)",
 }
 
 

@@ -7,12 +7,13 @@ grid (4 steps per quarter), so tempo changes do not move it. Bars start at each 
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from vaekit_midi.melody import Parsed, Section, segments
+from vaekit_midi.melody import MAX_NOTES, MAX_STEPS, Parsed, Section, segments
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH, decode
 
 TICKS_PER_QUARTER = 480
@@ -22,7 +23,10 @@ def read_midi(path: Path, steps_per_bar: int = 16) -> Parsed:
     """Melody segments of every non-drum instrument, or the reason there are none."""
     import pretty_midi
 
-    data = Path(path).read_bytes()
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return Parsed(reason="cannot_read")
     if not data:
         return Parsed(reason="empty")
     if not data.startswith(b"MThd"):
@@ -30,7 +34,9 @@ def read_midi(path: Path, steps_per_bar: int = 16) -> Parsed:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            pm = pretty_midi.PrettyMIDI(str(path))
+            # from memory: mido reads a chunk by its declared length, and a file would allocate all of
+            # a forged 2 GB length up front; a BytesIO hands back only the bytes there are
+            pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
         except Exception:  # mido and pretty_midi raise many types on corrupt data
             return Parsed(reason="corrupt")
     return parse_pretty_midi(pm, steps_per_bar)
@@ -44,6 +50,8 @@ def parse_pretty_midi(pm, steps_per_bar: int = 16) -> Parsed:
     tracks = [i for i in tracks if not i.is_drum]
     if not tracks:
         return Parsed(reason="drums_only")
+    if sum(len(i.notes) for i in tracks) > MAX_NOTES:
+        return Parsed(reason="too_many_notes")
     per_quarter = steps_per_bar / 4
     scale = per_quarter / pm.resolution
 
@@ -56,6 +64,8 @@ def parse_pretty_midi(pm, steps_per_bar: int = 16) -> Parsed:
     if not any(((n[:, 2] >= MIN_PITCH) & (n[:, 2] <= MAX_PITCH)).any() for n in all_notes):
         return Parsed(reason="out_of_range")
     end = max(int(n[:, 1].max()) for n in all_notes) + 1
+    if end > MAX_STEPS:
+        return Parsed(reason="too_long")
     meters = []  # (start step, bar steps or None for an unusable meter)
     for ts in sorted(pm.time_signature_changes, key=lambda t: t.time):
         bar = steps_per_bar * ts.numerator / ts.denominator

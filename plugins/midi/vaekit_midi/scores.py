@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaekit_midi.melody import Parsed, Section, segments
+from vaekit_midi.melody import MAX_NOTES, MAX_STEPS, Parsed, Section, segments
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH
 
 
@@ -67,16 +67,22 @@ def parse_stream(parsed, steps_per_bar: int = 16) -> Parsed:
     per_quarter = steps_per_bar / 4
     out = Parsed()
     seen_notes = seen_in_range = seen_meter = seen_off_grid = False
+    total = 0
     for part in parts:
         notes = _notes(part)
         if not notes:
             continue
+        total += len(notes)
+        if total > MAX_NOTES:
+            return Parsed(reason="too_many_notes")
         seen_notes = True
         arr = np.array(notes, dtype=object)
         seen_in_range |= any(MIN_PITCH <= n[2] <= MAX_PITCH for n in notes)
         runs = _runs(part)
         seen_meter |= bool(runs)
         for run in runs:
+            if (run.end - run.anchor) * per_quarter > MAX_STEPS:
+                return Parsed(reason="too_long")
             sections, off_grid = _sections(arr, run, per_quarter)
             seen_off_grid |= off_grid
             for section in sections:
