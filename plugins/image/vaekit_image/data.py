@@ -300,7 +300,8 @@ def load_path(path: Path, size: int, channels: int) -> Images:
         files, unopened = walk(path, lambda p: is_idx(p) or p.suffix.lower() in IMAGE_SUFFIXES + ARRAY_SUFFIXES,
                                MAX_FILE_BYTES)
         for _, reason in unopened:
-            skipped.add(SKIP_REASONS[reason])
+            too_large = f"over the {MAX_FILE_BYTES >> 20} MiB size cap"
+            skipped.add(too_large if reason == "too_large" else SKIP_REASONS[reason])
     root = path if path.is_dir() else path.parent
     idx = [p for p in files if is_idx(p)]
     if idx:
