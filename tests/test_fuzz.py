@@ -361,7 +361,7 @@ def test_fuzz_token_round_trip_thousands(tmp_path, data):
 
 #: Overrides that make a preset buildable without data (image sizes come from the data otherwise), and
 #: small widths wherever a preset has such a key, so that every preset's shapes are checked in seconds.
-NEEDS = {"image": ["data.size=16", "data.channels=1"]}
+NEEDS = {"image": ["data.size=16", "data.channels=1"], "vectors": ["data.features=32"]}
 TINY = {"model.latent_dim": 8, "model.embed": 8, "model.encoder_hidden": 16, "model.decoder_hidden": 16,
         "model.conductor_hidden": 16, "model.hidden": 16, "model.widths": [8, 16], "model.bf16": False}
 
