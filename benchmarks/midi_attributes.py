@@ -36,11 +36,12 @@ def decode(model, z: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     return torch.cat([model.decode(z[i:i + batch_size], 0.0).cpu() for i in range(0, len(z), batch_size)])
 
 
-def table(changes: dict[str, dict[str, float]], names: list[str], unit: str) -> list[str]:
+def table(changes: dict[str, dict[str, float]], names: list[str], unit: str, digits: int) -> list[str]:
     lines = ["| vector added | " + " | ".join(SHORT[n] for n in names) + " |",
              "| --- |" + " ---: |" * len(names)]
     for row in names:
-        cells = [f"**{changes[row][c]:+.2f}{unit}**" if c == row else f"{changes[row][c]:+.2f}{unit}" for c in names]
+        cells = [f"{changes[row][c]:+.{digits}f}{unit}" for c in names]
+        cells = [f"**{cell}**" if c == row else cell for c, cell in zip(names, cells)]
         lines.append(f"| {SHORT[row]} | " + " | ".join(cells) + " |")
     return lines
 
@@ -87,6 +88,10 @@ def main() -> None:
     for n in names:
         lines.append(f"| {SHORT[n]} | {inputs[n].mean():.3f} ({spread[n]:.3f}) | {base[n].mean():.3f} | "
                      f"{stats[n]['low']:.3f} | {stats[n]['high']:.3f} |")
+    flat = [SHORT[n] for n in names if stats[n]["high"] - stats[n]["low"] < spread[n]]
+    if flat:
+        lines += ["", f"Barely varying in this data (top and bottom quarters less than one standard deviation "
+                  f"apart), so its vector has little to move: {', '.join(flat)}."]
     for amount in [float(a) for a in args.amounts.split(",")]:
         changes, in_sd, rose = {}, {}, {}
         for row in names:
@@ -100,9 +105,9 @@ def main() -> None:
         word = "rose" if amount > 0 else "fell"
         lines += ["", f"## z {'+' if amount > 0 else '-'} {abs(amount):g} x vector", "",
                   "Mean change over the reconstructions, in percent:", ""]
-        lines += table(changes, names, "%")
+        lines += table(changes, names, "%", 1)
         lines += ["", "The same in standard deviations of each attribute over the held-out inputs:", ""]
-        lines += table(in_sd, names, "")
+        lines += table(in_sd, names, "", 2)
         lines += ["", f"Share of windows whose own attribute {word}: "
                   + ", ".join(f"{SHORT[n]} {rose[n]:.0%}" for n in names) + "."]
     seconds = time.perf_counter() - started
