@@ -95,7 +95,7 @@ def test_meter_tempo_and_silence(midi_file):
     assert len(drums.read_windows(path, cfg)) == 1  # both segments give the same two bars
 
 
-def test_bad_inputs_name_the_file(midi_file, tmp_path):
+def test_bad_inputs_name_the_file(midi_file, tmp_path, monkeypatch):
     melody = midi_file("melody.mid", [[(0, 480, 60), (480, 960, 62)]])
     with pytest.raises(VaekitError, match=rf"{melody}: no drum track \(MIDI channel 10\)"):
         drums.read_windows(melody, CONFIG)
@@ -108,6 +108,9 @@ def test_bad_inputs_name_the_file(midi_file, tmp_path):
     (tmp_path / "junk.mid").write_bytes(b"MThd\x00\x00")
     with pytest.raises(VaekitError, match="truncated or corrupt"):
         drums.read_windows(tmp_path / "junk.mid", CONFIG)
+    monkeypatch.setattr(drums, "MAX_MIDI_BYTES", 100)
+    with pytest.raises(VaekitError, match=f"{short}: over the size cap"):
+        drums.read_windows(short, CONFIG)
 
 
 def test_hit_f1():

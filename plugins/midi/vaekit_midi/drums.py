@@ -35,8 +35,11 @@ PITCHES = (
 CLASS_OF = {pitch: i for i, pitches in enumerate(PITCHES) for pitch in pitches}
 VOCAB = 2 ** len(CLASSES)
 MIDI_TYPES = (".mid", ".midi")
+MAX_MIDI_BYTES = 16 * 2**20  # a cap on one user file, so that hostile input cannot exhaust memory
 REASONS = {
     "missing": "no such file",
+    "cannot_read": "cannot be read (permission or I/O error)",
+    "too_large": f"over the size cap of {MAX_MIDI_BYTES >> 20} MiB a MIDI file",
     "empty": "empty file",
     "not_midi": "not a MIDI file (no MThd header)",
     "corrupt": "truncated or corrupt MIDI file",
@@ -123,25 +126,36 @@ def sections(pm, step, end: int, steps_per_bar: int = 16) -> list[tuple[int, int
     return out
 
 
-def read_drums(path: Path, steps_per_bar: int = 16) -> tuple[list[tuple[np.ndarray, int]], str | None]:
-    """Drum segments of one MIDI file, or the reason there are none (a key of ``REASONS``)."""
+def open_midi(path: Path):
+    """``(pretty_midi.PrettyMIDI, None)``, or ``(None, reason)`` (a key of ``REASONS``). A file over
+    ``MAX_MIDI_BYTES`` is refused on its size alone, unread."""
     import pretty_midi
 
     path = Path(path)
-    if not path.is_file():
-        return [], "missing"
-    data = path.read_bytes()
+    try:
+        if not path.is_file():
+            return None, "missing"
+        if path.stat().st_size > MAX_MIDI_BYTES:
+            return None, "too_large"
+        data = path.read_bytes()
+    except OSError:
+        return None, "cannot_read"
     if not data:
-        return [], "empty"
+        return None, "empty"
     if not data.startswith(b"MThd"):
-        return [], "not_midi"
+        return None, "not_midi"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            pm = pretty_midi.PrettyMIDI(str(path))
+            return pretty_midi.PrettyMIDI(str(path)), None
         except Exception:  # mido and pretty_midi raise many types on corrupt data
-            return [], "corrupt"
-    return parse_pretty_midi(pm, steps_per_bar)
+            return None, "corrupt"
+
+
+def read_drums(path: Path, steps_per_bar: int = 16) -> tuple[list[tuple[np.ndarray, int]], str | None]:
+    """Drum segments of one MIDI file, or the reason there are none (a key of ``REASONS``)."""
+    pm, reason = open_midi(path)
+    return ([], reason) if reason else parse_pretty_midi(pm, steps_per_bar)
 
 
 def windows(tokens: np.ndarray, bar: int, steps: int, hop_bars: int = 1) -> np.ndarray:

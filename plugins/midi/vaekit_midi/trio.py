@@ -10,7 +10,6 @@ note of each part. Writing gives three tracks: melody (program 0), bass (program
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -72,23 +71,8 @@ def parse_pretty_midi(pm, steps_per_bar: int = 16) -> tuple[list[tuple[np.ndarra
 
 def read_trio(path: Path, steps_per_bar: int = 16) -> tuple[list[tuple[np.ndarray, int]], str | None]:
     """Trio sections of one MIDI file, or the reason there are none (a key of ``REASONS``)."""
-    import pretty_midi
-
-    path = Path(path)
-    if not path.is_file():
-        return [], "missing"
-    data = path.read_bytes()
-    if not data:
-        return [], "empty"
-    if not data.startswith(b"MThd"):
-        return [], "not_midi"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            pm = pretty_midi.PrettyMIDI(str(path))
-        except Exception:  # mido and pretty_midi raise many types on corrupt data
-            return [], "corrupt"
-    return parse_pretty_midi(pm, steps_per_bar)
+    pm, reason = drums.open_midi(path)
+    return ([], reason) if reason else parse_pretty_midi(pm, steps_per_bar)
 
 
 def windows(tokens: np.ndarray, bar: int, steps: int, hop_bars: int = 1) -> np.ndarray:
