@@ -111,8 +111,10 @@ def test_attributes_then_transform(run, tmp_path, write_midi):
     assert info["stats"]["density"]["high"] > info["stats"]["density"]["low"]
 
     out = tmp_path / "out" / "dense.mid"
-    result = invoke("transform", run, tune, "--attribute", "density", "--amount", "1.5", "--out", out)
+    result = invoke("transform", run, tune, "--attribute", "density", "--amount", "1.5", "--out", out,
+                    "--png", tmp_path / "dense.png")
     assert result.exit_code == 0, result.output
+    assert (tmp_path / "dense.png").stat().st_size > 0
     assert "density: input 8.000" in result.output
     assert pretty_midi.PrettyMIDI(str(out)).get_end_time() <= 32 * 0.125  # 2 bars at 120 bpm
 

@@ -58,9 +58,11 @@ def register(cli: click.Group) -> None:
     @click.option("--index", "--bar", "index", default=0, show_default=True, help="Which window of the input.")
     @click.option("--temperature", "-t", default=0.0, show_default=True, help="0 decodes greedily.")
     @click.option("--seed", default=0, show_default=True)
+    @click.option("--png", type=click.Path(path_type=Path),
+                  help="Also draw the input, its reconstruction and the transformed melody to this PNG.")
     @click.option("--device", default="cpu", show_default=True)
     def transform(run_dir: Path, input_path: Path, attribute: str, amount: float, out: Path, index: int,
-                  temperature: float, seed: int, device: str) -> None:
+                  temperature: float, seed: int, png: Path | None, device: str) -> None:
         """Move a melody along an attribute vector: decode z + AMOUNT * vector."""
         import torch
 
@@ -82,3 +84,6 @@ def register(cli: click.Group) -> None:
         click.echo(f"{attribute}: input {values[0]:.3f}, reconstruction {values[1]:.3f}, "
                    f"transformed {values[2]:.3f} (amount {amount:g})")
         click.echo(f"wrote {out}")
+        if png is not None:
+            p.modality.render(torch.stack([x.cpu(), recon, moved]), png, p.config)
+            click.echo(f"wrote {png}")
