@@ -99,21 +99,3 @@ PRESETS["trio_16bar"] = {
     "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 256.0},
     "train": {**_TRAIN, "batch_size": 64, "eval_every": 250, "eval_batches": 4, "time_limit": "2h"},
 }
-
-# MusicVAE's 16-bar trio model (hierdec-trio_16bar: melody, bass and drums; one encoder, one conductor
-# feeding three bar decoders), smaller for a CPU. There is no built-in trio data: train with --data on
-# multi-track MIDI files (a melody of program 0-31, a bass of program 32-39, drums).
-PRESETS["trio_16bar"] = {
-    "data": {"kind": "trio", "steps": 256, "steps_per_bar": 16, "hop_bars": 1, "limit_tunes": 0},
-    "model": {
-        **_MODEL,
-        "decoder": "hierarchical",
-        "latent_dim": 256,
-        "encoder_hidden": 256,
-        "decoder_hidden": 256,
-        "decoder_layers": 1,
-        "sampling_rate": 0.0,
-    },
-    "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 256.0},
-    "train": {**_TRAIN, "batch_size": 64, "eval_every": 250, "eval_batches": 4, "time_limit": "2h"},
-}
