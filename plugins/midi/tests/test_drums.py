@@ -3,6 +3,8 @@ the tests write, the drums_2bar model learning, and the verbs through the ``vaek
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pretty_midi
 import pytest
@@ -160,13 +162,17 @@ def test_drums_through_the_command(tmp_path, write_midi, monkeypatch):
     for i in range(4):
         write_midi(songs / f"b{i}.mid", [beat(4, i + 1)], drums=(0,))
     write_midi(songs / "melody.mid", [[(0, 480, 60)] * 1])
+    (songs / "link.mid").symlink_to(write_midi(tmp_path / "outside.mid", [beat(4)], drums=(0,)))
+    os.mkfifo(songs / "pipe.mid")  # reading it would block forever
     result = invoke("train", "--modality", "midi", "--preset", "drums_2bar", "--steps", "2", "--no-progress",
                     "--out", tmp_path / "run", *SMALL)
     assert result.exit_code == 2 and "need your own drum MIDI files" in result.output
     result = invoke("train", "--modality", "midi", "--preset", "drums_2bar", "--data", songs, "--steps", "2",
                     "--no-progress", "--out", tmp_path / "run", *SMALL)
     assert result.exit_code == 0, result.output
-    assert "1 of 5 files gave no drums window: 1 no drum track" in result.output
+    assert "3 of 7 files gave no drums window: " in result.output
+    for reason in ("1 no drum track", "1 link out of the folder (not followed)", "1 not a regular file (a FIFO"):
+        assert reason in result.output
     assert "hit_f1" in (tmp_path / "run" / "metrics.jsonl").read_text()
     run = tmp_path / "run"
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from vaekit.errors import VaekitError
+from vaekit.files import SKIP_REASONS
 
 Config = dict[str, Any]
 
@@ -37,6 +38,7 @@ VOCAB = 2 ** len(CLASSES)
 MIDI_TYPES = (".mid", ".midi")
 MAX_MIDI_BYTES = 16 * 2**20  # a cap on one user file, so that hostile input cannot exhaust memory
 REASONS = {
+    **SKIP_REASONS,  # folder entries skipped unopened: links out of the folder or looping, FIFOs, ...
     "missing": "no such file",
     "cannot_read": "cannot be read (permission or I/O error)",
     "too_large": f"over the size cap of {MAX_MIDI_BYTES >> 20} MiB a MIDI file",

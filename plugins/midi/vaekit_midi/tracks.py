@@ -39,24 +39,29 @@ class TrackDataset(torch.utils.data.Dataset):
         return x, x
 
 
-def parse_task(task: tuple[str, str, int]) -> tuple[list[tuple[np.ndarray, int]], str | None]:
-    """Worker function for process pools: ``(kind, path, steps_per_bar)``."""
-    kind, path, steps_per_bar = task
+def parse_task(task: tuple[str, str, int, str]) -> tuple[list[tuple[np.ndarray, int]], str | None]:
+    """Worker function for process pools: ``(kind, path, steps_per_bar, reason it was skipped or "")``."""
+    kind, path, steps_per_bar, skipped = task
+    if skipped:
+        return [], skipped
     return (drums.read_drums if kind == "drums" else trio.read_trio)(Path(path), steps_per_bar)
 
 
-def list_midi(root: Path, limit: int = 0) -> list[Path]:
-    """``root`` itself, or every MIDI file under it (recursively, sorted), the first ``limit``."""
+def list_midi(root: Path, limit: int = 0) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """``root`` itself, or every MIDI file under it (sorted; the first ``limit``), and the entries
+    skipped unopened with why (links out of the folder or looping, FIFOs, files over the size cap:
+    see ``vaekit.files.walk``)."""
+    from vaekit.files import walk
+
     root = Path(root)
     if root.is_file():
         if root.suffix.lower() not in drums.MIDI_TYPES:
             raise VaekitError(f"{root}: not a MIDI file (.mid, .midi)")
-        return [root]
-    found = sorted(p for p in root.rglob("*") if p.suffix.lower() in drums.MIDI_TYPES and p.is_file()
-                   and not p.name.startswith("."))
-    if not found:
+        return [root], []
+    found, skipped = walk(root, lambda p: p.suffix.lower() in drums.MIDI_TYPES, drums.MAX_MIDI_BYTES)
+    if not found and not skipped:
         raise VaekitError(f"{root}: no MIDI files (.mid, .midi) in this folder")
-    return found[:limit] if limit else found
+    return (found[:limit] if limit else found), skipped
 
 
 def load_corpus(kind: str, root: Path, limit: int = 0, steps_per_bar: int = 16) -> dict[str, np.ndarray]:
@@ -64,9 +69,9 @@ def load_corpus(kind: str, root: Path, limit: int = 0, steps_per_bar: int = 16) 
     concatenated along the last axis), offsets, bars and owner (the file of each section)."""
     from vaekit_midi.corpus import cache_dir, cache_key, parallel_map
 
-    paths = list_midi(root, limit)
+    paths, skipped = list_midi(root, limit)
     identity = {kind: [(str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths],
-                "steps_per_bar": int(steps_per_bar)}
+                "skipped": [(str(p), r) for p, r in skipped], "steps_per_bar": int(steps_per_bar)}
     cache = cache_dir() / cache_key(kind, identity)
     if cache.exists():
         try:
@@ -74,11 +79,12 @@ def load_corpus(kind: str, root: Path, limit: int = 0, steps_per_bar: int = 16) 
                 return {k: f[k] for k in f.files}
         except (OSError, ValueError):
             cache.unlink(missing_ok=True)  # a damaged cache is rebuilt
-    parsed = parallel_map(parse_task, [(kind, str(p), steps_per_bar) for p in paths], f"{kind} files")
+    entries = [(str(p), "") for p in paths] + [(str(p), r) for p, r in skipped]
+    parsed = parallel_map(parse_task, [(kind, name, steps_per_bar, r) for name, r in entries], f"{kind} files")
     secs = [(i, t, bar) for i, (found, _) in enumerate(parsed) for t, bar in found]
     empty = np.zeros((3, 0) if kind == "trio" else 0, np.int16)
     corpus = {
-        "names": np.array([str(p) for p in paths], dtype=str),
+        "names": np.array([name for name, _ in entries], dtype=str),
         "reasons": np.array([reason or "" for _, reason in parsed], dtype=str),
         "tokens": np.concatenate([t for _, t, _ in secs] or [empty], axis=-1).astype(np.int16),
         "offsets": np.concatenate([[0], np.cumsum([t.shape[-1] for _, t, _ in secs])]).astype(np.int64),
