@@ -147,7 +147,8 @@ def test_image_folder(tmp_path, capsys, watched_open):
 
 
 def test_a_single_oversized_or_special_file_is_refused_unread(tmp_path, watched_open):
-    """``vaekit interpolate RUN a.mid b.mid`` and friends: the same caps for one named file."""
+    """``vaekit interpolate RUN a.mid b.mid`` and friends: the same caps for one named file, and a
+    FIFO is never opened."""
     from vaekit import VaekitError
 
     pytest.importorskip("vaekit_midi")
@@ -169,3 +170,10 @@ def test_a_single_oversized_or_special_file_is_refused_unread(tmp_path, watched_
         with pytest.raises(VaekitError, match=message.replace("(", r"\(").replace(")", r"\)")):
             modality.read(huge, config)
     assert not [p for p in watched_open if "huge" in p]
+    os.mkfifo(tmp_path / "pipe.mid")
+    os.mkfifo(tmp_path / "pipe.png")
+    with within(30):  # opening a FIFO would block until something writes to it
+        with pytest.raises(VaekitError, match="not a regular file"):
+            midi.read(tmp_path / "pipe.mid", midi_config)
+        with pytest.raises(VaekitError, match="not a regular file"):
+            image.read(tmp_path / "pipe.png", image_config)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import math
 import mmap
+import stat
 import sys
 import warnings
 import zipfile
@@ -246,13 +247,17 @@ def _open(path: Path):
 
 
 def check_size(path: Path) -> None:
-    """Refuse a file over ``MAX_FILE_BYTES`` on its size alone, before opening it."""
+    """Refuse a file over ``MAX_FILE_BYTES`` on its size alone, and a FIFO or device (opening a FIFO
+    blocks until something writes to it), before opening it."""
     try:
         refusal = too_large(path, MAX_FILE_BYTES)
+        regular = path.is_dir() or stat.S_ISREG(path.stat().st_mode)
     except OSError as e:
         raise VaekitError(f"{path}: unreadable ({e.strerror})") from None
     if refusal:
         raise VaekitError(f"{refusal} (too large)")
+    if not regular:
+        raise VaekitError(f"{path}: unreadable (not a regular file: a FIFO, socket or device)")
 
 
 def _header(path: Path) -> tuple[int, bool]:

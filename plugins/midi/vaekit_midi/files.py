@@ -20,7 +20,7 @@ def parse_file(path: Path, steps_per_bar: int = 16) -> Parsed:
     path = Path(path)
     try:
         if not path.is_file():
-            return Parsed(reason="missing")
+            return Parsed(reason="not_regular" if path.exists() else "missing")
         size = path.stat().st_size
     except OSError:
         return Parsed(reason="cannot_read")
