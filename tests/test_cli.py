@@ -145,3 +145,17 @@ def test_bad_user_file_exits_2(trained, runner, tmp_path):
     result = runner.invoke(cli, ["reconstruct", str(trained), str(tmp_path / "gone.csv"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "gone.csv: no such file" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_weights_last_loads_the_latest_checkpoint(trained, runner, tmp_path):
+    from safetensors.torch import save
+
+    from vaekit import checkpoint
+
+    tensors, _ = checkpoint.read_checkpoint(trained / "last.safetensors")
+    key = next(k for k in tensors if k.startswith("model."))
+    tensors[key] = tensors[key] + 100.0  # make last differ from best, visibly
+    checkpoint.atomic_write(trained / "last.safetensors", save(tensors))
+    best = json.loads(_ok(runner, ["evaluate", trained, "--json", "-k", "0"]))
+    last = json.loads(_ok(runner, ["evaluate", trained, "--json", "-k", "0", "--weights", "last"]))
+    assert last["elbo"] < best["elbo"] - 100

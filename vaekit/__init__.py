@@ -22,8 +22,9 @@ PLUGIN_API = 1
 __all__ = ["PLUGIN_API", "Modality", "Pipeline", "VaekitError", "__version__", "hookimpl", "load"]
 
 
-def load(run_dir: str, device: str = "cpu") -> Pipeline:
-    """Open a trained run directory: ``vaekit.load("runs/x").interpolate("a.mid", "b.mid")``."""
+def load(run_dir: str, device: str = "cpu", weights: str = "best") -> Pipeline:
+    """Open a trained run directory: ``vaekit.load("runs/x").interpolate("a.mid", "b.mid")``.
+    ``weights="last"`` takes the latest checkpoint instead of the best one."""
     from vaekit.pipeline import Pipeline
 
-    return Pipeline.open(run_dir, device=device)
+    return Pipeline.open(run_dir, device=device, weights=weights)

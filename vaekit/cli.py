@@ -56,10 +56,10 @@ def cli() -> None:
     """
 
 
-def _open(run_dir: str, device: str = "cpu") -> Any:
+def _open(run_dir: str, device: str = "cpu", weights: str = "best") -> Any:
     from vaekit.pipeline import Pipeline
 
-    return Pipeline.open(run_dir, device=device)
+    return Pipeline.open(run_dir, device=device, weights=weights)
 
 
 def _said(paths: list[Path]) -> None:
@@ -275,7 +275,13 @@ def _summarise(run_dir: Path) -> None:
 # using a run ---------------------------------------------------------------------------------
 
 _run_arg = click.argument("run_dir", type=click.Path(path_type=Path))
-_device_opt = click.option("--device", default="cpu", show_default=True)
+
+
+def _device_opt(f: Any) -> Any:
+    """``--device`` and ``--weights``, the options of every verb that loads a run."""
+    f = click.option("--weights", type=click.Choice(["best", "last"]), default="best", show_default=True,
+                     help="The best checkpoint (highest validation ELBO) or the last one.")(f)
+    return click.option("--device", default="cpu", show_default=True)(f)
 _index_opt = click.option("--index", "--bar", "index", default=0, show_default=True,
                           help="Which item of a multi-item input (a MIDI file's window, a row of an array).")
 _png_opt = click.option("--png", "png", type=click.Path(path_type=Path), help="Also draw the outputs to this PNG.")
@@ -296,9 +302,9 @@ def _render(p: Any, x: Any, png: Path | None) -> None:
 @_png_opt
 @_device_opt
 def generate(run_dir: Path, count: int, temperature: float, seed: int, out: Path, png: Path | None,
-             device: str) -> None:
+             device: str, weights: str) -> None:
     """Sample new items from the prior."""
-    p = _open(run_dir, device)
+    p = _open(run_dir, device, weights)
     x = p.generate(count, temperature, seed)
     _said(p.modality.write_samples(x, out, p.config))
     _render(p, x, png)
@@ -315,9 +321,9 @@ def generate(run_dir: Path, count: int, temperature: float, seed: int, out: Path
 @_png_opt
 @_device_opt
 def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: Path, index: int, png: Path | None,
-                device: str) -> None:
+                device: str, weights: str) -> None:
     """Interpolate in latent space between inputs A and B."""
-    p = _open(run_dir, device)
+    p = _open(run_dir, device, weights)
     x = p.interpolate(a, b, steps, method, index_a=index, index_b=index)
     _said(p.modality.write_interpolation(x, out, p.config))
     _render(p, x, png)
@@ -330,9 +336,10 @@ def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: P
 @_index_opt
 @_png_opt
 @_device_opt
-def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, png: Path | None, device: str) -> None:
+def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, png: Path | None, device: str,
+                weights: str) -> None:
     """Encode and decode inputs (z = the posterior mean)."""
-    p = _open(run_dir, device)
+    p = _open(run_dir, device, weights)
     x_in, x = p.reconstruct(list(inputs), index)
     _said(p.modality.write_reconstructions(x_in, x, [Path(i).stem for i in inputs], out, p.config))
     _render(p, x, png)
@@ -345,11 +352,12 @@ def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, 
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="An .npz file.")
 @_index_opt
 @_device_opt
-def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path, index: int, device: str) -> None:
+def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path, index: int, device: str,
+           weights: str) -> None:
     """Write latent means (z), log-variances, and labels where known, to an .npz file."""
     if bool(inputs) == bool(data):
         raise VaekitError("give either input files or --data, not both or neither")
-    p = _open(run_dir, device)
+    p = _open(run_dir, device, weights)
     result = p.encode(list(inputs) or None, data, index, out)
     click.echo(f"wrote {len(result['z'])} latents of size {result['z'].shape[1]} to {out}")
 
@@ -361,9 +369,10 @@ def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path,
 @click.option("--max-items", type=int, help="Evaluate at most this many items.")
 @click.option("--json", "as_json", is_flag=True)
 @_device_opt
-def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, as_json: bool, device: str) -> None:
+def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, as_json: bool, device: str,
+             weights: str) -> None:
     """ELBO, importance-weighted NLL (nats per item) and the modality's metrics on held-out data."""
-    p = _open(run_dir, device)
+    p = _open(run_dir, device, weights)
     result = p.evaluate(data, k, max_items)
     if as_json:
         click.echo(json.dumps(result, indent=2))

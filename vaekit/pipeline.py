@@ -31,8 +31,9 @@ class Pipeline:
         return self.run.path
 
     @classmethod
-    def open(cls, run_dir: str | Path, device: str = "cpu") -> Pipeline:
-        """Load config and best weights (``last`` where no best was saved yet); never unpickles."""
+    def open(cls, run_dir: str | Path, device: str = "cpu", weights: str = "best") -> Pipeline:
+        """Load config and weights, ``best`` (``last`` where no best was saved yet) or ``last``;
+        never unpickles."""
         from vaekit.training import pick_device
 
         run = RunDir(run_dir)
@@ -48,8 +49,8 @@ class Pipeline:
             model = modality.build_model(config)
         except (KeyError, TypeError, ValueError) as e:
             raise VaekitError(f"{run.file(runs.CONFIG)}: cannot build the model ({type(e).__name__}: {e})") from None
-        weights = run.file(runs.BEST) if run.file(runs.BEST).exists() else run.file(runs.LAST)
-        checkpoint.load_model_weights(weights, model)
+        best = run.file(runs.BEST)
+        checkpoint.load_model_weights(best if weights == "best" and best.exists() else run.file(runs.LAST), model)
         model.to(pick_device(device)).eval()
         return cls(run, config, modality, model)
 
