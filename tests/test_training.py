@@ -124,3 +124,13 @@ def test_exploding_gradients_stop_naming_the_step(vectors, tmp_path, monkeypatch
     with pytest.raises(VaekitError, match=r"step 1: the (loss|gradient norm) is"):
         train(vectors, _config(vectors, steps=20), tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()  # a new run that failed before its first checkpoint leaves nothing
+
+
+def test_an_empty_dataset_split_is_a_clear_error(vectors, tmp_path, monkeypatch):
+    from torch.utils.data import TensorDataset
+
+    empty = TensorDataset(torch.zeros(0, 32), torch.zeros(0, 32))
+    monkeypatch.setattr(type(vectors), "load_dataset", lambda self, source, config: (empty, empty))
+    with pytest.raises(VaekitError, match="waves: the dataset has an empty train or validation split"):
+        train(vectors, _config(vectors, steps=5), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
