@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,12 +152,13 @@ def vaekit_config(modality, preset: str, folder: Path, epochs: int, batch: int, 
 
 
 def subset_folder(tmp: Path, folder: Path) -> Path:
-    """The MNIST test files alone (the shared folder also holds train labels without images)."""
+    """A copy of the MNIST test files alone (the shared folder also holds train labels without images;
+    the loader does not follow links out of a folder)."""
     out = tmp / "mnist"
     out.mkdir(exist_ok=True)
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         if not (out / name).exists():
-            (out / name).symlink_to(folder / name)
+            shutil.copyfile(folder / name, out / name)
     return out
 
 
