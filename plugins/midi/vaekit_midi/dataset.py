@@ -71,13 +71,16 @@ def corpus_for(source: str, config: Config) -> Corpus:
 
 def split_items(names: np.ndarray, has_windows: np.ndarray, val_fraction: float) -> np.ndarray:
     """A deterministic validation mask over items (tunes), by a hash of each name, so a tune stays on
-    its side whatever else is in the corpus. Both sides get an item where there are two."""
+    its side whatever else is in the corpus. Both sides get an item where there are two; a lone item
+    goes to training."""
     # surrogateescape: a file name that is not UTF-8 hashes as its own bytes (and a UTF-8 name as before)
     position = np.array([zlib.crc32(str(n).encode("utf-8", "surrogateescape")) / 2**32 for n in names.tolist()],
                         dtype=np.float64)
     val = (position < val_fraction) & has_windows
     usable = np.flatnonzero(has_windows)
-    if val_fraction > 0 and len(usable) >= 2:
+    if len(usable) < 2:  # a single tune trains; it cannot also be held out
+        return np.zeros(len(names), dtype=bool)
+    if val_fraction > 0:
         if not val.any():
             val[usable[np.argmin(position[usable])]] = True
         if val[usable].all():
