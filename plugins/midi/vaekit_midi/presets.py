@@ -20,6 +20,8 @@ _DATA = {
     "transpose": 5,
     "limit_tunes": 0,
     "collections": ["essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk"],
+    "tempo": 120,  # of the MIDI files the run writes, in quarter notes a minute
+    "program": 0,  # their General MIDI instrument (0: acoustic grand piano)
 }
 
 _MODEL = {
