@@ -66,3 +66,14 @@ def private_cache(tmp_path, monkeypatch) -> Path:
     """A fresh ``VAEKIT_CACHE`` for the test."""
     monkeypatch.setenv("VAEKIT_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+@pytest.fixture
+def one_thread():
+    """Small models run far faster on one thread, above all when other processes hold the cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

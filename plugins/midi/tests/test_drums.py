@@ -23,13 +23,7 @@ Q = 120  # ticks of a 16th at 480 per quarter
 KICK, SNARE, CLOSED, OPEN, CRASH = 0, 1, 2, 3, 7
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models run far faster on one thread, above all when other processes hold the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def beat(bars: int, variant: int = 0) -> list[tuple[int, int, int]]:

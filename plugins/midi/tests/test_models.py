@@ -13,14 +13,7 @@ from vaekit import VaekitError, objective
 from vaekit.config import CORE_DEFAULTS, merge
 from vaekit.model import VAE
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models run best on one thread, and far better than on two when the cores are busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def melodies(n: int, steps: int, seed: int = 0) -> torch.Tensor:

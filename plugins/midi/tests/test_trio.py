@@ -23,13 +23,7 @@ STEP = 0.125  # seconds a 16th at 120 bpm
 TWO_BARS = merge(merge(CORE_DEFAULTS, PRESETS["trio_16bar"]), {"data": {"steps": 32}})
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models run far faster on one thread, above all when other processes hold the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def song(path: Path, bars: int = 4, offset: int = 0, parts: tuple[str, ...] = ("melody", "bass", "drums"),
