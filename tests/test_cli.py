@@ -147,6 +147,13 @@ def test_bad_user_file_exits_2(trained, runner, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_a_modality_without_audio_says_so_and_writes_nothing(trained, runner, tmp_path):
+    args = ["generate", str(trained), "--out", str(tmp_path / "g"), "--wav", str(tmp_path / "g.wav")]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2 and "the vectors modality writes no audio" in result.output
+    assert not (tmp_path / "g").exists() and not (tmp_path / "g.wav").exists()
+
+
 def test_weights_last_loads_the_latest_checkpoint(trained, runner, tmp_path):
     from safetensors.torch import save
 

@@ -284,10 +284,19 @@ def _device_opt(f: Any) -> Any:
     return click.option("--device", default="cpu", show_default=True)(f)
 _index_opt = click.option("--index", "--bar", "index", default=0, show_default=True,
                           help="Which item of a multi-item input (a MIDI file's window, a row of an array).")
-_png_opt = click.option("--png", "png", type=click.Path(path_type=Path), help="Also draw the outputs to this PNG.")
 
 
-def _render(p: Any, x: Any, png: Path | None) -> None:
+def _extras_opt(f: Any) -> Any:
+    """``--png`` and ``--wav``: a picture and audio of the outputs, where the modality makes them."""
+    f = click.option("--wav", "wav", type=click.Path(path_type=Path), help="Also play the outputs into this WAV.")(f)
+    return click.option("--png", "png", type=click.Path(path_type=Path), help="Also draw the outputs to this PNG.")(f)
+
+
+def _extras(p: Any, x: Any, png: Path | None, wav: Path | None) -> None:
+    """Called before the main outputs are written, so a missing synthesizer stops the verb cleanly."""
+    if wav is not None:
+        p.modality.write_audio(x, wav, p.config)
+        click.echo(f"wrote {wav}")
     if png is not None:
         p.modality.render(x, png, p.config)
         click.echo(f"wrote {png}")
@@ -299,15 +308,15 @@ def _render(p: Any, x: Any, png: Path | None) -> None:
 @click.option("--temperature", "-t", default=1.0, show_default=True, help="0 is greedy (or the mean).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Folder for the outputs.")
-@_png_opt
+@_extras_opt
 @_device_opt
 def generate(run_dir: Path, count: int, temperature: float, seed: int, out: Path, png: Path | None,
-             device: str, weights: str) -> None:
+             wav: Path | None, device: str, weights: str) -> None:
     """Sample new items from the prior."""
     p = _open(run_dir, device, weights)
     x = p.generate(count, temperature, seed)
+    _extras(p, x, png, wav)
     _said(p.modality.write_samples(x, out, p.config))
-    _render(p, x, png)
 
 
 @cli.command()
@@ -318,15 +327,15 @@ def generate(run_dir: Path, count: int, temperature: float, seed: int, out: Path
 @click.option("--method", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True)
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="A file or a folder.")
 @_index_opt
-@_png_opt
+@_extras_opt
 @_device_opt
-def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: Path, index: int, png: Path | None,
-                device: str, weights: str) -> None:
+def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: Path, index: int,
+                png: Path | None, wav: Path | None, device: str, weights: str) -> None:
     """Interpolate in latent space between inputs A and B."""
     p = _open(run_dir, device, weights)
     x = p.interpolate(a, b, steps, method, index_a=index, index_b=index)
+    _extras(p, x, png, wav)
     _said(p.modality.write_interpolation(x, out, p.config))
-    _render(p, x, png)
 
 
 @cli.command()
@@ -334,15 +343,15 @@ def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: P
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Folder for the outputs.")
 @_index_opt
-@_png_opt
+@_extras_opt
 @_device_opt
-def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, png: Path | None, device: str,
-                weights: str) -> None:
+def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, png: Path | None,
+                wav: Path | None, device: str, weights: str) -> None:
     """Encode and decode inputs (z = the posterior mean)."""
     p = _open(run_dir, device, weights)
     x_in, x = p.reconstruct(list(inputs), index)
+    _extras(p, x, png, wav)
     _said(p.modality.write_reconstructions(x_in, x, [Path(i).stem for i in inputs], out, p.config))
-    _render(p, x, png)
 
 
 @cli.command()

@@ -79,6 +79,12 @@ class Modality(ABC):
 
         raise VaekitError(f"the {self.name} modality draws no pictures")
 
+    def write_audio(self, x: torch.Tensor, path: Path, config: Config) -> None:
+        """Optional audio of outputs ``(N, ...)`` played in order (a WAV of melodies)."""
+        from vaekit.errors import VaekitError
+
+        raise VaekitError(f"the {self.name} modality writes no audio")
+
     # Output layouts of the CLI verbs. The defaults write one file per item; modalities override
     # them where a single file reads better (an image grid, one MIDI file that plays every step).
 

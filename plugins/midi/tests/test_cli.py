@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pretty_midi
 import pytest
 from click.testing import CliRunner
@@ -64,3 +66,12 @@ def test_bad_input_exits_2_naming_the_file(run, tmp_path):
     result = invoke("reconstruct", run, bad, "--out", tmp_path / "rec")
     assert result.exit_code == 2
     assert f"{bad}: truncated or corrupt MIDI file" in result.output
+
+
+def test_wav_without_fluidsynth_exits_2_before_writing(run, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "fluidsynth", None)  # import fails
+    result = invoke("generate", run, "-n", "2", "--out", tmp_path / "gen", "--wav", tmp_path / "gen.wav")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].endswith("or write MIDI instead")
+    assert "needs FluidSynth" in result.output and not (tmp_path / "gen").exists()
+    assert not (tmp_path / "gen.wav").exists()

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 from vaekit_midi.modality import MidiModality
-from vaekit_midi.render import write_wav
 
 from vaekit import VaekitError
 
@@ -118,10 +117,11 @@ def test_render_draws_a_piano_roll(tmp_path, midi_file):
         assert image.format == "PNG" and image.height > image.width / 4
 
 
-def test_wav_without_fluidsynth_says_what_to_install(tmp_path, monkeypatch):
+def test_wav_without_fluidsynth_says_what_to_install(tmp_path, monkeypatch, midi_file):
     monkeypatch.setitem(sys.modules, "fluidsynth", None)  # import fails
-    with pytest.raises(VaekitError, match="needs FluidSynth.*pip install pyfluidsynth"):
-        write_wav(np.zeros(32, np.int64), tmp_path / "a.wav", CONFIG)
+    with pytest.raises(VaekitError, match="a.wav: WAV output needs FluidSynth.*pip install pyfluidsynth"):
+        M.write_audio(windows_of(midi_file)[:1], tmp_path / "a.wav", CONFIG)
+    assert not (tmp_path / "a.wav").exists()
 
 
 def test_wav_with_fluidsynth(tmp_path, monkeypatch, midi_file):
@@ -135,9 +135,9 @@ def test_wav_with_fluidsynth(tmp_path, monkeypatch, midi_file):
 
     monkeypatch.setitem(sys.modules, "fluidsynth", types.ModuleType("fluidsynth"))
     monkeypatch.setattr(pretty_midi.PrettyMIDI, "fluidsynth", fake_fluidsynth)
-    x = windows_of(midi_file)[:2].numpy()
-    write_wav(x, tmp_path / "a.wav", {"data": {**CONFIG["data"], "tempo": 60}}, sample_rate=8000)
+    M.write_audio(windows_of(midi_file)[:2], tmp_path / "a.wav", {"data": {**CONFIG["data"], "tempo": 60}})
     with wave.open(str(tmp_path / "a.wav")) as w:
-        assert w.getframerate() == 8000 and w.getsampwidth() == 2
-        assert w.getnframes() == pytest.approx(rendered[0] * 8000, abs=1)
+        assert w.getframerate() == 44100 and w.getsampwidth() == 2
+        assert w.getnframes() == pytest.approx(rendered[0] * 44100, abs=1)
+    # two 2-bar windows with a bar of rest between them, at 60 quarter notes a minute; the last note may end early
     assert rendered[0] == pytest.approx((32 + 16 + 32) * 0.25, abs=0.26)

@@ -103,6 +103,19 @@ class MidiModality(Modality):
             return [out]
         return super().write_interpolation(x, out, config)
 
+    def write_audio(self, x: torch.Tensor, path: Path, config: Config) -> None:
+        """A WAV of outputs ``(N, ...)`` played in order, a bar of rest between them (the MIDI that
+        ``write`` makes, synthesized by FluidSynth)."""
+        import tempfile
+
+        import pretty_midi
+
+        from vaekit_midi.render import write_wav
+
+        with tempfile.TemporaryDirectory() as tmp:
+            self.write(x, Path(tmp) / "audio.mid", config)
+            write_wav(pretty_midi.PrettyMIDI(str(Path(tmp) / "audio.mid")), Path(path))
+
     def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
         """A piano-roll PNG of outputs ``(N, T)`` (a grid of hits for drums; melody and bass rolls for trios)."""
         if _kind(config) == "drums":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import wave
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from vaekit.errors import VaekitError
+from vaekit.runs import atomic_write
 from vaekit_midi.tokens import decode
 
 Config = dict[str, Any]
@@ -47,9 +49,9 @@ def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None) -
     plt.close(fig)
 
 
-def write_wav(tokens: np.ndarray, path: Path, config: Config | None = None, sample_rate: int = 44100) -> None:
-    """Audio of one melody ``(T,)``, or several ``(N, T)`` played in order with a bar of rest between
-    them, synthesized by FluidSynth with the General MIDI SoundFont that pretty_midi ships."""
+def write_wav(pm: Any, path: Path, sample_rate: int = 44100) -> None:
+    """Audio of a ``pretty_midi.PrettyMIDI``, synthesized by FluidSynth with the General MIDI SoundFont
+    that pretty_midi ships, written as 16-bit mono WAV through a temporary file and a rename."""
     try:
         import fluidsynth  # noqa: F401  (pyfluidsynth; fails where the FluidSynth library is missing)
     except (ImportError, OSError):
@@ -57,19 +59,13 @@ def write_wav(tokens: np.ndarray, path: Path, config: Config | None = None, samp
             f"{path}: WAV output needs FluidSynth: install the FluidSynth library (apt install fluidsynth, "
             "brew install fluid-synth) and `pip install pyfluidsynth`, or write MIDI instead"
         ) from None
-    from vaekit_midi.midi_io import to_pretty_midi
-
-    data = _data(config or {})
-    melodies = np.atleast_2d(np.asarray(tokens))
-    pm = to_pretty_midi(
-        list(melodies), float(data.get("tempo", 120)), int(data.get("program", 0)), int(data.get("steps_per_bar", 16))
-    )
     audio = np.asarray(pm.fluidsynth(fs=sample_rate), dtype=np.float64)
     peak = np.abs(audio).max() if audio.size else 0.0
     pcm = (audio / peak * 0.9 * 32767).astype(np.int16) if peak > 0 else np.zeros(len(audio), np.int16)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(sample_rate)
         out.writeframes(pcm.tobytes())
+    atomic_write(Path(path), buffer.getvalue())
