@@ -56,3 +56,17 @@ def test_build_needs_known_size(config_of):
     assert not model.variational
     out = model(torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16))
     assert torch.equal(out.kl, torch.zeros_like(out.kl))
+
+
+def test_bf16_autocast_keeps_fp32_outputs_close_to_fp32():
+    torch.manual_seed(0)
+    enc, dec = ConvEncoder(1, 28, [16, 32], 32, 4, bf16=False), ConvDecoder(1, 28, [16, 32], 32, 4, bf16=False)
+    x = torch.rand(4, 1, 28, 28)
+    mu32, logits32 = enc(x)[0], dec(enc(x)[0])
+    enc.bf16 = dec.bf16 = True
+    mu16, logits16 = enc(x)[0], dec(mu32)
+    assert mu16.dtype == logits16.dtype == torch.float32
+    assert not torch.equal(mu16, mu32)  # autocast did run in bf16
+    assert torch.allclose(mu16, mu32, atol=0.05) and torch.allclose(logits16, logits32, atol=0.05)
+    enc.bf16 = dec.bf16 = "auto"  # on a CPU "auto" is fp32
+    assert torch.equal(enc(x)[0], mu32)

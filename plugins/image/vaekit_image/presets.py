@@ -30,6 +30,7 @@ BASE: Config = {
         "hidden": 256,  # dense layer between the convolutions and z (0: none)
         "blocks": 0,  # residual blocks per stage
         "norm": "batch",  # batch | none: normalization after each strided convolution
+        "bf16": "auto",  # true | false | "auto": bf16 autocast of the convolutions on CUDA
     },
     "train": {"batch_size": 128, "lr": 1e-3, "epochs": 30, "time_limit": "15m", "eval_every": 200},
 }
