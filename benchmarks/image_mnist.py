@@ -132,7 +132,14 @@ def held_out_scores(model, x: torch.Tensor, k: int, batch: int, chunk: int) -> d
         nll.append(iw_nll(model, xb, xb, k=k, chunk=chunk))
     nll_t = torch.cat(nll)
     return {"nll": nll_t.mean().item(), "nll_sem": (nll_t.std() / len(nll_t) ** 0.5).item(),
-            "elbo": (sum(elbo) / len(x)).item(), "nll_images": len(x), "k": k}
+            "elbo": (sum(elbo) / len(x)).item(), "nll_images": len(x), "k": k, "nll_per_image": nll_t.tolist()}
+
+
+def paired_difference(a: list[float], b: list[float]) -> tuple[float, float]:
+    """Mean and standard error of a - b over the same held-out images: far tighter than comparing the
+    two means, since an image that is hard for one model is hard for the other."""
+    d = torch.tensor(a) - torch.tensor(b)
+    return d.mean().item(), (d.std() / len(d) ** 0.5).item()
 
 
 def peak_rss_mb() -> float:
@@ -311,8 +318,8 @@ def markdown(report: dict) -> str:
         f"{epochs} epochs for every model in the table. Held-out NLL: k={a['k']} importance samples on every "
         f"{a['nll_every']}th held-out image ({report.get('nll_images', '?')} images) binarized once with numpy seed 0, "
         "the same estimator for every model. Times are training time only, measured on the same machine in one "
-        f"run; the machine is shared ({report['machine']}), load average at start {report['load_start']:.1f}, at "
-        f"end {report['load_end']:.1f}, so absolute times are noisy: read the ratios.",
+        f"run ({report['machine']}), load average at start {report['load_start']:.1f}, at end "
+        f"{report['load_end']:.1f} (2 or more means other work shared the cores: read the ratios).",
         "",
         "| model | trainer | params | held-out NLL (nats) | held-out ELBO | s / epoch | images / s | peak RSS (MB) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -333,6 +340,10 @@ def markdown(report: dict) -> str:
                   "alone."]
     if report.get("ratios"):
         lines += ["", *[f"- {k}: {v:.2f}" for k, v in report["ratios"].items()]]
+    if report.get("nll_differences"):
+        lines += ["", "Held-out NLL differences on the same images (mean ± standard error of the per-image "
+                  "difference; negative: lower NLL than pythae's):", ""]
+        lines += [f"- {k}: {mean:+.2f} ± {sem:.2f} nats" for k, (mean, sem) in report["nll_differences"].items()]
     c2 = report["parts"].get("conv2d")
     if c2 and "error" not in c2:
         lines += ["", f"`conv2d` (2-D latent, the Keras example's shape, {c2['epochs']} epochs on the same data): "
@@ -399,6 +410,11 @@ def main() -> None:
                     ratio = parts[key]["images_per_s"] / parts["pythae"]["images_per_s"]
                     ratios[f"{key} images/s over pythae's"] = ratio
         report["ratios"] = ratios
+        report["nll_differences"] = {
+            f"{key} minus pythae": paired_difference(parts[key]["nll_per_image"], parts["pythae"]["nll_per_image"])
+            for key in ("conv", "vaekit-pythae-arch")
+            if "nll_per_image" in parts.get(key, {}) and "nll_per_image" in parts.get("pythae", {})
+        }
         report["nll_images"] = next((v["nll_images"] for v in parts.values() if "nll_images" in v), None)
         path.write_text(json.dumps(report, indent=2))
         (args.out / "image_mnist.md").write_text(markdown(report))

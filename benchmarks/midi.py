@@ -20,17 +20,13 @@ import statistics
 import time
 from pathlib import Path
 
-# On a shared machine OpenMP's default spin-waiting makes 2 threads up to 17x slower than 1 when other
-# processes hold the cores (measured here: 8.4 s instead of 0.48 s a step); passive waiting does not.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch
+from vaekit_midi.metrics import metrics
 
-import torch  # noqa: E402
-from vaekit_midi.metrics import metrics  # noqa: E402
-
-import vaekit  # noqa: E402
-from vaekit import checkpoint, latent, plugins, runs  # noqa: E402
-from vaekit.config import build  # noqa: E402
-from vaekit.training import train  # noqa: E402
+import vaekit
+from vaekit import checkpoint, latent, plugins, runs
+from vaekit.config import build
+from vaekit.training import train
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -117,7 +113,7 @@ def markdown(result: dict) -> str:
         "",
         f"{result['machine']['cpu']}, {result['machine']['threads']} threads, torch {result['machine']['torch']}; "
         f"load average {result['machine']['load_before']} before, {result['machine']['load_after']} after "
-        "(the machine was shared with other jobs).",
+        f"(OMP_WAIT_POLICY {result['machine'].get('omp_wait_policy') or 'unset'}).",
         "",
         f"Overrides: `{' '.join(result['overrides']) or 'none'}`; time limit {result['time_limit']}; "
         f"measured with the {result['weights']} weights.",

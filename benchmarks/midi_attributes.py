@@ -15,16 +15,13 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch
+from vaekit_midi import attributes as attrs
 
-import torch  # noqa: E402
-from vaekit_midi import attributes as attrs  # noqa: E402
-
-from vaekit.pipeline import Pipeline  # noqa: E402
+from vaekit.pipeline import Pipeline
 
 RESULTS = Path(__file__).parent / "results"
 SHORT = {"density": "density", "interval": "interval", "syncopation_16th": "sync 16th", "syncopation_8th": "sync 8th",
