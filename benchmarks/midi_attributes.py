@@ -1,13 +1,14 @@
 """Attribute vectors on held-out folk windows (MusicVAE paper, section 5.4 / Figure 5 style; not a test).
 
-Vectors come from the run's training windows (top quarter minus bottom quarter of the posterior
-means, as ``vaekit attributes`` makes them); then for each held-out window, z = its posterior mean is
+Vectors come from the run's training windows, as ``vaekit attributes --method M`` makes them
+(``difference``: top quarter minus bottom quarter of the posterior means; ``regression``: each
+attribute's direction with the others held fixed); then for each held-out window, z = its posterior mean is
 decoded greedily as is (the reconstruction) and with each vector added (z + amount * v). The table
 gives, for each vector added (row), the mean change of every attribute (column) relative to the
 reconstructions, in percent: a good vector raises its own attribute (the diagonal) and leaves the
 others nearly unchanged. Nothing is written into the run.
 
-    nice -n 19 python benchmarks/midi_attributes.py RUN_DIR [--heldout 1000] [--train-windows 30000]
+    python benchmarks/midi_attributes.py RUN_DIR [--method regression] [--heldout 1000] [--train-windows 30000]
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def main() -> None:
     parser.add_argument("--heldout", type=int, default=1000, help="Held-out windows to transform.")
     parser.add_argument("--train-windows", type=int, default=30000, help="Training windows for the vectors.")
     parser.add_argument("--amounts", default="1,-1", help="Multiples of each vector to add, comma-separated.")
-    parser.add_argument("--out", type=Path, default=RESULTS / "midi_attributes.md")
+    parser.add_argument("--method", choices=attrs.METHODS, default="difference")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/midi_attributes_METHOD.md")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -58,7 +60,8 @@ def main() -> None:
     spb = int(p.config["data"]["steps_per_bar"])
     source = p.config["data"]["source"]
     train = attrs.training_windows(p.modality, source, p.config, args.train_windows)
-    vectors, stats = attrs.attribute_vectors(attrs.encode_means(p.model, train), train, spb)
+    vectors, stats = attrs.attribute_vectors(attrs.encode_means(p.model, train), train, spb, method=args.method)
+    out_path = args.out or RESULTS / f"midi_attributes_{args.method}.md"
     _, val = p.modality.load_dataset(source, copy.deepcopy(p.config))
     held = val.windows[: args.heldout].long()
     mu = attrs.encode_means(p.model, held)
@@ -73,7 +76,7 @@ def main() -> None:
         "# Attribute vectors on held-out folk windows",
         "",
         f"Run `{args.run}` ({p.config['preset']}, z {p.config['model']['latent_dim']}); vectors from "
-        f"{len(train)} training windows of `{source}` (mean latent of the top quarter minus the bottom quarter); "
+        f"{len(train)} training windows of `{source}` by the `{args.method}` method; "
         f"{len(held)} held-out windows (tunes never seen in training), each encoded to its posterior mean and "
         "decoded greedily, as is and with a vector added. Cells: the mean change of each attribute (column) "
         "over the reconstructions, in percent, when the row's vector is added. MusicVAE's paper (Figure 5) "
@@ -108,12 +111,12 @@ def main() -> None:
         lines += ["", f"Share of windows whose own attribute {word}: "
                   + ", ".join(f"{SHORT[n]} {rose[n]:.0%}" for n in names) + "."]
     seconds = time.perf_counter() - started
-    lines += ["", f"Measured in {seconds:.0f} s on CPU with `nice -n 19 python benchmarks/midi_attributes.py "
-              f"{args.run}`.", ""]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
-    args.out.with_suffix(".json").write_text(json.dumps(
-        {"run": str(args.run), "train_windows": len(train), "heldout": len(held), "stats": stats,
+    lines += ["", f"Measured in {seconds:.0f} s on CPU with `python benchmarks/midi_attributes.py {args.run} "
+              f"--method {args.method}`.", ""]
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text("\n".join(lines))
+    out_path.with_suffix(".json").write_text(json.dumps(
+        {"run": str(args.run), "method": args.method, "train_windows": len(train), "heldout": len(held), "stats": stats,
          "inputs": {n: float(inputs[n].mean()) for n in names},
          "reconstructions": {n: float(base[n].mean()) for n in names}, "results": results,
          "seconds": seconds}, indent=2))

@@ -111,6 +111,10 @@ class Trainer:
         if self.stop_step() is None and self.time_limit is None:
             raise VaekitError("no stopping rule: give --steps, --epochs or --time-limit (or set train.steps)")
         self.step, self.best_elbo, self.seconds = 0, -math.inf, 0.0
+        # The first step (1-based; 0: none) whose loss or gradient norm was not finite, and those two
+        # values, kept on the device so that a step needs no host sync; see check_finite.
+        self.first_bad = torch.zeros((), dtype=torch.long, device=device)
+        self.bad_values = torch.zeros(2, device=device)
         self.ddp = None
         if distributed.active():
             from torch.nn.parallel import DistributedDataParallel
@@ -146,21 +150,31 @@ class Trainer:
         x_in, x_target = self.batch(step)[:2]
         out = model(x_in, x_target)
         loss = objective.elbo(out.log_px, out.kl, self.beta(step), loss_cfg["free_bits"], loss_cfg["free_bits_per_dim"])
-        if not torch.isfinite(loss.loss):
-            raise VaekitError(
-                f"training stopped at step {step + 1}: the loss is {loss.loss.item()} "
-                f"(try a lower train.lr or train.grad_clip); {self.run.path / runs.LAST} keeps the last good state"
-            )
         self.optimizer.zero_grad(set_to_none=True)
         loss.loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), t["grad_clip"] or math.inf)
-        if not torch.isfinite(norm):
-            raise VaekitError(
-                f"training stopped at step {step + 1}: the gradient norm is {norm.item()} (exploding gradients; "
-                f"try a lower train.lr); {self.run.path / runs.LAST} keeps the last good state"
-            )
+        first = (self.first_bad == 0) & ~(torch.isfinite(loss.loss) & torch.isfinite(norm))
+        self.first_bad = torch.where(first, step + 1, self.first_bad)
+        self.bad_values = torch.where(first, torch.stack([loss.loss.detach(), norm]).float(), self.bad_values)
         self.optimizer.step()
         return loss
+
+    def check_finite(self) -> None:
+        """Raise for a non-finite loss or gradient seen since the start. Called before anything is
+        logged, validated or saved, so a checkpoint never holds weights that a bad step touched."""
+        step = int(self.first_bad)
+        if not step:
+            return
+        loss, norm = self.bad_values.tolist()
+        if not math.isfinite(loss):
+            raise VaekitError(
+                f"training stopped at step {step}: the loss is {loss} (try a lower train.lr or train.grad_clip); "
+                f"{self.run.path / runs.LAST} keeps the last good state"
+            )
+        raise VaekitError(
+            f"training stopped at step {step}: the gradient norm is {norm} (exploding gradients; try a lower "
+            f"train.lr); {self.run.path / runs.LAST} keeps the last good state"
+        )
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -187,6 +201,7 @@ class Trainer:
         return {key: value / count for key, value in sums.items()}
 
     def save_last(self) -> None:
+        self.check_finite()
         if self.is_main:
             state = {"step": self.step, "best_elbo": self.best_elbo, "seconds": self.seconds}
             self._save(self.run.file(runs.LAST), self.optimizer, state)
@@ -212,7 +227,7 @@ class Trainer:
         bar = tqdm(total=stop_step, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True)
         started = time.perf_counter()
         last_save = started
-        window_start, window_loss, window_steps = started, torch.zeros(3), 0
+        window_start, window_loss, window_steps = started, torch.zeros(3, device=self.device), 0
         validated_at = -1
         with _StopRequest() as stop:
             while True:
@@ -225,12 +240,12 @@ class Trainer:
                 loss = self.train_step(self.step)
                 self.step += 1
                 self.seconds += time.perf_counter() - step_start
-                window_loss += torch.stack([loss.loss.detach(), loss.recon.detach(), loss.kl.detach()]).cpu()
+                window_loss += torch.stack([loss.loss.detach(), loss.recon.detach(), loss.kl.detach()])
                 window_steps += 1
                 bar.update(1)
                 if self.step % t["log_every"] == 0:
                     self.log_train(window_loss / window_steps, window_steps, time.perf_counter() - window_start, bar)
-                    window_start, window_loss, window_steps = time.perf_counter(), torch.zeros(3), 0
+                    window_start, window_loss, window_steps = time.perf_counter(), torch.zeros_like(window_loss), 0
                 if self.step % t["eval_every"] == 0:
                     self.log_validation()
                     validated_at = self.step
@@ -251,6 +266,7 @@ class Trainer:
                   file=sys.stderr)
 
     def log_train(self, mean: torch.Tensor, steps: int, seconds: float, bar: Any) -> None:
+        self.check_finite()
         mean = distributed.mean(mean)
         loss, recon, kl = mean.tolist()
         examples = steps * self.order.batch_size
@@ -262,6 +278,7 @@ class Trainer:
             bar.set_postfix(loss=f"{loss:.3f}", kl=f"{kl:.2f}")
 
     def log_validation(self) -> None:
+        self.check_finite()
         values = self.validate()
         row = {"step": self.step, "split": "val", **values, "seconds": round(self.seconds, 3)}
         if self.is_main:

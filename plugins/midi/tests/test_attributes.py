@@ -10,6 +10,7 @@ from vaekit_midi import attributes as attrs
 from vaekit_midi.commands import ATTRIBUTES
 
 from vaekit.cli import cli
+from vaekit.errors import VaekitError
 
 SMALL = [
     "--set", "model.encoder_hidden=16", "--set", "model.decoder_hidden=32", "--set", "model.latent_dim=8",
@@ -80,6 +81,32 @@ def test_vector_points_from_low_to_high():
     assert stats["density"]["high"] > stats["density"]["low"]
 
 
+def test_regression_vectors_separate_attributes_that_go_together():
+    """Density in z[0], 16th syncopation in z[1], the two correlated in the data: the difference vector
+    of density also moves z[1]; the regression vector moves z[0] alone, by the same amount."""
+    g = torch.Generator().manual_seed(2)
+    n = 600
+    counts = torch.randint(2, 13, (n,), generator=g)
+    windows = torch.zeros(n, 32, dtype=torch.long)
+    sync = []
+    for i, c in enumerate(counts.tolist()):
+        s = max(c - 8, min(c, c // 2 + int(torch.randint(0, 3, (1,), generator=g))))  # off-beat 16ths
+        windows[i, torch.arange(c - s) * 4] = 45  # on the beat
+        windows[i, torch.arange(s) * 2 + 1] = 45
+        sync.append(s / c)
+    z = torch.randn(n, 4, generator=g) * 0.1
+    z[:, 0] += counts.float()
+    z[:, 1] += 10 * torch.tensor(sync)
+    difference, _ = attrs.attribute_vectors(z, windows, method="difference")
+    regression, _ = attrs.attribute_vectors(z, windows, method="regression")
+    assert difference["density"][1].abs() > 1.0  # carries syncopation along
+    assert regression["density"][1:].abs().max() < 0.05
+    assert float(regression["density"][0]) == pytest.approx(float(difference["density"][0]), rel=0.02)
+    assert regression["syncopation_16th"][0].abs() < 0.05 and regression["syncopation_16th"][1] > 4
+    with pytest.raises(VaekitError, match="unknown attribute method 'pca'"):
+        attrs.attribute_vectors(z, windows, method="pca")
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("attributes")
@@ -108,7 +135,7 @@ def test_attributes_then_transform(run, tmp_path, write_midi):
     assert sorted(vectors) == sorted(ATTRIBUTES)
     assert all(v.shape == (8,) and torch.isfinite(v).all() for v in vectors.values())
     assert info["source"] == "folk" and 0 < info["windows"] <= 300
-    assert info["stats"]["density"]["high"] > info["stats"]["density"]["low"]
+    assert info["stats"]["density"]["high"] > info["stats"]["density"]["low"] and info["method"] == "difference"
 
     out = tmp_path / "out" / "dense.mid"
     result = invoke("transform", run, tune, "--attribute", "density", "--amount", "1.5", "--out", out,
@@ -117,6 +144,10 @@ def test_attributes_then_transform(run, tmp_path, write_midi):
     assert (tmp_path / "dense.png").stat().st_size > 0
     assert "density: input 8.000" in result.output
     assert pretty_midi.PrettyMIDI(str(out)).get_end_time() <= 32 * 0.125  # 2 bars at 120 bpm
+
+    result = invoke("attributes", run, "--max-items", "300", "--method", "regression")
+    assert result.exit_code == 0 and "regression vectors" in result.output, result.output
+    assert attrs.load(run)[1]["method"] == "regression"
 
     result = invoke("transform", run, tune, "--attribute", "loudness", "--out", out)
     assert result.exit_code == 2 and "loudness" in result.output

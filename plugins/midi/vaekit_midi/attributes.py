@@ -64,18 +64,39 @@ def encode_means(model: Any, windows: torch.Tensor, batch_size: int = 512) -> to
                       for i in range(0, len(windows), batch_size)])
 
 
-def attribute_vectors(z: torch.Tensor, windows: torch.Tensor, steps_per_bar: int = 16,
-                      quantile: float = 0.25) -> tuple[dict[str, torch.Tensor], dict[str, dict[str, float]]]:
-    """Each attribute's vector (top ``quantile`` mean latent minus bottom), and the attribute's mean
-    over the bottom and top groups."""
+METHODS = ("difference", "regression")
+
+
+def attribute_vectors(z: torch.Tensor, windows: torch.Tensor, steps_per_bar: int = 16, quantile: float = 0.25,
+                      method: str = "difference") -> tuple[dict[str, torch.Tensor], dict[str, dict[str, float]]]:
+    """Each attribute's vector, and the attribute's mean over the bottom and top ``quantile``.
+
+    ``difference`` (MusicVAE's): the mean latent of the top group minus that of the bottom group. It
+    also carries every attribute that goes with this one in the data (in folk, denser bars are more
+    syncopated). ``regression``: a least-squares fit of the latents on all attributes at once; an
+    attribute's coefficient is the move in z per unit of it with the others held fixed, scaled here by
+    the attribute's top-minus-bottom gap so that amounts mean the same under both methods.
+    """
     from vaekit.latent import attribute_vector
 
-    vectors, stats = {}, {}
+    if method not in METHODS:
+        raise VaekitError(f"unknown attribute method {method!r}; use one of {', '.join(METHODS)}")
+    values = attributes(windows, steps_per_bar)
     k = max(1, int(len(windows) * quantile))
-    for name, values in attributes(windows, steps_per_bar).items():
-        vectors[name] = attribute_vector(z, values, quantile).contiguous()
-        ordered = values.sort().values
+    stats = {}
+    for name, v in values.items():
+        ordered = v.sort().values
         stats[name] = {"low": float(ordered[:k].mean()), "high": float(ordered[-k:].mean())}
+    if method == "difference":
+        return {name: attribute_vector(z, v, quantile).contiguous() for name, v in values.items()}, stats
+    a = torch.stack(list(values.values()), 1).double()
+    a = a - a.mean(0)
+    sd = a.std(0)
+    varies = sd > 1e-9  # an attribute constant over the data gets a zero vector
+    a = torch.where(varies, a / torch.where(varies, sd, 1.0), 0.0)
+    coef = torch.linalg.pinv(a) @ (z - z.mean(0)).double()  # (attributes, D): z per standard deviation
+    vectors = {name: (coef[i] / sd[i].clamp_min(1e-9) * (stats[name]["high"] - stats[name]["low"])).to(z.dtype)
+               for i, name in enumerate(values)}
     return vectors, stats
 
 

@@ -28,11 +28,15 @@ def register(cli: click.Group) -> None:
     @click.option("--data", "-d", help="Windows to measure (default: the run's own data); the training split is used.")
     @click.option("--max-items", default=50000, show_default=True, help="At most this many windows (0: all).")
     @click.option("--quantile", default=0.25, show_default=True, help="Top and bottom share compared.")
+    @click.option("--method", type=click.Choice(["difference", "regression"]), default="difference",
+                  show_default=True, help="difference: MusicVAE's top minus bottom mean latent; regression: "
+                  "each attribute's own direction with the others held fixed (fewer side effects).")
     @click.option("--device", default="cpu", show_default=True)
-    def attributes(run_dir: Path, data: str | None, max_items: int, quantile: float, device: str) -> None:
+    def attributes(run_dir: Path, data: str | None, max_items: int, quantile: float, method: str,
+                   device: str) -> None:
         """Attribute vectors of a melody run (note density, average interval, 8th/16th syncopation,
-        in-scale ratio, pitch range): the mean latent of the top quarter of the data minus that of the
-        bottom quarter, stored in the run as attributes.safetensors."""
+        in-scale ratio, pitch range): by default the mean latent of the top quarter of the data minus
+        that of the bottom quarter, stored in the run as attributes.safetensors."""
         from vaekit_midi import attributes as attrs
 
         if not 0 < quantile <= 0.5:
@@ -41,13 +45,14 @@ def register(cli: click.Group) -> None:
         source = data or p.config["data"]["source"]
         windows = attrs.training_windows(p.modality, source, p.config, max_items)
         z = attrs.encode_means(p.model, windows.to(p.model.device))
-        vectors, stats = attrs.attribute_vectors(z, windows, int(p.config["data"]["steps_per_bar"]), quantile)
+        vectors, stats = attrs.attribute_vectors(z, windows, int(p.config["data"]["steps_per_bar"]), quantile,
+                                                 method)
         path = attrs.save(run_dir, vectors, {"source": source, "windows": len(windows), "quantile": quantile,
-                                             "stats": stats})
+                                             "method": method, "stats": stats})
         click.echo(f"{'attribute':<18} {'bottom':>8} {'top':>8} {'|vector|':>9}")
         for name, v in vectors.items():
             click.echo(f"{name:<18} {stats[name]['low']:>8.3f} {stats[name]['high']:>8.3f} {float(v.norm()):>9.3f}")
-        click.echo(f"wrote {path} (from {len(windows)} windows of {source})")
+        click.echo(f"wrote {path} ({method} vectors from {len(windows)} windows of {source})")
 
     @cli.command()
     @click.argument("run_dir", type=click.Path(path_type=Path))
