@@ -51,12 +51,13 @@ def main() -> None:
     parser.add_argument("--train-windows", type=int, default=30000, help="Training windows for the vectors.")
     parser.add_argument("--amounts", default="1,-1", help="Multiples of each vector to add, comma-separated.")
     parser.add_argument("--method", choices=attrs.METHODS, default="difference")
+    parser.add_argument("--weights", choices=["best", "last"], default="last")
     parser.add_argument("--out", type=Path, default=None, help="default: results/midi_attributes_METHOD.md")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
     started = time.perf_counter()
-    p = Pipeline.open(args.run)
+    p = Pipeline.open(args.run, weights=args.weights)
     spb = int(p.config["data"]["steps_per_bar"])
     source = p.config["data"]["source"]
     train = attrs.training_windows(p.modality, source, p.config, args.train_windows)
@@ -75,7 +76,8 @@ def main() -> None:
     lines = [
         "# Attribute vectors on held-out folk windows",
         "",
-        f"Run `{args.run}` ({p.config['preset']}, z {p.config['model']['latent_dim']}); vectors from "
+        f"Run `{args.run}` ({p.config['preset']}, z {p.config['model']['latent_dim']}, {args.weights} weights); "
+        "vectors from "
         f"{len(train)} training windows of `{source}` by the `{args.method}` method; "
         f"{len(held)} held-out windows (tunes never seen in training), each encoded to its posterior mean and "
         "decoded greedily, as is and with a vector added. Cells: the mean change of each attribute (column) "
@@ -112,7 +114,7 @@ def main() -> None:
                   + ", ".join(f"{SHORT[n]} {rose[n]:.0%}" for n in names) + "."]
     seconds = time.perf_counter() - started
     lines += ["", f"Measured in {seconds:.0f} s on CPU with `python benchmarks/midi_attributes.py {args.run} "
-              f"--method {args.method}`.", ""]
+              f"--method {args.method} --weights {args.weights}`.", ""]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text("\n".join(lines))
     out_path.with_suffix(".json").write_text(json.dumps(

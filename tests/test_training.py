@@ -78,6 +78,32 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(vecto
     assert (tmp_path / "run" / runs.LAST).read_bytes() == before
 
 
+def test_best_metric_picks_the_checkpoint(vectors, tmp_path, monkeypatch):
+    from vaekit import training
+
+    saved = []
+    original = training.Trainer._save
+
+    def recording(self, path, *args, **kwargs):
+        if path.name == runs.BEST:
+            saved.append(self.step)
+        return original(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(training.Trainer, "_save", recording)
+    picked = {}
+    for metric in ("elbo", "recon"):  # recon is a loss: "higher is better" picks an early step, on purpose
+        saved.clear()
+        train(vectors, _config(vectors, steps=60, eval_every=10, best_metric=metric), tmp_path / metric,
+              progress=False)
+        picked[metric] = saved[-1]
+        assert picked[metric] == max(_rows(tmp_path / metric, "val"), key=lambda r: r[metric])["step"]
+    assert picked["elbo"] != picked["recon"]
+    with pytest.raises(VaekitError, match="train.best_metric 'accuracy' is not a validation value of this run; "
+                                          "choose one of elbo, kl, "):
+        train(vectors, _config(vectors, steps=10, eval_every=5, best_metric="accuracy"), tmp_path / "bad",
+              progress=False)
+
+
 def test_init_from_starts_from_another_runs_weights(vectors, tmp_path):
     train(vectors, _config(vectors, steps=200), tmp_path / "base", progress=False)
     train(vectors, _config(vectors, steps=1, eval_every=1), tmp_path / "tuned", init_from=tmp_path / "base",

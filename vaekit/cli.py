@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -262,10 +263,12 @@ def train(modality: str | None, preset: str | None, data: str | None, config_fil
 def _summarise(run_dir: Path) -> None:
     from vaekit.runs import RunDir
 
-    rows = RunDir(run_dir).read_metrics()
+    run = RunDir(run_dir)
+    rows = run.read_metrics()
     val = [r for r in rows if r.get("split") == "val"]
     if val:
-        best = max(val, key=lambda r: r["elbo"])
+        metric = run.read_config()["train"].get("best_metric", "elbo")
+        best = max(val, key=lambda r: r.get(metric, -math.inf))
         shown = ", ".join(f"{k} {v:.4g}" for k, v in best.items() if k not in ("split", "seconds", "step")
                           and isinstance(v, (int, float)))
         click.echo(f"best validation (step {best['step']}): {shown}")
@@ -280,7 +283,7 @@ _run_arg = click.argument("run_dir", type=click.Path(path_type=Path))
 def _device_opt(f: Any) -> Any:
     """``--device`` and ``--weights``, the options of every verb that loads a run."""
     f = click.option("--weights", type=click.Choice(["best", "last"]), default="best", show_default=True,
-                     help="The best checkpoint (highest validation ELBO) or the last one.")(f)
+                     help="The best checkpoint (by the run's train.best_metric) or the last one.")(f)
     return click.option("--device", default="cpu", show_default=True)(f)
 _index_opt = click.option("--index", "--bar", "index", default=0, show_default=True,
                           help="Which item of a multi-item input (a MIDI file's window, a row of an array).")

@@ -41,6 +41,7 @@ CORE_DEFAULTS: Config = {
         "time_limit": None,  # "15m", "90s", "1h"
         "eval_every": 500,
         "eval_batches": 20,
+        "best_metric": "elbo",  # the validation value (higher is better) that picks model.safetensors
         "log_every": 50,
         "checkpoint_seconds": 60,
         "seed": 0,

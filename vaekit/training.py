@@ -110,7 +110,7 @@ class Trainer:
         self.time_limit = parse_duration(t["time_limit"])
         if self.stop_step() is None and self.time_limit is None:
             raise VaekitError("no stopping rule: give --steps, --epochs or --time-limit (or set train.steps)")
-        self.step, self.best_elbo, self.seconds = 0, -math.inf, 0.0
+        self.step, self.best, self.seconds = 0, -math.inf, 0.0
         # The first step (1-based; 0: none) whose loss or gradient norm was not finite, and those two
         # values, kept on the device so that a step needs no host sync; see check_finite.
         self.first_bad = torch.zeros((), dtype=torch.long, device=device)
@@ -203,7 +203,7 @@ class Trainer:
     def save_last(self) -> None:
         self.check_finite()
         if self.is_main:
-            state = {"step": self.step, "best_elbo": self.best_elbo, "seconds": self.seconds}
+            state = {"step": self.step, "best": self.best, "seconds": self.seconds}
             self._save(self.run.file(runs.LAST), self.optimizer, state)
 
     def _save(self, path: Path, optimizer: torch.optim.Optimizer | None = None, state: dict | None = None) -> None:
@@ -215,7 +215,8 @@ class Trainer:
 
     def resume(self) -> None:
         state = checkpoint.load_training_state(self.run.file(runs.LAST), self.model, self.optimizer)
-        self.step, self.best_elbo, self.seconds = state["step"], state["best_elbo"], state["seconds"]
+        # runs saved before train.best_metric existed hold "best_elbo"
+        self.step, self.best, self.seconds = state["step"], state.get("best", state.get("best_elbo")), state["seconds"]
         if self.is_main:
             self.run.truncate_metrics(self.step)
 
@@ -283,9 +284,19 @@ class Trainer:
         row = {"step": self.step, "split": "val", **values, "seconds": round(self.seconds, 3)}
         if self.is_main:
             self.run.append_metrics(row)
-            if values["elbo"] > self.best_elbo:
-                self.best_elbo = values["elbo"]
+            value = best_value(values, self.config)
+            if value > self.best:
+                self.best = value
                 self._save(self.run.file(runs.BEST))
+
+
+def best_value(values: dict[str, float], config: Config) -> float:
+    """The validation value that ``train.best_metric`` names (higher is better)."""
+    name = config["train"]["best_metric"]
+    if name not in values:
+        raise VaekitError(f"train.best_metric {name!r} is not a validation value of this run; "
+                          f"choose one of {', '.join(sorted(values))}")
+    return values[name]
 
 
 def package_versions(modality: Modality) -> dict[str, str]:
