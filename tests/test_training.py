@@ -55,6 +55,13 @@ def test_resume_is_exact(vectors, tmp_path):
         assert torch.equal(whole[key], split[key]), key
 
 
+def test_a_resumed_run_counts_its_earlier_time_against_the_limit(vectors, tmp_path):
+    train(vectors, _config(vectors, steps=40), tmp_path / "run", progress=False)
+    spent = checkpoint.read_checkpoint(tmp_path / "run" / runs.LAST)[1]["state"]["seconds"]
+    train(vectors, _config(vectors, steps="null", time_limit=spent), tmp_path / "run", resume=True, progress=False)
+    assert checkpoint.read_checkpoint(tmp_path / "run" / runs.LAST)[1]["state"]["step"] == 40
+
+
 def test_existing_run_is_refused_without_resume_or_force(vectors, tmp_path):
     train(vectors, _config(vectors, steps=5), tmp_path / "run", progress=False)
     with pytest.raises(VaekitError, match="already holds a run"):

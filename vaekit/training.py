@@ -226,13 +226,13 @@ class Trainer:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=stop_step, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True)
-        started = time.perf_counter()
+        started, before = time.perf_counter(), self.seconds
         last_save = started
         window_start, window_loss, window_steps = started, torch.zeros(3, device=self.device), 0
         validated_at = -1
         with _StopRequest() as stop:
             while True:
-                elapsed = time.perf_counter() - started
+                elapsed = before + time.perf_counter() - started  # a resumed run counts its earlier time
                 done = (stop_step is not None and self.step >= stop_step) or (
                     time_limit is not None and elapsed >= time_limit)
                 if distributed.any_rank(done or stop.requested):
