@@ -13,11 +13,9 @@ The default run draws a few hundred examples; ``pytest -m fuzz`` draws thousands
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import resource
-import signal
 import subprocess
 import sys
 import textwrap
@@ -35,22 +33,6 @@ from vaekit.config import build, keys
 QUICK = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
 RSS_GROWTH_BYTES = 512 * 2**20
 FORGED_LENGTHS = [b"\xff\xff\xff\xff", b"\x7f\xff\xff\xff", b"\0\0\0\0", b"\0\0\0\1"]
-
-
-@contextlib.contextmanager
-def within(seconds: float):
-    """Fail (rather than hang) when the block runs longer than ``seconds``."""
-
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def peak_rss() -> int:
@@ -134,7 +116,7 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def check_midi(midi_reader, tmp_path, suffix: str, data: bytes) -> None:
+def check_midi(midi_reader, tmp_path, within, suffix: str, data: bytes) -> None:
     modality, config, _ = midi_reader
     path = tmp_path / f"fuzz{suffix}"
     path.write_bytes(data)
@@ -150,16 +132,16 @@ def check_midi(midi_reader, tmp_path, suffix: str, data: bytes) -> None:
 
 @settings(max_examples=200, **QUICK)
 @given(midi_inputs())
-def test_any_bytes_given_to_the_midi_reader_load_or_raise_vaekit_error(midi_reader, tmp_path, flat_peak_memory,
-                                                                        case):
-    check_midi(midi_reader, tmp_path, *case)
+def test_any_bytes_given_to_the_midi_reader_load_or_raise_vaekit_error(midi_reader, tmp_path, within,
+                                                                        flat_peak_memory, case):
+    check_midi(midi_reader, tmp_path, within, *case)
 
 
 @pytest.mark.fuzz
 @settings(max_examples=4000, **QUICK)
 @given(midi_inputs())
-def test_fuzz_midi_reader_thousands(midi_reader, tmp_path, flat_peak_memory, case):
-    check_midi(midi_reader, tmp_path, *case)
+def test_fuzz_midi_reader_thousands(midi_reader, tmp_path, within, flat_peak_memory, case):
+    check_midi(midi_reader, tmp_path, within, *case)
 
 
 # ---- images ------------------------------------------------------------------------------------
@@ -200,7 +182,7 @@ def image_inputs():
     return st.one_of(mutated(seeds), mutated(seeds), mutated(seeds), raw)
 
 
-def check_image(image_reader, tmp_path, suffix: str, data: bytes) -> None:
+def check_image(image_reader, tmp_path, within, suffix: str, data: bytes) -> None:
     modality, config = image_reader
     path = tmp_path / f"fuzz{suffix}"
     path.write_bytes(data)
@@ -216,16 +198,16 @@ def check_image(image_reader, tmp_path, suffix: str, data: bytes) -> None:
 
 @settings(max_examples=250, **QUICK)
 @given(image_inputs())
-def test_any_bytes_given_to_the_image_reader_load_or_raise_vaekit_error(image_reader, tmp_path, flat_peak_memory,
-                                                                          case):
-    check_image(image_reader, tmp_path, *case)
+def test_any_bytes_given_to_the_image_reader_load_or_raise_vaekit_error(image_reader, tmp_path, within,
+                                                                          flat_peak_memory, case):
+    check_image(image_reader, tmp_path, within, *case)
 
 
 @pytest.mark.fuzz
 @settings(max_examples=4000, **QUICK)
 @given(image_inputs())
-def test_fuzz_image_reader_thousands(image_reader, tmp_path, flat_peak_memory, case):
-    check_image(image_reader, tmp_path, *case)
+def test_fuzz_image_reader_thousands(image_reader, tmp_path, within, flat_peak_memory, case):
+    check_image(image_reader, tmp_path, within, *case)
 
 
 FORGED = """

@@ -14,10 +14,8 @@ Promises, for both the MIDI and the image loader:
 from __future__ import annotations
 
 import builtins
-import contextlib
 import io
 import os
-import signal
 from pathlib import Path
 
 import numpy as np
@@ -28,20 +26,6 @@ from vaekit.config import build
 SPARSE_BYTES = 2 * 2**30
 NEWLINE_NAME = "two\nlines"
 NON_UTF8_NAME = os.fsdecode(b"caf\xe9")  # Latin-1 bytes: not valid UTF-8
-
-
-@contextlib.contextmanager
-def within(seconds: float):
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s (a FIFO opened, or a link loop walked?)")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def hostile(root: Path, suffix: str, outside: Path) -> None:
@@ -85,7 +69,7 @@ def one_summary(err: str) -> str:
     return lines[0]
 
 
-def test_midi_folder(tmp_path, monkeypatch, capsys, watched_open):
+def test_midi_folder(tmp_path, monkeypatch, capsys, watched_open, within):
     pytest.importorskip("vaekit_midi")
     from vaekit_midi.dataset import load_dataset
     from vaekit_midi.midi_io import write_midi
@@ -105,7 +89,7 @@ def test_midi_folder(tmp_path, monkeypatch, capsys, watched_open):
     hostile(root, ".mid", secret / "private.mid")
 
     config = build(MidiModality(), "mel_2bar", overrides=["data.transpose=0", "data.val_fraction=0.3"])
-    with within(60):
+    with within(60, "a FIFO opened, or a link loop walked?"):
         train, val = load_dataset(str(root), config)
     windows = np.concatenate([train.windows.numpy(), val.windows.numpy()])
     assert len(windows) > 0 and len(train) > 0 and len(val) > 0
@@ -120,7 +104,7 @@ def test_midi_folder(tmp_path, monkeypatch, capsys, watched_open):
     assert any(NON_UTF8_NAME in p for p in watched_open) and any(NEWLINE_NAME in p for p in watched_open)
 
 
-def test_image_folder(tmp_path, capsys, watched_open):
+def test_image_folder(tmp_path, capsys, watched_open, within):
     pytest.importorskip("vaekit_image")
     from PIL import Image
     from vaekit_image.data import load_path
@@ -133,7 +117,7 @@ def test_image_folder(tmp_path, capsys, watched_open):
     Image.fromarray(np.full((8, 8), 255, np.uint8)).save(secret / "private.png")
     hostile(root, ".png", secret / "private.png")
 
-    with within(60):
+    with within(60, "a FIFO opened, or a link loop walked?"):
         images = load_path(root, 0, 0)
     assert images.x.shape == (4, 1, 8, 8)
     assert sorted(round(float(v) * 255) for v in images.x[:, 0, 0, 0]) == [0, 40, 80, 120]  # never the white one
@@ -146,7 +130,7 @@ def test_image_folder(tmp_path, capsys, watched_open):
     assert not [p for p in watched_open if "huge" in p or "pipe" in p or "private" in p]
 
 
-def test_a_single_oversized_or_special_file_is_refused_unread(tmp_path, watched_open):
+def test_a_single_oversized_or_special_file_is_refused_unread(tmp_path, watched_open, within):
     """``vaekit interpolate RUN a.mid b.mid`` and friends: the same caps for one named file, and a
     FIFO is never opened."""
     from vaekit import VaekitError
