@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from vaekit_midi.models import VOCAB, FlatDecoder, HierarchicalDecoder, LSTMEncoder, build_model, token_log_prob
+from vaekit_midi.models import (
+    VOCAB,
+    BarEncoder,
+    FlatDecoder,
+    HierarchicalDecoder,
+    LSTMEncoder,
+    build_model,
+    token_log_prob,
+)
 from vaekit_midi.presets import PRESETS
 
 from vaekit import VaekitError, objective
@@ -159,19 +167,41 @@ def test_encoder_reads_the_whole_sequence_both_ways():
         assert not torch.allclose(enc(x)[0], enc(y)[0])
 
 
+def test_bar_encoder_reads_every_bar_in_order():
+    torch.manual_seed(0)
+    enc = BarEncoder(8, 16, 4, 16, embed=8, bf16=False)
+    x = melodies(2, 64)
+    for t in (0, 20, 40, 63):  # a step in each of the four bars
+        y = x.clone()
+        y[:, t] = (y[:, t] + 5) % VOCAB
+        assert not torch.allclose(enc(x)[0], enc(y)[0])
+    x[:, 16:32] = x.flip(0)[:, 16:32]  # the other melody's second bar, so that the first two bars differ
+    swapped = torch.cat([x[:, 16:32], x[:, :16], x[:, 32:]], 1)
+    assert not torch.equal(x, swapped)
+    assert not torch.allclose(enc(x)[0], enc(swapped)[0])
+    items = torch.cat([enc(x[i : i + 1])[0] for i in range(2)])  # bars never mix across the batch
+    torch.testing.assert_close(enc(x)[0], items)
+    with pytest.raises(ValueError, match="not 4 bars of 16"):
+        enc(x[:, :48])
+
+
 def test_bad_model_configs_are_clear_errors():
     with pytest.raises(VaekitError, match="model.decoder"):
         build_model(config("mel_2bar", decoder="transformer"))
+    with pytest.raises(VaekitError, match="model.encoder"):
+        build_model(config("mel_2bar", encoder="transformer"))
     cfg = config("mel_16bar")
     cfg["data"]["steps"] = 250
     with pytest.raises(VaekitError, match="data.steps 250"):
         build_model(cfg)
 
 
-@pytest.mark.parametrize("decoder,steps,sampling_rate", [("flat", 32, 50.0), ("hierarchical", 64, 0.0)])
-def test_models_learn_synthetic_melodies(decoder, steps, sampling_rate):
+@pytest.mark.parametrize("encoder,decoder,steps,sampling_rate",
+                         [("flat", "flat", 32, 50.0), ("flat", "hierarchical", 64, 0.0),
+                          ("hierarchical", "hierarchical", 64, 0.0)])
+def test_models_learn_synthetic_melodies(encoder, decoder, steps, sampling_rate):
     torch.manual_seed(0)
-    model = small_model(decoder, steps, sampling_rate=sampling_rate)
+    model = small_model(decoder, steps, encoder=encoder, sampling_rate=sampling_rate)
     data = melodies(256, steps)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []

@@ -105,14 +105,14 @@ def test_trio_model_learns():
     assert model.decoder.sample(torch.zeros(2, 8), 1.0).shape == (2, 3, 32)
     opt = torch.optim.Adam(model.parameters(), 1e-2)
     losses = []
-    for _ in range(60):
+    for _ in range(80):
         out = model(x, x)
         loss = objective.elbo(out.log_px, out.kl, beta=0.01).loss
         opt.zero_grad()
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    assert losses[-1] < 0.15 * losses[0]
+    assert losses[-1] < 0.15 * losses[0], (losses[0], losses[-1])
 
 
 SMALL = [

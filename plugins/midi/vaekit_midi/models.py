@@ -80,6 +80,32 @@ class LSTMEncoder(Encoder):
         return mu, logvar
 
 
+class BarEncoder(Encoder):
+    """A hierarchical encoder for long sequences: a bidirectional LSTM reads each bar (all bars of the
+    batch in one fused call), and a linear layer reads every bar's summary (that LSTM's final states
+    of both directions) -> (mu, logvar).
+
+    Each bar reaches z through 16 steps and one matrix product, instead of up to half the sequence of
+    one LSTM's state as in :class:`LSTMEncoder`, which is what let ``mel_16bar`` learn to use z."""
+
+    def __init__(self, latent_dim: int, hidden: int, bars: int, steps_per_bar: int, layers: int = 1,
+                 embed: int = 32, dropout: float = 0.0, bf16: bool | str = "auto", vocab: int = VOCAB):
+        super().__init__()
+        self.bf16, self.bars, self.steps_per_bar = bf16, bars, steps_per_bar
+        self.embed = nn.Embedding(vocab, embed)
+        self.rnn = nn.LSTM(embed, hidden, layers, bidirectional=True, dropout=dropout if layers > 1 else 0.0)
+        self.head = nn.Linear(bars * 2 * hidden, 2 * latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if x.shape[1] != self.bars * self.steps_per_bar:
+            raise ValueError(f"{x.shape[1]} steps are not {self.bars} bars of {self.steps_per_bar}")
+        with autocast(x.device, self.bf16):
+            _, (h, _) = self.rnn(self.embed(x.reshape(-1, self.steps_per_bar).t()))
+            summaries = torch.cat([h[-2], h[-1]], -1).reshape(x.shape[0], -1)  # (B, bars * 2 * hidden)
+        mu, logvar = self.head(summaries.float()).chunk(2, -1)
+        return mu, logvar
+
+
 class LSTMCore(nn.Module):
     """An autoregressive LSTM conditioned on a vector ``c``: initial state ``tanh(linear(c))``, input at
     each step the previous token's embedding concatenated with ``c``. Index ``vocab`` is the start token."""
@@ -177,7 +203,12 @@ class HierarchicalDecoder(TokenDecoder):
     """MusicVAE's hierarchical decoder. The conductor LSTM (initial state from z, z as its input at
     each bar) emits one embedding per bar; the bar decoder decodes each bar from that embedding
     alone, all bars batched into one fused LSTM call when teacher-forced. Its first previous token is
-    the last token of the bar before (the start token for bar 0), as in MusicVAE."""
+    the last token of the bar before (the start token for bar 0), as in MusicVAE.
+
+    Unlike MusicVAE, each bar's embedding also adds its own linear map of z (``bar_code``): with the
+    same z as input at every bar, the conductor's outputs start out nearly alike, so no bar could tell
+    its part of z from the others' until the LSTM learned to count. With the direct path, mel_16bar
+    reached in 500 steps the accuracy it had not reached in 3,000."""
 
     def __init__(self, latent_dim: int, steps: int, steps_per_bar: int, conductor_hidden: int,
                  conductor_layers: int, hidden: int, layers: int, embed: int, dropout: float = 0.0,
@@ -190,14 +221,16 @@ class HierarchicalDecoder(TokenDecoder):
         self.conductor = nn.LSTM(latent_dim, conductor_hidden, conductor_layers,
                                  dropout=dropout if conductor_layers > 1 else 0.0)
         self.bar = LSTMCore(conductor_hidden, hidden, layers, embed, dropout, bf16, vocab)
+        self.bar_code = nn.Linear(latent_dim, self.bars * conductor_hidden)
 
     def conduct(self, z: torch.Tensor) -> torch.Tensor:
-        """One embedding per bar: ``(B, bars, conductor_hidden)``."""
+        """One embedding per bar: ``(B, bars, conductor_hidden)``, the conductor's output plus the bar's own
+        linear map of z."""
         layers, hidden = self.conductor.num_layers, self.conductor.hidden_size
         hc = torch.tanh(self.conductor_init(z)).view(-1, 2, layers, hidden).permute(1, 2, 0, 3)
         with autocast(z.device, self.bar.bf16):
             out, _ = self.conductor(z.unsqueeze(0).expand(self.bars, -1, -1), (hc[0].contiguous(), hc[1].contiguous()))
-        return out.transpose(0, 1).float()
+        return out.transpose(0, 1).float() + self.bar_code(z).view(z.shape[0], self.bars, -1)
 
     def decode_bars(self, emb: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
         """Teacher-forced logits ``(B, T, V)`` from bar embeddings ``(B, bars, C)`` and previous tokens ``(B, T)``."""
@@ -224,7 +257,16 @@ def build_model(config: dict[str, Any]) -> VAE:
     """The VAE that ``config["model"]`` describes (``model.decoder`` is ``flat`` or ``hierarchical``)."""
     m, data = config["model"], config["data"]
     latent, steps, dropout, bf16 = m["latent_dim"], data["steps"], m["dropout"], m["bf16"]
-    encoder = LSTMEncoder(latent, m["encoder_hidden"], m["encoder_layers"], m["embed"], dropout, bf16)
+    if m.get("encoder", "flat") == "flat":  # runs saved before model.encoder existed have none
+        encoder: Encoder = LSTMEncoder(latent, m["encoder_hidden"], m["encoder_layers"], m["embed"], dropout, bf16)
+    elif m["encoder"] == "hierarchical":
+        if steps % data["steps_per_bar"]:
+            raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
+                              f"{data['steps_per_bar']}, as the hierarchical encoder needs")
+        encoder = BarEncoder(latent, m["encoder_hidden"], steps // data["steps_per_bar"], data["steps_per_bar"],
+                             m["encoder_layers"], m["embed"], dropout, bf16)
+    else:
+        raise VaekitError(f"model.encoder is {m['encoder']!r}; use flat or hierarchical")
     if m["decoder"] == "flat":
         decoder: TokenDecoder = FlatDecoder(latent, steps, m["decoder_hidden"], m["decoder_layers"], m["embed"],
                                             dropout, m["sampling_rate"], bf16)
