@@ -73,14 +73,18 @@ class LSTMEncoder(Encoder):
         self.rnn = nn.LSTM(embed, hidden, layers, bidirectional=True, dropout=dropout if layers > 1 else 0.0)
         self.head = nn.Linear(2 * hidden, 2 * latent_dim)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def summarise(self, x: torch.Tensor) -> torch.Tensor:
+        """The last layer's final states of both directions, ``(N, 2 * hidden)``, for tokens ``(N, T)``."""
         with autocast(x.device, self.bf16):
             _, (h, _) = self.rnn(self.embed(x.t()))
-        mu, logvar = self.head(torch.cat([h[-2], h[-1]], -1).float()).chunk(2, -1)
+        return torch.cat([h[-2], h[-1]], -1).float()
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.head(self.summarise(x)).chunk(2, -1)
         return mu, logvar
 
 
-class BarEncoder(Encoder):
+class BarEncoder(LSTMEncoder):
     """A hierarchical encoder for long sequences: a bidirectional LSTM reads each bar (all bars of the
     batch in one fused call), and a linear layer reads every bar's summary (that LSTM's final states
     of both directions) -> (mu, logvar).
@@ -91,19 +95,15 @@ class BarEncoder(Encoder):
 
     def __init__(self, latent_dim: int, hidden: int, bars: int, steps_per_bar: int, layers: int = 1,
                  embed: int = 32, dropout: float = 0.0, bf16: bool | str = "auto", vocab: int = VOCAB):
-        super().__init__()
-        self.bf16, self.bars, self.steps_per_bar = bf16, bars, steps_per_bar
-        self.embed = nn.Embedding(vocab, embed)
-        self.rnn = nn.LSTM(embed, hidden, layers, bidirectional=True, dropout=dropout if layers > 1 else 0.0)
+        super().__init__(latent_dim, hidden, layers, embed, dropout, bf16, vocab)
+        self.bars, self.steps_per_bar = bars, steps_per_bar
         self.head = nn.Linear(bars * 2 * hidden, 2 * latent_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if x.shape[1] != self.bars * self.steps_per_bar:
             raise ValueError(f"{x.shape[1]} steps are not {self.bars} bars of {self.steps_per_bar}")
-        with autocast(x.device, self.bf16):
-            _, (h, _) = self.rnn(self.embed(x.reshape(-1, self.steps_per_bar).t()))
-            summaries = torch.cat([h[-2], h[-1]], -1).reshape(x.shape[0], -1)  # (B, bars * 2 * hidden)
-        mu, logvar = self.head(summaries.float()).chunk(2, -1)
+        summaries = self.summarise(x.reshape(-1, self.steps_per_bar)).view(x.shape[0], -1)  # (B, bars * 2 * hidden)
+        mu, logvar = self.head(summaries).chunk(2, -1)
         return mu, logvar
 
 
@@ -258,23 +258,22 @@ def build_model(config: dict[str, Any]) -> VAE:
     """The VAE that ``config["model"]`` describes (``model.decoder`` is ``flat`` or ``hierarchical``)."""
     m, data = config["model"], config["data"]
     latent, steps, dropout, bf16 = m["latent_dim"], data["steps"], m["dropout"], m["bf16"]
-    if m.get("encoder", "flat") == "flat":  # runs saved before model.encoder existed have none
+    kinds = {"encoder": m.get("encoder", "flat"), "decoder": m["decoder"]}  # runs saved before model.encoder: flat
+    hierarchical = [part for part, kind in kinds.items() if kind == "hierarchical"]
+    if hierarchical and steps % data["steps_per_bar"]:
+        raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
+                          f"{data['steps_per_bar']}, as model.{hierarchical[0]}=hierarchical needs")
+    if kinds["encoder"] == "flat":
         encoder: Encoder = LSTMEncoder(latent, m["encoder_hidden"], m["encoder_layers"], m["embed"], dropout, bf16)
-    elif m["encoder"] == "hierarchical":
-        if steps % data["steps_per_bar"]:
-            raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
-                              f"{data['steps_per_bar']}, as the hierarchical encoder needs")
+    elif kinds["encoder"] == "hierarchical":
         encoder = BarEncoder(latent, m["encoder_hidden"], steps // data["steps_per_bar"], data["steps_per_bar"],
                              m["encoder_layers"], m["embed"], dropout, bf16)
     else:
-        raise VaekitError(f"model.encoder is {m['encoder']!r}; use flat or hierarchical")
-    if m["decoder"] == "flat":
+        raise VaekitError(f"model.encoder is {kinds['encoder']!r}; use flat or hierarchical")
+    if kinds["decoder"] == "flat":
         decoder: TokenDecoder = FlatDecoder(latent, steps, m["decoder_hidden"], m["decoder_layers"], m["embed"],
                                             dropout, m["sampling_rate"], bf16)
-    elif m["decoder"] == "hierarchical":
-        if steps % data["steps_per_bar"]:
-            raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
-                              f"{data['steps_per_bar']}, as the hierarchical decoder needs")
+    elif kinds["decoder"] == "hierarchical":
         decoder = HierarchicalDecoder(latent, steps, data["steps_per_bar"], m["conductor_hidden"],
                                       m["conductor_layers"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
                                       dropout, m["sampling_rate"], bf16)

@@ -28,7 +28,7 @@ _DATA = {
 _MODEL = {
     "variational": True,
     "embed": 32,
-    "encoder": "flat",  # flat | hierarchical (a BiLSTM per bar, then one over the bars)
+    "encoder": "flat",  # flat | hierarchical (a BiLSTM per bar, then a linear layer over the bars' summaries)
     "encoder_layers": 1,
     "conductor_hidden": 256,
     "conductor_layers": 1,
