@@ -8,7 +8,7 @@ from vaekit import checkpoint, runs
 from vaekit.config import build
 from vaekit.errors import VaekitError
 from vaekit.pipeline import Pipeline
-from vaekit.training import train
+from vaekit.training import adam, train
 
 
 def _config(modality, **train_keys):
@@ -167,3 +167,21 @@ def test_an_empty_dataset_split_is_a_clear_error(vectors, tmp_path, monkeypatch)
     with pytest.raises(VaekitError, match="waves: the dataset has an empty train or validation split"):
         train(vectors, _config(vectors, steps=5), tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_adam_is_fused_on_cpu_and_falls_back_where_torch_has_no_fused_kernel(monkeypatch):
+    weight = torch.nn.Parameter(torch.ones(3))
+    assert adam([weight], 0.1).defaults["fused"]
+    plain_adam = torch.optim.Adam
+
+    def adam_without_fused(params, lr, fused=None):
+        if fused:
+            raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of supported devices")
+        return plain_adam(params, lr=lr)
+
+    monkeypatch.setattr(torch.optim, "Adam", adam_without_fused)
+    optimizer = adam([weight], 0.1)
+    assert not optimizer.defaults["fused"]
+    weight.sum().backward()
+    optimizer.step()
+    assert torch.allclose(weight.detach(), torch.full((3,), 0.9))

@@ -8,6 +8,7 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,16 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
+def adam(params: Iterable[torch.nn.Parameter], lr: float) -> torch.optim.Adam:
+    """Adam, fused into one kernel over all tensors where this torch has it for the device (CPU from
+    torch 2.4, CUDA): on pythae's 17M-parameter image nets the unfused step was a tenth of a step."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except RuntimeError:  # no fused kernel for this device in this torch
+        return torch.optim.Adam(params, lr=lr)
+
+
 class Trainer:
     """One training run. ``train()`` below is the entry point."""
 
@@ -102,7 +113,7 @@ class Trainer:
         if len(self.train_ds) == 0 or len(self.val_ds) == 0:
             raise VaekitError(f"{config['data']['source']}: the dataset has an empty train or validation split")
         self.model = modality.build_model(config).to(device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=t["lr"])
+        self.optimizer = adam(self.model.parameters(), t["lr"])
         batch = min(t["batch_size"], len(self.train_ds))
         if batch % self.world_size:
             raise VaekitError(f"train.batch_size {batch} does not split evenly over {self.world_size} processes")
