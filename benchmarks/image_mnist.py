@@ -66,10 +66,11 @@ def pythae_nets(latent_dim: int = 16):
     return config, Encoder_Conv_VAE_MNIST(config), Decoder_Conv_AE_MNIST(config)
 
 
-def wrap_pythae(encoder, decoder, logits: bool):
+def wrap_pythae(encoder, decoder, logits: bool, bf16: bool = False):
     """A vaekit VAE over pythae's benchmark nets. ``logits``: drop the decoder's final sigmoid and
     score with BCE-with-logits (what vaekit trains); else score pythae's sigmoid output with its own
-    clamped BCE (what pythae trains)."""
+    clamped BCE (what pythae trains). ``bf16``: run both nets under bf16 autocast, as vaekit's own
+    image models do with ``model.bf16=true``; heads and losses stay fp32."""
     import torch.nn.functional as F
 
     from vaekit.model import VAE, Decoder, Encoder
@@ -84,8 +85,9 @@ def wrap_pythae(encoder, decoder, logits: bool):
             self.net = encoder
 
         def forward(self, x):
-            out = self.net(x)
-            return out.embedding, out.log_covariance
+            with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+                out = self.net(x)
+            return out.embedding.float(), out.log_covariance.float()
 
     class PythaeDecoder(Decoder):
         likelihood = "bernoulli"
@@ -95,7 +97,8 @@ def wrap_pythae(encoder, decoder, logits: bool):
             self.net = decoder
 
         def forward(self, z, x=None):
-            return self.net(z).reconstruction
+            with torch.autocast(z.device.type, dtype=torch.bfloat16, enabled=bf16):
+                return self.net(z).reconstruction.float()
 
         def log_prob(self, out, x):
             if logits:
@@ -169,8 +172,11 @@ def subset_folder(tmp: Path, folder: Path) -> Path:
     return out
 
 
-def train_vaekit(args, arch: str) -> dict:
-    """The default preset (``arch == "conv"``) or pythae's nets (``"pythae"``) through vaekit's trainer."""
+def train_vaekit(args, arch: str, bf16: bool = False) -> dict:
+    """The default preset (``arch == "conv"``) or pythae's nets (``"pythae"``) through vaekit's trainer.
+    pythae's nets get what vaekit offers a user's own nets: their few-pixel convolutions lowered to
+    one matmul (``vaekit_image.lowering``), fused Adam, and with ``bf16`` bf16 autocast."""
+    from vaekit_image.lowering import lower_convolutions
     from vaekit_image.modality import ImageModality
 
     from vaekit import checkpoint, runs
@@ -179,7 +185,7 @@ def train_vaekit(args, arch: str) -> dict:
     class PythaeArch(ImageModality):
         def build_model(self, config):
             _, enc, dec = pythae_nets(config["model"]["latent_dim"])
-            return wrap_pythae(enc, dec, logits=True)
+            return wrap_pythae(lower_convolutions(enc), lower_convolutions(dec), logits=True, bf16=bf16)
 
     modality = PythaeArch() if arch == "pythae" else ImageModality()
     with tempfile.TemporaryDirectory() as tmp:
@@ -195,7 +201,7 @@ def train_vaekit(args, arch: str) -> dict:
         model = modality.build_model(runs.RunDir(run).read_config())
         checkpoint.load_model_weights(run / runs.LAST, model)
     scores = held_out_scores(model, nll_set(args.data, args.nll_every), args.k, args.nll_batch, args.nll_chunk)
-    return {"trainer": "vaekit", "arch": arch, "params": sum(p.numel() for p in model.parameters()),
+    return {"trainer": "vaekit", "arch": arch, "bf16": bf16, "params": sum(p.numel() for p in model.parameters()),
             "epochs": args.epochs, "train_seconds": train_seconds, "wall_seconds": wall,
             "seconds_per_epoch": train_seconds / args.epochs, "images_per_s": N_TRAIN * args.epochs / train_seconds,
             "peak_rss_mb": peak, "peak_rss_scope": "training", **scores}
@@ -302,7 +308,8 @@ def _open_parts(run: Path, modality):
 
 
 PARTS = {"conv": lambda a: train_vaekit(a, "conv"), "pythae": train_pythae,
-         "vaekit-pythae-arch": lambda a: train_vaekit(a, "pythae"), "conv2d": conv2d_pictures,
+         "vaekit-pythae-arch": lambda a: train_vaekit(a, "pythae"),
+         "vaekit-pythae-arch-bf16": lambda a: train_vaekit(a, "pythae", bf16=True), "conv2d": conv2d_pictures,
          "digits": digits_tasks}
 
 
@@ -328,7 +335,8 @@ def markdown(report: dict) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     names = {"conv": "vaekit `conv` (default preset)", "pythae": "pythae VAE, benchmark conv nets",
-             "vaekit-pythae-arch": "pythae's conv nets, trained by vaekit"}
+             "vaekit-pythae-arch": "pythae's conv nets, trained by vaekit (fp32)",
+             "vaekit-pythae-arch-bf16": "pythae's conv nets, trained by vaekit (bf16 autocast)"}
     for key, label in names.items():
         r = report["parts"].get(key)
         if r and "error" not in r:
@@ -412,14 +420,14 @@ def main() -> None:
         parts = report["parts"]
         ratios = {}
         if "images_per_s" in parts.get("pythae", {}):
-            for key in ("conv", "vaekit-pythae-arch"):
+            for key in ("conv", "vaekit-pythae-arch", "vaekit-pythae-arch-bf16"):
                 if "images_per_s" in parts.get(key, {}):
                     ratio = parts[key]["images_per_s"] / parts["pythae"]["images_per_s"]
                     ratios[f"{key} images/s over pythae's"] = ratio
         report["ratios"] = ratios
         report["nll_differences"] = {
             f"{key} minus pythae": paired_difference(parts[key]["nll_per_image"], parts["pythae"]["nll_per_image"])
-            for key in ("conv", "vaekit-pythae-arch")
+            for key in ("conv", "vaekit-pythae-arch", "vaekit-pythae-arch-bf16")
             if "nll_per_image" in parts.get(key, {}) and "nll_per_image" in parts.get("pythae", {})
         }
         report["nll_images"] = next((v["nll_images"] for v in parts.values() if "nll_images" in v), None)
