@@ -171,7 +171,8 @@ def test_an_empty_dataset_split_is_a_clear_error(vectors, tmp_path, monkeypatch)
 
 def test_adam_is_fused_on_cpu_and_falls_back_where_torch_has_no_fused_kernel(monkeypatch):
     weight = torch.nn.Parameter(torch.ones(3))
-    assert adam([weight], 0.1).defaults["fused"]
+    if torch.__version__ >= "2.4":  # torch's first fused Adam for the CPU
+        assert adam([weight], 0.1).defaults["fused"]
     plain_adam = torch.optim.Adam
 
     def adam_without_fused(params, lr, fused=None):
