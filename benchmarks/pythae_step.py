@@ -29,10 +29,11 @@ def main() -> None:
     torch.manual_seed(0)
     _, enc, dec = pythae_nets(16)
     dec.layers[-1] = dec.layers[-1][:-1]  # logits, as vaekit trains them
-    if args.lower:
-        lower_convolutions(enc), lower_convolutions(dec)
-    if args.channels_last:
-        enc.to(memory_format=torch.channels_last), dec.to(memory_format=torch.channels_last)
+    for net in (enc, dec):
+        if args.lower:
+            lower_convolutions(net)
+        if args.channels_last:
+            net.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=1e-3, fused=args.fused)
     x = torch.bernoulli(torch.rand(args.batch, 1, 28, 28) * 0.3)
     x_in = x.contiguous(memory_format=torch.channels_last) if args.channels_last else x
