@@ -11,9 +11,10 @@ import argparse
 import time
 
 import torch
-import torch.nn.functional as F
-from image_mnist import pythae_nets
+from image_mnist import pythae_nets, wrap_pythae
 from vaekit_image.lowering import lower_convolutions
+
+from vaekit import objective
 
 
 def main() -> None:
@@ -28,25 +29,19 @@ def main() -> None:
     args = p.parse_args()
     torch.manual_seed(0)
     _, enc, dec = pythae_nets(16)
-    dec.layers[-1] = dec.layers[-1][:-1]  # logits, as vaekit trains them
-    for net in (enc, dec):
-        if args.lower:
-            lower_convolutions(net)
-        if args.channels_last:
-            net.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=1e-3, fused=args.fused)
+    model = wrap_pythae(enc, dec, logits=True, bf16=args.bf16)  # as image_mnist.py trains them
+    if args.lower:
+        lower_convolutions(model)
+    if args.channels_last:
+        model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=args.fused)
     x = torch.bernoulli(torch.rand(args.batch, 1, 28, 28) * 0.3)
     x_in = x.contiguous(memory_format=torch.channels_last) if args.channels_last else x
 
     def step() -> None:
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            out = enc(x_in)
-            mu, logvar = out.embedding.float(), out.log_covariance.float()
-            logits = dec(mu + torch.randn_like(mu) * (0.5 * logvar).exp()).reconstruction.float()
-        rec = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(-1)
-        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1)
+        out = model(x_in, x)
         optimizer.zero_grad(set_to_none=True)
-        (rec + kl).mean().backward()
+        objective.elbo(out.log_px, out.kl).loss.backward()
         optimizer.step()
 
     for _ in range(3):
