@@ -136,6 +136,7 @@ def test_drums_model_learns():
     model.eval()
     acc = (model.decoder(model.encode(x)[0], x).argmax(-1) == x).float().mean()
     assert acc > 0.95
+    assert build_model(merge(cfg, {"model": {"encoder_stride": 4}})).encoder.rnn.input_size == 4 * 16
 
 
 SMALL = [

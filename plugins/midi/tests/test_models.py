@@ -13,6 +13,7 @@ from vaekit_midi.models import (
     HierarchicalDecoder,
     LSTMEncoder,
     build_model,
+    pick,
     token_log_prob,
 )
 from vaekit_midi.presets import PRESETS
@@ -157,14 +158,45 @@ def test_sampled_bars_before_a_changed_embedding_stay_the_same(monkeypatch):
     assert torch.equal(a[:, :32], b[:, :32]) and not torch.equal(a[:, 32:48], b[:, 32:48])
 
 
-def test_encoder_reads_the_whole_sequence_both_ways():
+@pytest.mark.parametrize("stride", [1, 4])
+def test_encoder_reads_the_whole_sequence_both_ways(stride):
     torch.manual_seed(0)
-    enc = LSTMEncoder(8, 16, 1, 8, bf16=False)
+    enc = LSTMEncoder(8, 16, 1, 8, bf16=False, stride=stride)
     x = melodies(2, 32)
-    for t in (0, 31):
+    for t in (0, 1, 2, 3, 30, 31):  # every place within the first and the last group of tokens
         y = x.clone()
         y[:, t] = (y[:, t] + 5) % VOCAB
         assert not torch.allclose(enc(x)[0], enc(y)[0])
+    swapped = torch.cat([x[:, 1:2], x[:, :1], x[:, 2:]], 1)  # order within a group matters too
+    assert not torch.equal(x, swapped) and not torch.allclose(enc(x)[0], enc(swapped)[0])
+    items = torch.cat([enc(x[i : i + 1])[0] for i in range(2)])  # groups never mix across the batch
+    torch.testing.assert_close(enc(x)[0], items)
+
+
+def test_encoder_stride_must_divide_the_steps():
+    with pytest.raises(ValueError, match="30 steps do not divide into the encoder's stride of 4"):
+        LSTMEncoder(8, 16, 1, 8, bf16=False, stride=4)(melodies(2, 32)[:, :30])
+
+
+def test_encoder_stride_sets_the_encoder_input_and_old_runs_keep_one_token_a_step():
+    cfg = config("mel_2bar")
+    assert cfg["model"]["encoder_stride"] == 4
+    assert build_model(cfg).encoder.rnn.input_size == 4 * cfg["model"]["embed"]
+    del cfg["model"]["encoder_stride"]  # a run saved before model.encoder_stride existed
+    assert build_model(cfg).encoder.rnn.input_size == cfg["model"]["embed"]
+    cfg = config("mel_16bar", encoder_stride=4)  # the per-bar encoder reads each bar 4 tokens a step
+    assert build_model(cfg).encoder.rnn.input_size == 4 * cfg["model"]["embed"]
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.5])
+def test_pick_draws_from_the_softmax_at_its_temperature(temperature):
+    torch.manual_seed(0)
+    logits = torch.tensor([0.0, 1.0, 2.0, -1.0, -30.0])
+    draws = pick(logits.expand(2, 50_000, 5), temperature)
+    assert draws.shape == (2, 50_000)
+    share = torch.bincount(draws.flatten(), minlength=5) / draws.numel()
+    torch.testing.assert_close(share, torch.softmax(logits / temperature, -1), atol=0.005, rtol=0)
+    assert torch.equal(pick(logits.expand(3, 5), 0.0), torch.full((3,), 2))
 
 
 def test_bar_encoder_reads_every_bar_in_order():
@@ -190,18 +222,25 @@ def test_bad_model_configs_are_clear_errors():
         build_model(config("mel_2bar", decoder="transformer"))
     with pytest.raises(VaekitError, match="model.encoder"):
         build_model(config("mel_2bar", encoder="transformer"))
+    with pytest.raises(VaekitError, match="model.encoder_stride 5 is not a whole number that divides data.steps 32"):
+        build_model(config("mel_2bar", encoder_stride=5))
+    with pytest.raises(VaekitError, match="divides data.steps_per_bar 16"):
+        build_model(config("mel_16bar", encoder_stride=3))
+    with pytest.raises(VaekitError, match="model.encoder_stride 0"):
+        build_model(config("mel_2bar", encoder_stride=0))
     cfg = config("mel_16bar")
     cfg["data"]["steps"] = 250
     with pytest.raises(VaekitError, match="data.steps 250"):
         build_model(cfg)
 
 
-@pytest.mark.parametrize("encoder,decoder,steps,sampling_rate",
-                         [("flat", "flat", 32, 50.0), ("flat", "hierarchical", 64, 0.0),
-                          ("hierarchical", "hierarchical", 64, 0.0)])
-def test_models_learn_synthetic_melodies(encoder, decoder, steps, sampling_rate):
+@pytest.mark.parametrize("encoder,decoder,steps,sampling_rate,narrow",
+                         [("flat", "flat", 32, 50.0, {}), ("flat", "hierarchical", 64, 0.0, {}),
+                          ("hierarchical", "hierarchical", 64, 0.0, {}),
+                          ("flat", "flat", 32, 50.0, {"encoder_stride": 4})])
+def test_models_learn_synthetic_melodies(encoder, decoder, steps, sampling_rate, narrow):
     torch.manual_seed(0)
-    model = small_model(decoder, steps, encoder=encoder, sampling_rate=sampling_rate)
+    model = small_model(decoder, steps, encoder=encoder, sampling_rate=sampling_rate, **narrow)
     data = melodies(256, steps)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []

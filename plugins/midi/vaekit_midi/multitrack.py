@@ -20,7 +20,15 @@ from vaekit.model import VAE, Encoder
 from vaekit_midi.drums import CLASSES, VOCAB
 from vaekit_midi.metrics import note_f1
 from vaekit_midi.models import VOCAB as MELODY_VOCAB
-from vaekit_midi.models import FlatDecoder, HierarchicalDecoder, LSTMCore, LSTMEncoder, autocast, token_log_prob
+from vaekit_midi.models import (
+    FlatDecoder,
+    HierarchicalDecoder,
+    LSTMCore,
+    LSTMEncoder,
+    autocast,
+    encoder_stride,
+    token_log_prob,
+)
 
 TRIO_VOCABS = (MELODY_VOCAB, MELODY_VOCAB, VOCAB)  # melody, bass, drums
 
@@ -99,7 +107,7 @@ def build_model(config: dict[str, Any]) -> VAE:
         if m["decoder"] != "flat":
             raise VaekitError(f"model.decoder is {m['decoder']!r}; drum models use a flat decoder")
         encoder: Encoder = LSTMEncoder(latent, m["encoder_hidden"], m["encoder_layers"], m["embed"], dropout, bf16,
-                                       VOCAB)
+                                       VOCAB, encoder_stride(config))
         decoder: nn.Module = FlatDecoder(latent, steps, m["decoder_hidden"], m["decoder_layers"], m["embed"], dropout,
                                          m["sampling_rate"], bf16, VOCAB)
     elif kind == "trio":
@@ -108,6 +116,8 @@ def build_model(config: dict[str, Any]) -> VAE:
         if steps % data["steps_per_bar"]:
             raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
                               f"{data['steps_per_bar']}, as the trio decoder needs")
+        if m.get("encoder_stride", 1) != 1:
+            raise VaekitError("model.encoder_stride is for melody and drum models; trio models read one step a step")
         encoder = TrioEncoder(latent, m["encoder_hidden"], m["encoder_layers"], m["embed"], dropout, bf16)
         decoder = TrioDecoder(latent, steps, data["steps_per_bar"], m["conductor_hidden"], m["conductor_layers"],
                               m["decoder_hidden"], m["decoder_layers"], m["embed"], dropout, m["sampling_rate"], bf16)

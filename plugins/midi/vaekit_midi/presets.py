@@ -1,16 +1,17 @@
 """The MIDI presets: MusicVAE's 2-bar and 16-bar melody models, sized for a laptop CPU.
 
 MusicVAE's own sizes (cat-mel_2bar_small: encoder 512, decoder 2x256, z 256) train at a few hundred
-windows a second on 2 CPU cores. ``mel_2bar`` is a BiLSTM-128 encoder and a one-layer LSTM-256
-decoder in bf16 on AMX: about 1,800 windows/s on 2 idle cores with the scheduled-sampling pass
-(2,000 without it). A 384-wide decoder was as accurate after 30 minutes (0.980 / 0.977 against
-0.981 / 0.978) at three quarters of the speed. In a short budget the number of updates is
-what counts, so batch 256 and lr 2e-3 (not 512 and 1e-3); 48 free bits let z carry about 33 nats
-before the KL term bites. Scheduled sampling at rate 300 hands over from teacher forcing between
-steps 1,000 and 2,500, which raises greedy (sampled) accuracy. ``mel_16bar`` keeps MusicVAE's 256
-free bits and reads each bar with its own short LSTM (``model.encoder: hierarchical``): one LSTM over
-all 256 steps learned slowly. Larger sizes are one ``--set`` away, e.g. ``--set model.decoder_hidden=1024``.
-"""
+windows a second on 2 CPU cores. ``mel_2bar`` is a BiLSTM-128 encoder that reads four tokens (a beat)
+a step and a one-layer LSTM-256 decoder, in bf16 on AMX. The encoder's backward pass over 32 steps had
+been a third of a training step; over 8 steps it costs a sixth of that, and the model learns as much
+per step, so the preset trains about 1.3x faster (see benchmarks/README.md). A 384-wide decoder was
+as accurate after 30 minutes (0.980 / 0.977 against 0.981 / 0.978) at three quarters of the speed.
+In a short budget the number of updates is what counts, so batch 256 and lr 2e-3 (not 512 and 1e-3);
+48 free bits let z carry about 33 nats before the KL term bites. Scheduled sampling at rate 300 hands
+over from teacher forcing between steps 1,000 and 2,500, which raises greedy (sampled) accuracy.
+``mel_16bar`` keeps MusicVAE's 256 free bits and reads each bar with its own short LSTM
+(``model.encoder: hierarchical``): one LSTM over all 256 steps learned slowly. Larger sizes are one
+``--set`` away, e.g. ``--set model.decoder_hidden=1024``."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ _MODEL = {
     "embed": 32,
     "encoder": "flat",  # flat | hierarchical (a BiLSTM per bar, then a linear layer over the bars' summaries)
     "encoder_layers": 1,
+    "encoder_stride": 1,  # tokens the encoder's LSTM reads a step (their embeddings side by side)
     "conductor_hidden": 256,
     "conductor_layers": 1,
     "dropout": 0.0,
@@ -49,6 +51,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "decoder": "flat",
             "latent_dim": 128,
             "encoder_hidden": 128,
+            "encoder_stride": 4,
             "decoder_hidden": 256,
             "decoder_layers": 1,
             "sampling_rate": 300.0,
