@@ -197,6 +197,8 @@ def test_pick_draws_from_the_softmax_at_its_temperature(temperature):
     share = torch.bincount(draws.flatten(), minlength=5) / draws.numel()
     torch.testing.assert_close(share, torch.softmax(logits / temperature, -1), atol=0.005, rtol=0)
     assert torch.equal(pick(logits.expand(3, 5), 0.0), torch.full((3,), 2))
+    impossible = torch.tensor([-torch.inf, 0.0, -torch.inf, 0.0, -torch.inf])
+    assert set(pick(impossible.expand(20_000, 5), temperature).unique().tolist()) == {1, 3}
 
 
 def test_bar_encoder_reads_every_bar_in_order():

