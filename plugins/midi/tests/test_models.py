@@ -171,10 +171,15 @@ def test_encoder_reads_the_whole_sequence_both_ways(stride):
     assert not torch.equal(x, swapped) and not torch.allclose(enc(x)[0], enc(swapped)[0])
     items = torch.cat([enc(x[i : i + 1])[0] for i in range(2)])  # groups never mix across the batch
     torch.testing.assert_close(enc(x)[0], items)
+    # step s of the LSTM reads tokens s*k .. s*k+k-1, in order
+    groups = torch.stack([torch.cat([enc.embed(x[:, s * stride + i]) for i in range(stride)], -1)
+                          for s in range(32 // stride)])
+    _, (h, _) = enc.rnn(groups)
+    torch.testing.assert_close(enc.summarise(x), torch.cat([h[-2], h[-1]], -1))
 
 
 def test_encoder_stride_must_divide_the_steps():
-    with pytest.raises(ValueError, match="30 steps do not divide into the encoder's stride of 4"):
+    with pytest.raises(ValueError, match=r"30 steps do not split into groups of 4 tokens \(the encoder's stride\)"):
         LSTMEncoder(8, 16, 1, 8, bf16=False, stride=4)(melodies(2, 32)[:, :30])
 
 
@@ -201,6 +206,15 @@ def test_pick_draws_from_the_softmax_at_its_temperature(temperature):
     assert set(pick(impossible.expand(20_000, 5), temperature).unique().tolist()) == {1, 3}
 
 
+def test_pick_never_draws_a_class_of_probability_0_at_the_ends_of_the_uniform_range(monkeypatch):
+    """Inverse CDF: the first class whose cumulative probability exceeds the draw, so a draw of exactly
+    0 skips leading classes of probability 0, and the largest draw below 1 lands on the last possible one."""
+    logits = torch.tensor([[-torch.inf, 0.0, -torch.inf, 0.0, -torch.inf]])
+    for u, want in ((0.0, 1), (1.0 - 2**-24, 3)):
+        monkeypatch.setattr(torch, "rand", lambda *shape, device=None, u=u: torch.full(*shape, u, device=device))
+        assert pick(logits, 1.0).tolist() == [want]
+
+
 def test_bar_encoder_reads_every_bar_in_order():
     torch.manual_seed(0)
     enc = BarEncoder(8, 16, 4, 16, embed=8, bf16=False)
@@ -224,12 +238,13 @@ def test_bad_model_configs_are_clear_errors():
         build_model(config("mel_2bar", decoder="transformer"))
     with pytest.raises(VaekitError, match="model.encoder"):
         build_model(config("mel_2bar", encoder="transformer"))
-    with pytest.raises(VaekitError, match="model.encoder_stride 5 is not a whole number that divides data.steps 32"):
+    with pytest.raises(VaekitError, match="model.encoder_stride 5 is not an integer that divides data.steps 32"):
         build_model(config("mel_2bar", encoder_stride=5))
     with pytest.raises(VaekitError, match="divides data.steps_per_bar 16"):
         build_model(config("mel_16bar", encoder_stride=3))
-    with pytest.raises(VaekitError, match="model.encoder_stride 0"):
-        build_model(config("mel_2bar", encoder_stride=0))
+    for bad in (0, 4.0, True):
+        with pytest.raises(VaekitError, match=f"model.encoder_stride {bad!r} is not an integer"):
+            build_model(config("mel_2bar", encoder_stride=bad))
     cfg = config("mel_16bar")
     cfg["data"]["steps"] = 250
     with pytest.raises(VaekitError, match="data.steps 250"):

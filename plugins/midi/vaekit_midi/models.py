@@ -86,7 +86,7 @@ class LSTMEncoder(Encoder):
         """The last layer's final states of both directions, ``(N, 2 * hidden)``, for tokens ``(N, T)``."""
         n, steps = x.shape
         if steps % self.stride:
-            raise ValueError(f"{steps} steps do not divide into the encoder's stride of {self.stride}")
+            raise ValueError(f"{steps} steps do not split into groups of {self.stride} tokens (the encoder's stride)")
         with autocast(x.device, self.bf16):
             inp = self.embed(x.reshape(n, steps // self.stride, self.stride).transpose(0, 1)).flatten(2)
             _, (h, _) = self.rnn(inp)
@@ -274,8 +274,8 @@ def encoder_stride(config: dict[str, Any]) -> int:
     m, data = config["model"], config["data"]
     stride = m.get("encoder_stride", 1)
     key = "steps_per_bar" if m.get("encoder", "flat") == "hierarchical" else "steps"
-    if not isinstance(stride, int) or stride < 1 or data[key] % stride:
-        raise VaekitError(f"model.encoder_stride {stride!r} is not a whole number that divides data.{key} {data[key]}")
+    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1 or data[key] % stride:
+        raise VaekitError(f"model.encoder_stride {stride!r} is not an integer that divides data.{key} {data[key]}")
     return stride
 
 
