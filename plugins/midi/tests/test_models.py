@@ -251,13 +251,13 @@ def test_bad_model_configs_are_clear_errors():
         build_model(cfg)
 
 
-@pytest.mark.parametrize("encoder,decoder,steps,sampling_rate,narrow",
+@pytest.mark.parametrize("encoder,decoder,steps,sampling_rate,model_keys",
                          [("flat", "flat", 32, 50.0, {}), ("flat", "hierarchical", 64, 0.0, {}),
                           ("hierarchical", "hierarchical", 64, 0.0, {}),
                           ("flat", "flat", 32, 50.0, {"encoder_stride": 4})])
-def test_models_learn_synthetic_melodies(encoder, decoder, steps, sampling_rate, narrow):
+def test_models_learn_synthetic_melodies(encoder, decoder, steps, sampling_rate, model_keys):
     torch.manual_seed(0)
-    model = small_model(decoder, steps, encoder=encoder, sampling_rate=sampling_rate, **narrow)
+    model = small_model(decoder, steps, encoder=encoder, sampling_rate=sampling_rate, **model_keys)
     data = melodies(256, steps)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []

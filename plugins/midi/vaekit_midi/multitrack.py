@@ -116,7 +116,7 @@ def build_model(config: dict[str, Any]) -> VAE:
         if steps % data["steps_per_bar"]:
             raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
                               f"{data['steps_per_bar']}, as the trio decoder needs")
-        if m.get("encoder_stride", 1) != 1:
+        if encoder_stride(config) != 1:
             raise VaekitError("model.encoder_stride is for melody and drum models; trio models read one token a step")
         encoder = TrioEncoder(latent, m["encoder_hidden"], m["encoder_layers"], m["embed"], dropout, bf16)
         decoder = TrioDecoder(latent, steps, data["steps_per_bar"], m["conductor_hidden"], m["conductor_layers"],

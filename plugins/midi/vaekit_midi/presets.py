@@ -5,8 +5,8 @@ windows a second on 2 CPU cores. ``mel_2bar`` is a BiLSTM-128 encoder that reads
 a step and a one-layer LSTM-256 decoder, in bf16 on AMX. Timed alone, forward and backward, the
 encoder's 8 steps each way take a sixth of the time its 32 took (10.5 against 60 ms, where the decoder
 takes 81); the model learns as much per step, and the preset trains 1.26x faster back to back (see
-benchmarks/README.md). A 384-wide decoder was
-as accurate after 30 minutes (0.980 / 0.977 against 0.981 / 0.978) at three quarters of the speed.
+benchmarks/README.md). A 384-wide decoder was as accurate after 30 minutes (0.980 / 0.977 against
+0.981 / 0.978) at three quarters of the speed.
 In a short budget the number of updates is what counts, so batch 256 and lr 2e-3 (not 512 and 1e-3);
 48 free bits let z carry about 33 nats before the KL term bites. Scheduled sampling at rate 300 hands
 over from teacher forcing between steps 1,000 and 2,500, which raises greedy (sampled) accuracy.
