@@ -157,12 +157,12 @@ def test_a_modality_without_audio_says_so_and_writes_nothing(trained, runner, tm
 def test_weights_last_loads_the_latest_checkpoint(trained, runner, tmp_path):
     from safetensors.torch import save
 
-    from vaekit import checkpoint
+    from vaekit import checkpoint, files
 
     tensors, _ = checkpoint.read_checkpoint(trained / "last.safetensors")
     key = next(k for k in tensors if k.startswith("model."))
     tensors[key] = tensors[key] + 100.0  # make last differ from best, visibly
-    checkpoint.atomic_write(trained / "last.safetensors", save(tensors))
+    files.atomic_write(trained / "last.safetensors", save(tensors))
     best = json.loads(_ok(runner, ["evaluate", trained, "--json", "-k", "0"]))
     last = json.loads(_ok(runner, ["evaluate", trained, "--json", "-k", "0", "--weights", "last"]))
     assert last["elbo"] < best["elbo"] - 100

@@ -91,6 +91,29 @@ def test_a_plugin_api_mismatch_is_reported_not_a_crash(vectors, isolated_plugins
     assert "built for plugin API 0" in info["old"]["error"]
 
 
+def test_a_modality_that_declares_no_plugin_api_is_reported(isolated_plugins):
+    class Undeclared(vaekit.Modality):
+        name = "undeclared"
+
+        presets = load_dataset = build_model = read = write = None  # never called: it is refused first
+
+    class UndeclaredPlugin:
+        @vaekit.hookimpl
+        def register_modalities(self, register):
+            register(Undeclared())
+
+    isolated_plugins.register(UndeclaredPlugin(), name="undeclared")
+    assert "undeclared" not in plugins.modalities()
+    info = {p["name"]: p for p in plugins.plugin_info()}
+    assert "modality 'undeclared' declares no plugin_api" in info["undeclared"]["error"]
+
+
+def test_plugins_shows_each_modality_description(vectors):
+    result = CliRunner().invoke(cli, ["plugins"])
+    assert result.exit_code == 0, result.output
+    assert f"  vectors: {vectors.description}" in result.output
+
+
 def test_plugins_add_commands(isolated_plugins):
     import click
 

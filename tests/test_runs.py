@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vaekit import checkpoint, runs
+from vaekit import checkpoint, files, runs
 from vaekit.config import build
 from vaekit.errors import VaekitError
 from vaekit.pipeline import Pipeline
@@ -67,14 +67,14 @@ def test_missing_weights_are_named(run):
 
 def test_a_failing_write_leaves_the_previous_file_intact(tmp_path, monkeypatch):
     path = tmp_path / "f.json"
-    runs.atomic_write_json(path, {"v": 1})
+    files.atomic_write_json(path, {"v": 1})
 
     def disk_full(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(runs.os, "fsync", disk_full)
+    monkeypatch.setattr(files.os, "fsync", disk_full)
     with pytest.raises(OSError):
-        runs.atomic_write_json(path, {"v": 2})
+        files.atomic_write_json(path, {"v": 2})
     assert json.loads(path.read_text()) == {"v": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
 

@@ -1,25 +1,54 @@
 """vaekit: variational autoencoders for music and images, with a plugin system.
 
-Importing this package is cheap (no torch); heavy modules load on first use.
+The names below are the public contract for users and plugin authors; plugins import nothing else of
+vaekit. Importing this package is cheap (no torch): ``Encoder``, ``Decoder``, ``VAE``, ``Pipeline``
+and the latent operations load torch on first use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
+from vaekit.cache import cache_dir
+from vaekit.config import Config, merge
 from vaekit.errors import VaekitError
+from vaekit.files import SKIP_REASONS, atomic_file, atomic_write, atomic_write_json, too_large, walk
 from vaekit.hookspecs import hookimpl
 from vaekit.modality import Modality
 
 if TYPE_CHECKING:
+    from vaekit.latent import attribute_vector, slerp
+    from vaekit.model import VAE, Decoder, Encoder
     from vaekit.pipeline import Pipeline
 
 __version__ = "0.1.0"
 
-#: The plugin API a plugin declares it was built for (``Modality.plugin_api``).
+#: The plugin API this vaekit speaks. Each modality declares the one it was written for
+#: (``plugin_api = 1`` in its class); ``vaekit plugins`` reports one that differs or declares none.
 PLUGIN_API = 1
 
-__all__ = ["PLUGIN_API", "Modality", "Pipeline", "VaekitError", "__version__", "hookimpl", "load"]
+#: Public names that import torch, loaded on first use: name -> module.
+_LAZY = {
+    "Encoder": "vaekit.model",
+    "Decoder": "vaekit.model",
+    "VAE": "vaekit.model",
+    "Pipeline": "vaekit.pipeline",
+    "slerp": "vaekit.latent",
+    "attribute_vector": "vaekit.latent",
+}
+
+__all__ = [
+    "PLUGIN_API", "SKIP_REASONS", "VAE", "Config", "Decoder", "Encoder", "Modality", "Pipeline", "VaekitError",
+    "__version__", "atomic_file", "atomic_write", "atomic_write_json", "attribute_vector", "cache_dir", "hookimpl",
+    "load", "merge", "slerp", "too_large", "walk",
+]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'vaekit' has no attribute {name!r}")
 
 
 def load(run_dir: str, device: str = "cpu", weights: str = "best") -> Pipeline:

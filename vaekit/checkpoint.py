@@ -16,7 +16,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from vaekit.errors import VaekitError
-from vaekit.runs import atomic_write
+from vaekit.files import atomic_write
 
 
 def _cpu(t: torch.Tensor) -> torch.Tensor:

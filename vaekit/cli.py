@@ -89,6 +89,8 @@ def plugins_command(as_json: bool) -> None:
         if p["hooks"]:
             line += f"  hooks: {', '.join(p['hooks'])}"
         click.echo(line)
+        for name, description in p["descriptions"].items():
+            click.echo(f"  {name}: {description}")
         if p["error"]:
             click.echo(f"  error: {p['error']}")
 

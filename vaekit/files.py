@@ -1,17 +1,25 @@
-"""Walking a user's data folder without trusting it.
+"""File helpers for the core and plugins.
 
-Links are followed only to files inside the folder (never out of it, never into a loop, never to a
-folder, which could repeat or loop the walk); FIFOs, sockets and devices are never opened (reading
-a FIFO would block forever); empty files and files over the modality's size cap are skipped on
-their ``stat`` alone, so a 2 GB sparse file costs nothing. Hidden entries (``.name``) are ignored.
+Writing: every file goes to a temporary name in its own folder and is renamed into place, so a crash
+never leaves a half-written file where a reader looks.
+
+Walking a user's data folder without trusting it: links are followed only to files inside the folder
+(never out of it, never into a loop, never to a folder, which could repeat or loop the walk); FIFOs,
+sockets and devices are never opened (reading a FIFO would block forever); empty files and files over
+the modality's size cap are skipped on their ``stat`` alone, so a 2 GB sparse file costs nothing.
+Hidden entries (``.name``) are ignored.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import stat
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 #: Why a file of a data folder was skipped, in the words users see (keys are stable).
 SKIP_REASONS = {
@@ -23,6 +31,45 @@ SKIP_REASONS = {
     "empty": "empty file",
     "too_large": "file over the size cap",
 }
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A binary file open for writing at a temporary name beside ``path``, renamed to ``path`` when the
+    block ends without an error and removed when it raises::
+
+        with atomic_file(out) as f:
+            np.savez(f, **arrays)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    with atomic_file(path) as f:
+        f.write(data)
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    atomic_write(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
 def too_large(path: Path, max_bytes: int) -> str | None:

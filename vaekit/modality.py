@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vaekit.config import Config
 
 if TYPE_CHECKING:
     import torch
     from torch.utils.data import Dataset
 
     from vaekit.model import VAE
-
-Config = dict[str, Any]
 
 
 class Modality(ABC):
@@ -35,8 +35,9 @@ class Modality(ABC):
     default_preset: str = ""
     #: The built-in dataset ``vaekit train`` uses when ``--data`` is not given.
     default_dataset: str = ""
-    #: The ``vaekit.PLUGIN_API`` this modality was written for.
-    plugin_api: int = 1
+    #: The ``vaekit.PLUGIN_API`` this modality was written for. Each modality class declares it itself
+    #: (no default to inherit), so that one written for another API is caught by ``vaekit plugins``.
+    plugin_api: int
 
     @abstractmethod
     def presets(self) -> dict[str, Config]:

@@ -73,11 +73,10 @@ def modalities_by_plugin() -> dict[str, list[Modality]]:
             errors[impl.plugin_name] = f"register_modalities raised {type(e).__name__}: {e}"
             continue
         for modality in registered:
-            if getattr(modality, "plugin_api", None) != PLUGIN_API:
-                errors[impl.plugin_name] = (
-                    f"modality {modality.name!r} was built for plugin API {modality.plugin_api}, "
-                    f"this vaekit has {PLUGIN_API}"
-                )
+            declared = getattr(modality, "plugin_api", None)
+            if declared != PLUGIN_API:
+                built = "declares no plugin_api" if declared is None else f"was built for plugin API {declared}"
+                errors[impl.plugin_name] = f"modality {modality.name!r} {built}, this vaekit has {PLUGIN_API}"
                 continue
             found.setdefault(impl.plugin_name, []).append(modality)
     return found
@@ -123,6 +122,7 @@ def plugin_info() -> list[dict[str, Any]]:
             "version": versions.get(name),
             "hooks": hooks,
             "modalities": [m.name for m in mods.get(name, [])],
+            "descriptions": {m.name: m.description for m in mods.get(name, [])},
             "error": errors.get(name),
         })
     return info

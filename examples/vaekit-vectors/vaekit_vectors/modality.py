@@ -22,6 +22,7 @@ class VectorsModality(vaekit.Modality):
     output_suffix = ".csv"
     default_preset = "mlp"
     default_dataset = "waves"
+    plugin_api = 1
 
     def presets(self) -> dict[str, dict[str, Any]]:
         return {

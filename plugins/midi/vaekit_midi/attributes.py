@@ -106,7 +106,7 @@ def save(run_dir: Path, vectors: dict[str, torch.Tensor], info: dict[str, Any]) 
 
     from safetensors.torch import save as to_bytes
 
-    from vaekit.runs import atomic_write
+    from vaekit import atomic_write
 
     path = Path(run_dir) / FILE
     atomic_write(path, to_bytes(vectors, metadata={"info": json.dumps(info, sort_keys=True)}))

@@ -32,6 +32,7 @@ class MidiModality(Modality):
     output_suffix = ".mid"
     default_preset = "mel_2bar"
     default_dataset = "folk"
+    plugin_api = 1
 
     def presets(self) -> dict[str, Config]:
         from vaekit_midi.presets import PRESETS

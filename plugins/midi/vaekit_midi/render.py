@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from vaekit import atomic_write
 from vaekit.errors import VaekitError
-from vaekit.runs import atomic_write
 from vaekit_midi.tokens import decode
 
 Config = dict[str, Any]
