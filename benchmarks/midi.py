@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import torch
-from vaekit_midi.metrics import metrics
+from vaekit_midi.kinds import KINDS
 
 import vaekit
 from vaekit import checkpoint, latent, plugins, runs
@@ -49,7 +49,7 @@ def heldout_metrics(model: vaekit.model.VAE, val, batch_size: int, limit: int) -
     for start in range(0, n, batch_size):
         idx = torch.arange(start, min(start + batch_size, n))
         batch = val.get_batch(idx)
-        for key, value in metrics(model, batch).items():
+        for key, value in KINDS["melody"].metrics(model, batch).items():
             sums[key] = sums.get(key, 0.0) + value * len(idx)
     return {key: value / n for key, value in sums.items()} | {"windows": n}
 

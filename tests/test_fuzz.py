@@ -18,8 +18,10 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,12 +76,13 @@ def _midi_seeds() -> dict[str, bytes]:
     """A one-track file from the plugin's writer, a type-1 file with tempo and meter changes, and a
     short ABC tune."""
     import mido
-    from vaekit_midi.midi_io import to_pretty_midi
+    from vaekit_midi.modality import MidiModality
 
     melody = np.zeros(64, np.int8)
     melody[::4] = np.arange(40, 56)
-    buffer = io.BytesIO()
-    to_pretty_midi([melody]).write(buffer)
+    with tempfile.TemporaryDirectory() as tmp:
+        MidiModality().write(melody, Path(tmp) / "seed.mid", {})
+        buffer = io.BytesIO((Path(tmp) / "seed.mid").read_bytes())
     mid = mido.MidiFile(type=1, ticks_per_beat=96)
     meta = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=400000), mido.MetaMessage("time_signature"),
                            mido.MetaMessage("time_signature", numerator=3, denominator=4, time=384)])
@@ -313,10 +316,10 @@ def tokens_from_midi(path, steps_per_bar: int, length: int, count: int) -> np.nd
 
 
 def _round_trip(tmp_path, tokens, tempo, steps_per_bar):
-    from vaekit_midi.midi_io import write_midi
+    from vaekit_midi.modality import MidiModality
 
     path = tmp_path / "round.mid"
-    write_midi(tokens, path, tempo=tempo, steps_per_bar=steps_per_bar)
+    MidiModality().write(tokens, path, {"data": {"tempo": tempo, "steps_per_bar": steps_per_bar}})
     np.testing.assert_array_equal(tokens_from_midi(path, steps_per_bar, tokens.shape[1], len(tokens)), tokens)
 
 

@@ -71,9 +71,9 @@ def one_summary(err: str) -> str:
 
 def test_midi_folder(tmp_path, monkeypatch, capsys, watched_open, within):
     pytest.importorskip("vaekit_midi")
-    from vaekit_midi.dataset import load_dataset
-    from vaekit_midi.midi_io import write_midi
     from vaekit_midi.modality import MidiModality
+
+    write_midi = MidiModality().write
 
     monkeypatch.setenv("VAEKIT_CACHE", str(tmp_path / "cache"))
     root, secret = tmp_path / "songs", tmp_path / "secret"
@@ -82,15 +82,15 @@ def test_midi_folder(tmp_path, monkeypatch, capsys, watched_open, within):
     for i, stem in enumerate(["good0", "good1", NEWLINE_NAME, NON_UTF8_NAME]):
         melody = np.zeros(64, np.int8)
         melody[::4] = 30 + i * 5 + np.arange(16) % 5  # a different tune in each file
-        write_midi(melody, root / f"{stem}.mid")
+        write_midi(melody, root / f"{stem}.mid", {})
     outside_tune = np.zeros(64, np.int8)
     outside_tune[::2] = 80  # one high note repeated: in no file inside the folder
-    write_midi(outside_tune, secret / "private.mid")
+    write_midi(outside_tune, secret / "private.mid", {})
     hostile(root, ".mid", secret / "private.mid")
 
     config = build(MidiModality(), "mel_2bar", overrides=["data.transpose=0", "data.val_fraction=0.3"])
     with within(60, "a FIFO opened, or a link loop walked?"):
-        train, val = load_dataset(str(root), config)
+        train, val = MidiModality().load_dataset(str(root), config)
     windows = np.concatenate([train.windows.numpy(), val.windows.numpy()])
     assert len(windows) > 0 and len(train) > 0 and len(val) > 0
     assert not (windows == 80 - 19).any(), "read the file behind a link out of the folder"

@@ -39,7 +39,7 @@ def run(tmp_path_factory):
     """A mel_2bar run (tiny sizes, 20 steps) trained on eight generated tunes, and two tunes to
     interpolate between."""
     pytest.importorskip("vaekit_midi")
-    from vaekit_midi.midi_io import write_midi
+    from vaekit_midi.modality import MidiModality
 
     root = tmp_path_factory.mktemp("load")
     env = pytest.MonkeyPatch()
@@ -51,7 +51,7 @@ def run(tmp_path_factory):
     for i in range(8):
         melody = np.zeros(64, np.int8)
         melody[::4] = 30 + (np.arange(16) * (i + 2)) % 12 + i
-        write_midi(melody, songs / f"tune{i}.mid")
+        MidiModality().write(melody, songs / f"tune{i}.mid", {})
     result = CliRunner().invoke(cli, ["train", "-m", "midi", "--data", str(songs), *TRAIN, "--steps", "20",
                                       "--out", str(root / "run"), "--no-progress"])
     assert result.exit_code == 0, result.output

@@ -10,9 +10,11 @@ import pretty_midi
 import pytest
 import torch
 from click.testing import CliRunner
-from vaekit_midi import drums
-from vaekit_midi.multitrack import build_model, hit_f1
+from vaekit_midi import midi_file as midi_file_module
+from vaekit_midi.kinds import KINDS, kind_of_model
+from vaekit_midi.metrics import hit_f1
 from vaekit_midi.presets import PRESETS
+from vaekit_midi.tokens import DRUM_CLASS_OF, DRUM_CLASSES, DRUM_PITCHES, DRUM_VOCAB, decode_hits, encode_hits
 
 from vaekit import VaekitError, objective
 from vaekit.cli import cli
@@ -22,6 +24,7 @@ CONFIG = merge(CORE_DEFAULTS, PRESETS["drums_2bar"])
 Q = 120  # ticks of a 16th at 480 per quarter
 KICK, SNARE, CLOSED, OPEN, CRASH = 0, 1, 2, 3, 7
 
+DRUMS = KINDS["drums"]
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -42,26 +45,26 @@ def beat(bars: int, variant: int = 0) -> list[tuple[int, int, int]]:
 
 
 def expected_tokens(bars: int, variant: int = 0) -> np.ndarray:
-    hits = [(s, drums.CLASS_OF[p]) for s, _, p in ((t // Q, e, p) for t, e, p in beat(bars, variant))]
-    return drums.encode(np.array(hits), bars * 16)
+    hits = [(s, DRUM_CLASS_OF[p]) for s, _, p in ((t // Q, e, p) for t, e, p in beat(bars, variant))]
+    return encode_hits(np.array(hits), bars * 16)
 
 
 def test_mapping_and_tokens():
-    assert len(drums.CLASSES) == 9 and drums.VOCAB == 512
-    assert sum(len(p) for p in drums.PITCHES) == len(drums.CLASS_OF)  # no pitch in two classes
-    assert drums.CLASS_OF[35] == KICK and drums.CLASS_OF[44] == CLOSED and drums.CLASS_OF[26] == OPEN
-    tokens = drums.encode(np.array([[0, KICK], [0, SNARE], [0, KICK], [3, CRASH], [40, KICK]]), 4)
+    assert len(DRUM_CLASSES) == 9 and DRUM_VOCAB == 512
+    assert sum(len(p) for p in DRUM_PITCHES) == len(DRUM_CLASS_OF)  # no pitch in two classes
+    assert DRUM_CLASS_OF[35] == KICK and DRUM_CLASS_OF[44] == CLOSED and DRUM_CLASS_OF[26] == OPEN
+    tokens = encode_hits(np.array([[0, KICK], [0, SNARE], [0, KICK], [3, CRASH], [40, KICK]]), 4)
     assert tokens.tolist() == [3, 0, 0, 128]  # a repeated hit is one hit; a hit past the end is dropped
-    assert drums.decode(tokens).tolist() == [[0, KICK], [0, SNARE], [3, CRASH]]
+    assert decode_hits(tokens).tolist() == [[0, KICK], [0, SNARE], [3, CRASH]]
     every = np.arange(512)
-    assert (drums.encode(drums.decode(every), 512) == every).all()
+    assert (encode_hits(decode_hits(every), 512) == every).all()
 
 
 def test_read_drum_tracks_of_any_midi_file(midi_file):
     melody = [(i * 480, i * 480 + 400, 60 + i % 5) for i in range(16)]
     path = midi_file("band.mid", [melody, beat(2), [(16 * Q, 16 * Q + 60, 46), (17 * Q, 17 * Q + 60, 90)]],
                      drums=(1, 2))
-    x = drums.read_windows(path, CONFIG)
+    x = DRUMS.read(path, CONFIG)
     want = expected_tokens(2)
     want[16] |= 1 << OPEN  # the second drum track's open hat; pitch 90 is in no class
     assert x.tolist() == [want.tolist()]
@@ -72,41 +75,42 @@ def test_write_read_round_trip_is_exact(tmp_path):
     patterns = g.integers(0, 512, (20, 32))
     patterns[:, ::16] |= 1  # a hit in every bar, as every window read from a file has
     for i, tokens in enumerate(patterns):
-        drums.write(tokens, tmp_path / f"p{i}.mid", CONFIG)
-        back = drums.read_windows(tmp_path / f"p{i}.mid", CONFIG)
+        DRUMS.write(tokens, tmp_path / f"p{i}.mid", CONFIG)
+        back = DRUMS.read(tmp_path / f"p{i}.mid", CONFIG)
         assert back.tolist() == [tokens.tolist()]
     pm = pretty_midi.PrettyMIDI(str(tmp_path / "p0.mid"))
     assert len(pm.instruments) == 1 and pm.instruments[0].is_drum
-    assert {n.pitch for n in pm.instruments[0].notes} <= {p[0] for p in drums.PITCHES}
+    assert {n.pitch for n in pm.instruments[0].notes} <= {p[0] for p in DRUM_PITCHES}
 
 
 def test_meter_tempo_and_silence(midi_file):
     # 3/4 bars of 12 steps, a tempo change that must not move the grid, and two bars of silence
     hits = [(s * Q, s * Q + 60, 36) for s in (0, 6, 12, 18, 24, 30, 60, 66, 72, 78, 84, 90)]
     path = midi_file("waltz.mid", [hits], drums=(0,), meters=((0, 3, 4),), tempos=((0, 90.0), (2000, 150.0)))
-    segs, reason = drums.read_drums(path)
+    parsed = DRUMS.parse(path)
+    segs, reason = parsed.segments, parsed.reason
     assert reason is None
     assert [(len(t), bar) for t, bar in segs] == [(36, 12), (36, 12)]
     cfg = merge(CONFIG, {"data": {"steps": 24}})
-    assert len(drums.read_windows(path, cfg)) == 1  # both segments give the same two bars
+    assert len(DRUMS.read(path, cfg)) == 1  # both segments give the same two bars
 
 
 def test_bad_inputs_name_the_file(midi_file, tmp_path, monkeypatch):
     melody = midi_file("melody.mid", [[(0, 480, 60), (480, 960, 62)]])
     with pytest.raises(VaekitError, match=rf"{melody}: no drum track \(MIDI channel 10\)"):
-        drums.read_windows(melody, CONFIG)
+        DRUMS.read(melody, CONFIG)
     odd = midi_file("odd.mid", [[(0, 60, 90), (480, 540, 100)]], drums=(0,))
     with pytest.raises(VaekitError, match="no note of the 9 drum classes"):
-        drums.read_windows(odd, CONFIG)
+        DRUMS.read(odd, CONFIG)
     short = midi_file("short.mid", [beat(1)], drums=(0,))
     with pytest.raises(VaekitError, match="too short for one 32-step drum window"):
-        drums.read_windows(short, CONFIG)
+        DRUMS.read(short, CONFIG)
     (tmp_path / "junk.mid").write_bytes(b"MThd\x00\x00")
     with pytest.raises(VaekitError, match="truncated or corrupt"):
-        drums.read_windows(tmp_path / "junk.mid", CONFIG)
-    monkeypatch.setattr(drums, "MAX_MIDI_BYTES", 100)
+        DRUMS.read(tmp_path / "junk.mid", CONFIG)
+    monkeypatch.setattr(midi_file_module, "MAX_MIDI_BYTES", 100)
     with pytest.raises(VaekitError, match=f"{short}: over the size cap"):
-        drums.read_windows(short, CONFIG)
+        DRUMS.read(short, CONFIG)
 
 
 def test_hit_f1():
@@ -119,8 +123,8 @@ def test_drums_model_learns():
     torch.manual_seed(0)
     cfg = merge(CONFIG, {"model": {"latent_dim": 8, "encoder_hidden": 32, "decoder_hidden": 64, "embed": 16,
                                    "sampling_rate": 0.0, "bf16": False}})
-    model = build_model(cfg)
-    assert model.kind == "drums" and model.decoder.core.out.out_features == 512
+    model = DRUMS.build_model(cfg)
+    assert kind_of_model(model) is DRUMS and model.decoder.core.out.out_features == 512
     x = torch.from_numpy(np.stack([expected_tokens(2, v) for v in range(3)]).astype(np.int64))
     x = x.repeat(8, 1)
     opt = torch.optim.Adam(model.parameters(), 1e-2)
@@ -136,7 +140,7 @@ def test_drums_model_learns():
     model.eval()
     acc = (model.decoder(model.encode(x)[0], x).argmax(-1) == x).float().mean()
     assert acc > 0.95
-    assert build_model(merge(cfg, {"model": {"encoder_stride": 4}})).encoder.rnn.input_size == 4 * 16
+    assert DRUMS.build_model(merge(cfg, {"model": {"encoder_stride": 4}})).encoder.rnn.input_size == 4 * 16
 
 
 SMALL = [

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 from vaekit_midi import corpus as corpus_module
-from vaekit_midi.dataset import load_dataset
+from vaekit_midi.kinds import KINDS
 
 from vaekit import VaekitError
 
@@ -41,7 +41,7 @@ def folder(tmp_path, midi_file):
 
 
 def test_folder_skips_and_counts_bad_files(folder, private_cache, capsys):
-    train, val = load_dataset(str(folder), CONFIG)
+    train, val = KINDS["melody"].load_dataset(str(folder), CONFIG)
     assert len(train) > 0 and len(val) > 0
     err = capsys.readouterr().err
     summary = [line for line in err.splitlines() if "skipped" in line]
@@ -60,22 +60,22 @@ def test_folder_skips_and_counts_bad_files(folder, private_cache, capsys):
 
 
 def test_folder_is_cached_by_path_size_and_mtime(folder, private_cache, monkeypatch):
-    first, _ = load_dataset(str(folder), CONFIG)
+    first, _ = KINDS["melody"].load_dataset(str(folder), CONFIG)
     calls = []
     real = corpus_module.parallel_map
     monkeypatch.setattr(corpus_module, "parallel_map", lambda *a: calls.append(1) or real(*a))
-    load_dataset(str(folder), CONFIG)
+    KINDS["melody"].load_dataset(str(folder), CONFIG)
     assert calls == []
     path = folder / "good1.mid"
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
-    again, _ = load_dataset(str(folder), CONFIG)
+    again, _ = KINDS["melody"].load_dataset(str(folder), CONFIG)
     assert calls == [1]
     assert len(again) == len(first)
 
 
 def test_single_file_as_data(midi_file, private_cache):
     path = midi_file("one.mid", [tune(0, bars=8)])
-    train, val = load_dataset(str(path), CONFIG)
+    train, val = KINDS["melody"].load_dataset(str(path), CONFIG)
     assert len(train) + len(val) == 7  # one file: every window on one side
 
 
@@ -86,7 +86,7 @@ def test_no_window_says_why(tmp_path, midi_file, private_cache):
     midi_file("bad/b.mid", [tune(0, bars=1)])
     midi_file("bad/c.mid", [tune(0, bars=1)])
     with pytest.raises(VaekitError) as e:
-        load_dataset(str(root), CONFIG)
+        KINDS["melody"].load_dataset(str(root), CONFIG)
     message = str(e.value)
     assert "no 32-step melody window in 3 files" in message
     assert "2 too short for one window" in message and "1 empty file" in message
@@ -95,6 +95,6 @@ def test_no_window_says_why(tmp_path, midi_file, private_cache):
 def test_folder_without_music_and_missing_path(tmp_path, private_cache):
     (tmp_path / "x.txt").write_text("hi")
     with pytest.raises(VaekitError, match="no MIDI or score files"):
-        load_dataset(str(tmp_path), CONFIG)
+        KINDS["melody"].load_dataset(str(tmp_path), CONFIG)
     with pytest.raises(VaekitError, match="not a built-in dataset"):
-        load_dataset(str(tmp_path / "nowhere"), CONFIG)
+        KINDS["melody"].load_dataset(str(tmp_path / "nowhere"), CONFIG)

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import torch
 from vaekit_midi import corpus as corpus_module
-from vaekit_midi.dataset import MelodyDataset, load_dataset, split_items
+from vaekit_midi.dataset import WindowDataset, split_items
 from vaekit_midi.folk import load_folk, tunes
+from vaekit_midi.kinds import KINDS
+from vaekit_midi.melody_lines import usable
 
 from vaekit import VaekitError
 
@@ -86,8 +88,8 @@ def test_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
 
 def test_windows_for_both_presets(built):
     corpus, _ = built
-    short, owner, _ = corpus.windows(32)
-    long, _, skipped = corpus.windows(256)
+    short, owner, _ = corpus.windows(32, keep=usable)
+    long, _, skipped = corpus.windows(256, keep=usable)
     assert len(short) > 10 * SLICE > len(long) > 0
     assert short.dtype == np.int8 and short.max() < 90 and short.min() >= 0
     assert np.all(np.diff(owner) >= 0)
@@ -101,7 +103,7 @@ def test_unknown_collection():
 
 def test_split_is_by_tune_and_stable(built):
     corpus, _ = built
-    w, owner, _ = corpus.windows(32)
+    w, owner, _ = corpus.windows(32, keep=usable)
     has = np.zeros(len(corpus.names), bool)
     has[owner] = True
     val = split_items(corpus.names, has, 0.2)
@@ -115,9 +117,9 @@ def test_split_is_by_tune_and_stable(built):
 
 
 def test_load_dataset_builds_deduplicated_splits(built):
-    train, val = load_dataset("folk", config())
+    train, val = KINDS["melody"].load_dataset("folk", config())
     corpus, _ = built
-    w, owner, _ = corpus.windows(32)
+    w, owner, _ = corpus.windows(32, keep=usable)
     has = np.zeros(len(corpus.names), bool)
     has[owner] = True
     in_val = split_items(corpus.names, has, 0.2)[owner]
@@ -125,7 +127,7 @@ def test_load_dataset_builds_deduplicated_splits(built):
     assert len(val) == len(np.unique(w[in_val], axis=0))
     x, y = train[0]
     assert x.dtype == torch.int64 and x.shape == (32,) and torch.equal(x, y)
-    long_train, _ = load_dataset("folk", config(steps=256))
+    long_train, _ = KINDS["melody"].load_dataset("folk", config(steps=256))
     assert long_train.windows.shape[1] == 256
 
 
@@ -133,7 +135,7 @@ def test_get_batch_transposes_within_range():
     window = np.zeros((3, 32), np.int8)
     window[:, 0] = [60 - 19, 106 - 19, 23 - 19]  # middle C; near the top (room for +2); near the bottom (-2)
     window[:, 8] = 1
-    ds = MelodyDataset(np.repeat(window, 200, axis=0), transpose=5)
+    ds = WindowDataset(np.repeat(window, 200, axis=0), transpose=5)
     torch.manual_seed(0)
     x, y = ds.get_batch(torch.arange(len(ds)))
     assert torch.equal(x, y)
@@ -145,5 +147,5 @@ def test_get_batch_transposes_within_range():
     torch.manual_seed(0)
     again, _ = ds.get_batch(torch.arange(len(ds)))
     assert torch.equal(again, x)  # torch's global RNG
-    plain = MelodyDataset(window, transpose=0)
+    plain = WindowDataset(window, transpose=0)
     assert torch.equal(plain.get_batch(torch.arange(3))[0], torch.as_tensor(window).long())

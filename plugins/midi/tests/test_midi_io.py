@@ -7,11 +7,20 @@ import pretty_midi
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from vaekit_midi.melody import Section, segments, windows
-from vaekit_midi.midi_io import read_midi, write_midi
+from vaekit_midi.corpus import Corpus
+from vaekit_midi.kinds import KINDS
+from vaekit_midi.kinds.melody import read_melodies as read_midi
+from vaekit_midi.melody_lines import Section, segments, usable
+from vaekit_midi.parsed import Parsed
 from vaekit_midi.tokens import NOTE_OFF, decode, encode
 
 Q = 480  # ticks per quarter note; a 16th-note step is 120 ticks
+
+
+def windows(tokens: np.ndarray, bar: int, steps: int, hop_bars: int = 1) -> np.ndarray:
+    """The melody windows of one segment, as the melody kind cuts and keeps them."""
+    one = Corpus.from_parsed(["tune"], [Parsed([(np.asarray(tokens, np.int8), bar)])], np.zeros(0, np.int8))
+    return one.windows(steps, hop_bars, keep=usable)[0]
 
 
 def on(pitch: int) -> int:
@@ -138,7 +147,7 @@ def test_written_windows_read_back_exactly(midi_file, tmp_path):
     assert len(found) >= 10
     for i, w in enumerate(found):
         out = tmp_path / f"w{i}.mid"
-        write_midi(w, out, tempo=97, program=40)
+        KINDS["melody"].write(w, out, {"data": {"tempo": 97, "program": 40}})
         back = every_window(read_midi(out))
         assert len(back) == 1
         np.testing.assert_array_equal(back[0], w)
@@ -146,7 +155,7 @@ def test_written_windows_read_back_exactly(midi_file, tmp_path):
     assert pm.instruments[0].program == 40
     assert pm.get_tempo_changes()[1][0] == pytest.approx(97, rel=1e-4)
     # several windows in one file, a bar of rest between them, read back in order
-    write_midi(np.stack(found), tmp_path / "all.mid")
+    KINDS["melody"].write(np.stack(found), tmp_path / "all.mid", {})
     np.testing.assert_array_equal(np.stack(every_window(read_midi(tmp_path / "all.mid"))), np.stack(found))
 
 
@@ -168,7 +177,7 @@ def test_any_window_round_trips(tmp_path, tokens, bar, tempo):
     found = [w for seg, _ in segments(Section(decode(tokens), 64, bar)) for w in windows(seg, bar, 32)]
     for i, w in enumerate(found):
         out = tmp_path / f"h{i}.mid"
-        write_midi(w, out, tempo=tempo)
+        KINDS["melody"].write(w, out, {"data": {"tempo": tempo}})
         back = every_window(read_midi(out))
         assert len(back) == 1
         np.testing.assert_array_equal(back[0], w)

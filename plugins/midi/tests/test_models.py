@@ -6,21 +6,20 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from vaekit_midi.kinds import KINDS
 from vaekit_midi.models import (
     VOCAB,
     BarEncoder,
     FlatDecoder,
     HierarchicalDecoder,
     LSTMEncoder,
-    build_model,
     pick,
     token_log_prob,
 )
 from vaekit_midi.presets import PRESETS
 
-from vaekit import VaekitError, objective
+from vaekit import VAE, VaekitError, objective
 from vaekit.config import CORE_DEFAULTS, merge
-from vaekit.model import VAE
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -53,7 +52,7 @@ def small_model(decoder: str, steps: int, **model) -> VAE:
     sizes = dict(latent_dim=16, embed=16, encoder_hidden=64, decoder_hidden=96, conductor_hidden=48, decoder=decoder)
     cfg = config("mel_2bar", **{**sizes, **model})
     cfg["data"]["steps"] = steps
-    return build_model(cfg)
+    return KINDS["melody"].build_model(cfg)
 
 
 def test_melodies_are_valid_tokens():
@@ -65,7 +64,7 @@ def test_melodies_are_valid_tokens():
 def test_shapes_of_each_preset(preset):
     torch.manual_seed(0)
     cfg = config(preset)
-    model, steps, latent = build_model(cfg), cfg["data"]["steps"], cfg["model"]["latent_dim"]
+    model, steps, latent = KINDS["melody"].build_model(cfg), cfg["data"]["steps"], cfg["model"]["latent_dim"]
     x = melodies(3, steps)
     out = model(x, x)
     assert out.log_px.shape == (3,) and out.kl.shape == (3, latent) and out.z.shape == (3, latent)
@@ -137,7 +136,7 @@ def test_bar_decoder_sees_only_its_bar_embedding(bf16):
     prev = torch.cat([torch.full((3, 1), dec.bar.start), x[:, :-1]], 1)
     changed = emb.clone()
     changed[:, 1] += 1.0
-    a, b = dec.decode_bars(emb, prev), dec.decode_bars(changed, prev)
+    a, b = dec.decode_bars(dec.bar, emb, prev), dec.decode_bars(dec.bar, changed, prev)
     bar = slice(16, 32)
     torch.testing.assert_close(a[:, :16], b[:, :16], rtol=0, atol=0)
     torch.testing.assert_close(a[:, 32:], b[:, 32:], rtol=0, atol=0)
@@ -186,11 +185,11 @@ def test_encoder_stride_must_divide_the_steps():
 def test_encoder_stride_sets_the_encoder_input_and_old_runs_keep_one_token_a_step():
     cfg = config("mel_2bar")
     assert cfg["model"]["encoder_stride"] == 4
-    assert build_model(cfg).encoder.rnn.input_size == 4 * cfg["model"]["embed"]
+    assert KINDS["melody"].build_model(cfg).encoder.rnn.input_size == 4 * cfg["model"]["embed"]
     del cfg["model"]["encoder_stride"]  # a run saved before model.encoder_stride existed
-    assert build_model(cfg).encoder.rnn.input_size == cfg["model"]["embed"]
+    assert KINDS["melody"].build_model(cfg).encoder.rnn.input_size == cfg["model"]["embed"]
     cfg = config("mel_16bar", encoder_stride=4)  # the per-bar encoder reads each bar 4 tokens a step
-    assert build_model(cfg).encoder.rnn.input_size == 4 * cfg["model"]["embed"]
+    assert KINDS["melody"].build_model(cfg).encoder.rnn.input_size == 4 * cfg["model"]["embed"]
 
 
 @pytest.mark.parametrize("temperature", [1.0, 0.5])
@@ -235,20 +234,20 @@ def test_bar_encoder_reads_every_bar_in_order():
 
 def test_bad_model_configs_are_clear_errors():
     with pytest.raises(VaekitError, match="model.decoder"):
-        build_model(config("mel_2bar", decoder="transformer"))
+        KINDS["melody"].build_model(config("mel_2bar", decoder="transformer"))
     with pytest.raises(VaekitError, match="model.encoder"):
-        build_model(config("mel_2bar", encoder="transformer"))
+        KINDS["melody"].build_model(config("mel_2bar", encoder="transformer"))
     with pytest.raises(VaekitError, match="model.encoder_stride 5 is not an integer that divides data.steps 32"):
-        build_model(config("mel_2bar", encoder_stride=5))
+        KINDS["melody"].build_model(config("mel_2bar", encoder_stride=5))
     with pytest.raises(VaekitError, match="divides data.steps_per_bar 16"):
-        build_model(config("mel_16bar", encoder_stride=3))
+        KINDS["melody"].build_model(config("mel_16bar", encoder_stride=3))
     for bad in (0, 4.0, True):
         with pytest.raises(VaekitError, match=f"model.encoder_stride {bad!r} is not an integer"):
-            build_model(config("mel_2bar", encoder_stride=bad))
+            KINDS["melody"].build_model(config("mel_2bar", encoder_stride=bad))
     cfg = config("mel_16bar")
     cfg["data"]["steps"] = 250
     with pytest.raises(VaekitError, match="data.steps 250"):
-        build_model(cfg)
+        KINDS["melody"].build_model(cfg)
 
 
 @pytest.mark.parametrize("encoder,decoder,steps,sampling_rate,model_keys",

@@ -5,8 +5,17 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from vaekit_midi.melody import Section, monophonic, segments, unique_rows, windows
+from vaekit_midi.corpus import Corpus
+from vaekit_midi.dataset import unique_rows
+from vaekit_midi.melody_lines import Section, monophonic, segments, usable
+from vaekit_midi.parsed import Parsed
 from vaekit_midi.tokens import NOTE_OFF, NUM_CLASSES, canonical, decode, encode
+
+
+def windows(tokens: np.ndarray, bar: int, steps: int, hop_bars: int = 1) -> np.ndarray:
+    """The melody windows of one segment, as the melody kind cuts and keeps them."""
+    one = Corpus.from_parsed(["tune"], [Parsed([(np.asarray(tokens, np.int8), bar)])], np.zeros(0, np.int8))
+    return one.windows(steps, hop_bars, keep=usable)[0]
 
 
 def on(pitch: int) -> int:

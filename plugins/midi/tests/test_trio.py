@@ -11,9 +11,11 @@ import pretty_midi
 import pytest
 import torch
 from click.testing import CliRunner
-from vaekit_midi import drums, tracks, trio
-from vaekit_midi.multitrack import TRIO_VOCABS, build_model
+from vaekit_midi.kinds import KINDS, kind_of_model
+from vaekit_midi.kinds.trio import BASS_PROGRAM, PARTS
+from vaekit_midi.models import TRIO_VOCABS
 from vaekit_midi.presets import PRESETS
+from vaekit_midi.tokens import DRUM_VOCAB
 
 from vaekit import VaekitError, objective
 from vaekit.cli import cli
@@ -22,6 +24,7 @@ from vaekit.config import CORE_DEFAULTS, merge
 STEP = 0.125  # seconds a 16th at 120 bpm
 TWO_BARS = merge(merge(CORE_DEFAULTS, PRESETS["trio_16bar"]), {"data": {"steps": 32}})
 
+TRIO = KINDS["trio"]
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -53,7 +56,7 @@ def song(path: Path, bars: int = 4, offset: int = 0, parts: tuple[str, ...] = ("
 
 
 def test_read_aligns_the_three_parts(tmp_path):
-    x = trio.read_windows(song(tmp_path / "a.mid", bars=2), TWO_BARS)
+    x = TRIO.read(song(tmp_path / "a.mid", bars=2), TWO_BARS)
     assert x.shape == (1, 3, 32)
     melody, bass, beat = x[0].numpy()
     assert [s for s in range(32) if melody[s] >= 2] == list(range(0, 32, 2))
@@ -63,17 +66,17 @@ def test_read_aligns_the_three_parts(tmp_path):
 
 
 def test_round_trip_is_exact(tmp_path):
-    x = trio.read_windows(song(tmp_path / "a.mid", bars=4, offset=3), TWO_BARS)
+    x = TRIO.read(song(tmp_path / "a.mid", bars=4, offset=3), TWO_BARS)
     assert len(x) == 3  # windows at bars 0, 1, 2
     for i, item in enumerate(x):
-        trio.write(item, tmp_path / f"w{i}.mid", TWO_BARS)
-        assert torch.equal(trio.read_windows(tmp_path / f"w{i}.mid", TWO_BARS)[0], item)
+        TRIO.write(item, tmp_path / f"w{i}.mid", TWO_BARS)
+        assert torch.equal(TRIO.read(tmp_path / f"w{i}.mid", TWO_BARS)[0], item)
     pm = pretty_midi.PrettyMIDI(str(tmp_path / "w0.mid"))
-    assert [(i.program, i.is_drum) for i in pm.instruments] == [(0, False), (trio.BASS_PROGRAM, False), (0, True)]
+    assert [(i.program, i.is_drum) for i in pm.instruments] == [(0, False), (BASS_PROGRAM, False), (0, True)]
 
 
 def test_one_file_fills_the_training_split(tmp_path, private_cache):
-    train, val = tracks.load_dataset(str(song(tmp_path / "a.mid", bars=8)), TWO_BARS)
+    train, val = TRIO.load_dataset(str(song(tmp_path / "a.mid", bars=8)), TWO_BARS)
     assert train.windows.shape == (7, 3, 32) and len(val) == 0
 
 
@@ -83,17 +86,17 @@ def test_one_file_fills_the_training_split(tmp_path, private_cache):
     ("drums", "no drum track"),
 ])
 def test_a_missing_part_is_a_clear_error(tmp_path, missing, words):
-    path = song(tmp_path / "x.mid", parts=tuple(p for p in trio.PARTS if p != missing))
+    path = song(tmp_path / "x.mid", parts=tuple(p for p in PARTS if p != missing))
     with pytest.raises(VaekitError, match=re.escape(f"{path}: {words}")):
-        trio.read_windows(path, TWO_BARS)
+        TRIO.read(path, TWO_BARS)
 
 
 def test_trio_model_learns():
     torch.manual_seed(0)
     cfg = merge(TWO_BARS, {"model": {"latent_dim": 8, "encoder_hidden": 32, "conductor_hidden": 32,
                                      "decoder_hidden": 48, "embed": 8, "bf16": False}})
-    model = build_model(cfg)
-    assert model.kind == "trio"
+    model = TRIO.build_model(cfg)
+    assert kind_of_model(model) is TRIO
     g = np.random.default_rng(0)
     x = torch.stack([torch.stack([
         torch.tensor(np.where(np.arange(32) % 2 == 0, 40 + k + np.arange(32) % 5, 0)),
@@ -114,7 +117,7 @@ def test_trio_model_learns():
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0], (losses[0], losses[-1])  # 0.145-0.167 over seeds 0-5
     with pytest.raises(VaekitError, match="encoder_stride is for melody and drum models; trio models read one token"):
-        build_model(merge(cfg, {"model": {"encoder_stride": 2}}))
+        TRIO.build_model(merge(cfg, {"model": {"encoder_stride": 2}}))
 
 
 SMALL = [
@@ -158,4 +161,4 @@ def test_trio_through_the_command(tmp_path, monkeypatch):
     result = invoke("reconstruct", run, no_bass, "--out", tmp_path / "rec")
     assert result.exit_code == 2
     assert f"{no_bass}: no bass track" in result.output
-    assert drums.VOCAB == TRIO_VOCABS[2]
+    assert DRUM_VOCAB == TRIO_VOCABS[2]

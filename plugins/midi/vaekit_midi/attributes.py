@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from vaekit.errors import VaekitError
+from vaekit import VaekitError
 
 FILE = "attributes.safetensors"
 _MAJOR = torch.tensor([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], dtype=torch.bool)
@@ -77,7 +77,7 @@ def attribute_vectors(z: torch.Tensor, windows: torch.Tensor, steps_per_bar: int
     attribute's coefficient is the move in z per unit of it with the others held fixed, scaled here by
     the attribute's top-minus-bottom gap so that amounts mean the same under both methods.
     """
-    from vaekit.latent import attribute_vector
+    from vaekit import attribute_vector
 
     if method not in METHODS:
         raise VaekitError(f"unknown attribute method {method!r}; use one of {', '.join(METHODS)}")

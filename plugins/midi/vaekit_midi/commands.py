@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
-from vaekit.errors import VaekitError
+from vaekit import VaekitError
 
 ATTRIBUTES = ("density", "interval", "syncopation_16th", "syncopation_8th", "in_scale", "range")
 
 
 def _open_melody_run(run_dir: Path, device: str):
-    from vaekit.pipeline import Pipeline
+    import vaekit
 
-    p = Pipeline.open(run_dir, device=device)
+    p = vaekit.load(run_dir, device=device)
     if p.modality.name != "midi" or p.config["data"].get("kind", "melody") != "melody":
         raise VaekitError(f"{run_dir}: attribute vectors are for melody runs (this is {p.config['modality']} / "
                           f"{p.config['preset']})")

@@ -1,11 +1,13 @@
-"""Parsed melodies of many tunes or files, parsed in parallel once and cached as plain numpy arrays.
+"""What many tunes or files gave, parsed in parallel once and cached as plain numpy arrays.
 
-A corpus holds melody segments (not windows), so one cache serves every window length and hop.
-Items are tunes (the folk corpus) or files (``--data PATH``); train and validation split by item.
+A corpus holds segments (not windows) of any kind: melody tokens ``(L,)``, drum tokens ``(L,)`` or trio
+rows ``(3, L)``, so one cache serves every window length and hop. Items are tunes (the folk corpus) or
+files (``--data PATH``); train and validation split by item.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaekit_midi.melody import REASONS, Parsed, usable
+from vaekit_midi.parsed import REASONS, Parsed, describe
 
 #: Bump when parsing or the cached arrays change: old caches are then ignored and rebuilt.
 FORMAT_VERSION = 2
@@ -27,7 +29,7 @@ _CODES = ["ok", *REASONS]
 
 def cache_dir() -> Path:
     """``midi/`` in vaekit's cache folder (``VAEKIT_CACHE``, else the user cache folder)."""
-    from vaekit.cache import cache_dir as vaekit_cache
+    from vaekit import cache_dir as vaekit_cache
 
     return vaekit_cache() / "midi"
 
@@ -40,33 +42,34 @@ def cache_key(kind: str, identity: object) -> str:
 
 @dataclass
 class Corpus:
-    """Items (tunes or files) and their melody segments, as flat arrays."""
+    """Items (tunes or files) and their segments, as flat arrays."""
 
     names: np.ndarray  # (I,) str
     reasons: np.ndarray  # (I,) int8: 0 = parsed, else 1 + index in REASONS
-    tokens: np.ndarray  # (S_total,) int8: every segment's tokens, concatenated
+    tokens: np.ndarray  # (..., S_total) int8 (melodies) or int16: every segment's tokens, concatenated
     offsets: np.ndarray  # (S + 1,) int64: segment s is tokens[offsets[s]:offsets[s + 1]]
     bars: np.ndarray  # (S,) int16: steps per bar of each segment
     owner: np.ndarray  # (S,) int32: item of each segment
 
     @classmethod
-    def from_parsed(cls, names: Sequence[str], parsed: Sequence[Parsed]) -> Corpus:
+    def from_parsed(cls, names: Sequence[str], parsed: Sequence[Parsed], empty: np.ndarray) -> Corpus:
+        """``empty``: the tokens of no segment, of the kind's shape and dtype (``np.zeros((3, 0), np.int16)``)."""
         segs = [(i, tokens, bar) for i, p in enumerate(parsed) for tokens, bar in p.segments]
-        lengths = [len(t) for _, t, _ in segs]
+        lengths = [t.shape[-1] for _, t, _ in segs]
         return cls(
             names=np.array(names, dtype=str),
             reasons=np.array([_CODES.index(p.reason or "ok") for p in parsed], dtype=np.int8),
-            tokens=np.concatenate([t for _, t, _ in segs]).astype(np.int8) if segs else np.zeros(0, np.int8),
+            tokens=np.concatenate([empty, *(t for _, t, _ in segs)], axis=-1).astype(empty.dtype),
             offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
             bars=np.array([b for _, _, b in segs], dtype=np.int16),
             owner=np.array([i for i, _, _ in segs], dtype=np.int32),
         )
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        np.savez_compressed(tmp, **{k: getattr(self, k) for k in self.__dataclass_fields__})
-        os.replace(tmp, path)
+        from vaekit import atomic_file
+
+        with atomic_file(path) as f:
+            np.savez_compressed(f, **{k: getattr(self, k) for k in self.__dataclass_fields__})
 
     @classmethod
     def load(cls, path: Path) -> Corpus:
@@ -78,18 +81,21 @@ class Corpus:
         codes = self.reasons if items is None else self.reasons[items]
         return Counter(_CODES[c] for c in codes.tolist() if c)
 
-    def windows(self, steps: int, hop_bars: int = 1, steps_per_bar: int = 16) -> tuple[np.ndarray, np.ndarray, Counter]:
-        """Windows ``(N, steps)`` of every segment (duplicates kept), the item of each, and why items
-        gave none."""
+    def windows(self, steps: int, hop_bars: int = 1,
+                keep: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, Counter]:
+        """Windows ``(N, ..., steps)`` of every segment (duplicates kept) for which ``keep(windows)`` holds
+        (it may edit them in place), the item of each, and why items gave none."""
         lengths = np.diff(self.offsets)
         hop = self.bars.astype(np.int64) * max(1, hop_bars)
         counts = np.where(lengths >= steps, (lengths - steps) // np.maximum(hop, 1) + 1, 0)
         seg = np.repeat(np.arange(len(lengths)), counts)
         k = np.arange(len(seg)) - np.repeat(np.cumsum(counts) - counts, counts)
         starts = self.offsets[seg] + k * hop[seg]
-        w = self.tokens[starts[:, None] + np.arange(steps)]
-        keep = usable(w, steps_per_bar)
-        w, owner = w[keep], self.owner[seg][keep]
+        w = np.moveaxis(self.tokens[..., starts[:, None] + np.arange(steps)], -2, 0)
+        if keep is not None:
+            kept = keep(w)
+            w, seg = w[kept], seg[kept]
+        owner = self.owner[seg]
         counts = self.reason_counts()
         got = np.zeros(len(self.names), dtype=bool)
         got[owner] = True
@@ -99,14 +105,11 @@ class Corpus:
         return w, owner, counts
 
 
-def describe(counts: Counter) -> str:
-    """``"3 empty file, 1 only drum tracks, no melody"``: reasons, most common first."""
-    return ", ".join(f"{n} {REASONS[k]}" for k, n in counts.most_common())
-
-
-def build(kind: str, identity: object, make_tasks: Callable, parse: Callable, desc: str) -> Corpus:
+def build(kind: str, identity: object, make_tasks: Callable, parse: Callable, desc: str, empty: np.ndarray,
+          gave: str = "melody") -> Corpus:
     """The cached corpus for ``identity``; else ``make_tasks() -> (names, tasks)``, each task parsed by
-    ``parse`` (a module-level function, run in parallel), and the result cached."""
+    ``parse`` (a module-level function, run in parallel), and the result cached. ``empty``: see
+    :meth:`Corpus.from_parsed`; ``gave``: what an item gives, for the summary line."""
     path = cache_dir() / cache_key(kind, identity)
     if path.exists():
         try:
@@ -115,10 +118,10 @@ def build(kind: str, identity: object, make_tasks: Callable, parse: Callable, de
             path.unlink(missing_ok=True)  # a damaged cache is rebuilt
     started = time.perf_counter()
     names, tasks = make_tasks()
-    corpus = Corpus.from_parsed(names, parallel_map(parse, tasks, desc))
+    corpus = Corpus.from_parsed(names, parallel_map(parse, tasks, desc), empty)
     corpus.save(path)
     skipped = corpus.reason_counts()
-    note = f" ({sum(skipped.values())} gave no melody: {describe(skipped)})" if skipped else ""
+    note = f" ({sum(skipped.values())} gave no {gave}: {describe(skipped)})" if skipped else ""
     print(
         f"vaekit: parsed {len(names)} {desc} in {time.perf_counter() - started:.0f} s{note}; cached in {path}",
         file=sys.stderr,
@@ -133,27 +136,16 @@ def workers() -> int:
 
 def parallel_map(fn: Callable, tasks: Sequence, desc: str) -> list:
     """``[fn(t) for t in tasks]`` over a pool of processes, with a progress bar on stderr."""
+    import multiprocessing
+
     from tqdm import tqdm
 
     n = workers()
-    bar = tqdm(total=len(tasks), desc=f"parsing {desc}", unit=desc.split()[-1].rstrip("s"), disable=None)
-    try:
-        if n == 1 or len(tasks) < 64:
-            results = []
-            for task in tasks:
-                results.append(fn(task))
-                bar.update()
-            return results
-        import multiprocessing
-
-        # fork where it is safe (Linux; the workers only parse, never touch torch), so scripts need no
-        # ``if __name__ == "__main__"`` guard; spawn elsewhere
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        with multiprocessing.get_context(method).Pool(n) as pool:
-            results = []
-            for result in pool.imap(fn, tasks, chunksize=8):
-                results.append(result)
-                bar.update()
-            return results
-    finally:
-        bar.close()
+    # fork where it is safe (Linux; the workers only parse, never touch torch), so scripts need no
+    # ``if __name__ == "__main__"`` guard; spawn elsewhere
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    serial = n == 1 or len(tasks) < 64
+    with contextlib.nullcontext() if serial else multiprocessing.get_context(method).Pool(n) as pool:
+        results = map(fn, tasks) if serial else pool.imap(fn, tasks, chunksize=8)
+        unit = desc.split()[-1].rstrip("s")
+        return list(tqdm(results, total=len(tasks), desc=f"parsing {desc}", unit=unit, disable=None))

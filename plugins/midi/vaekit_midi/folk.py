@@ -6,9 +6,11 @@ import re
 import warnings
 from pathlib import Path
 
-from vaekit.errors import VaekitError
+import numpy as np
+
+from vaekit import VaekitError
 from vaekit_midi.corpus import Corpus, build
-from vaekit_midi.melody import Parsed
+from vaekit_midi.parsed import Parsed
 
 COLLECTIONS = ["essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk"]
 DESCRIPTION = (
@@ -55,4 +57,4 @@ def load_folk(collections: list[str], limit: int = 0, steps_per_bar: int = 16) -
         names, texts = tunes(list(collections), limit)
         return names, [(text, steps_per_bar) for text in texts]
 
-    return build("folk", identity, tasks, parse_tune, "folk tunes")
+    return build("folk", identity, tasks, parse_tune, "folk tunes", np.zeros(0, np.int8))

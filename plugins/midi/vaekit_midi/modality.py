@@ -1,27 +1,23 @@
-"""The MIDI modality: MusicVAE-style melody VAEs. Imports nothing heavy at module level."""
+"""The MIDI modality: MusicVAE's melody, drum and trio VAEs. It picks the kind a config names (``data.kind``)
+and hands each call to it (see ``kinds/``). Imports nothing heavy at module level."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from vaekit.modality import Modality
+from vaekit import Config, Modality
 
 if TYPE_CHECKING:
     import torch
 
-    from vaekit.model import VAE
-
-Config = dict[str, Any]
+    from vaekit import VAE
 
 
-def _data(config: Config) -> Config:
-    return config.get("data", {})
+def _kind(config: Config):
+    from vaekit_midi.kinds import kind_of
 
-
-def _kind(config: Config) -> str:
-    """``melody``, ``drums`` or ``trio``: what the preset's ``data.kind`` models (melody where it names none)."""
-    return _data(config).get("kind", "melody")
+    return kind_of(config)
 
 
 class MidiModality(Modality):
@@ -45,54 +41,22 @@ class MidiModality(Modality):
         return {"folk": DESCRIPTION}
 
     def load_dataset(self, source: str, config: Config):
-        if _kind(config) != "melody":
-            from vaekit_midi.tracks import load_dataset
-        else:
-            from vaekit_midi.dataset import load_dataset
-
-        return load_dataset(source, config)
+        return _kind(config).load_dataset(source, config)
 
     def build_model(self, config: Config) -> VAE:
-        if _kind(config) != "melody":
-            from vaekit_midi.multitrack import build_model
-        else:
-            from vaekit_midi.models import build_model
-
-        return build_model(config)
+        return _kind(config).build_model(config)
 
     def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
-        if getattr(model, "kind", "melody") != "melody":
-            from vaekit_midi.multitrack import metrics
-        else:
-            from vaekit_midi.metrics import metrics
+        from vaekit_midi.kinds import kind_of_model
 
-        return metrics(model, batch)
+        return kind_of_model(model).metrics(model, batch)
 
     def read(self, path: Path, config: Config) -> torch.Tensor:
-        """Every window ``(K, T)`` of the file's melodies (the core picks one with ``--bar``)."""
-        if _kind(config) != "melody":
-            from vaekit_midi.tracks import KINDS
-
-            return KINDS[_kind(config)].read_windows(Path(path), config)
-        from vaekit_midi.dataset import read_windows
-
-        return read_windows(Path(path), config)
+        """Every window ``(K, ...)`` of the file (the core picks one with ``--bar``)."""
+        return _kind(config).read(Path(path), config)
 
     def write(self, x: torch.Tensor, path: Path, config: Config) -> None:
-        if _kind(config) != "melody":
-            from vaekit_midi.tracks import KINDS
-
-            return KINDS[_kind(config)].write(x, Path(path), config)
-        from vaekit_midi.midi_io import write_midi
-
-        data = _data(config)
-        write_midi(
-            x.detach().cpu().numpy(),
-            Path(path),
-            tempo=float(data.get("tempo", 120)),
-            program=int(data.get("program", 0)),
-            steps_per_bar=int(data.get("steps_per_bar", 16)),
-        )
+        _kind(config).write(x, Path(path), config)
 
     def write_interpolation(self, x: torch.Tensor, out: Path, config: Config) -> list[Path]:
         """``out`` ending in .mid/.midi: one file playing the steps in order, a bar of rest between
@@ -118,14 +82,5 @@ class MidiModality(Modality):
             write_wav(pretty_midi.PrettyMIDI(str(Path(tmp) / "audio.mid")), Path(path))
 
     def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
-        """A piano-roll PNG of outputs ``(N, T)`` (a grid of hits for drums; melody and bass rolls for trios)."""
-        if _kind(config) == "drums":
-            from vaekit_midi.drums import drum_grid
-
-            return drum_grid(x, Path(path), config)
-        from vaekit_midi.render import piano_roll
-
-        x = x.detach().cpu().numpy()
-        if _kind(config) == "trio":  # melody and bass of each trio, one roll each
-            x = x[:, :2].reshape(-1, x.shape[-1])
-        piano_roll(x, Path(path), config)
+        """A piano-roll PNG of outputs (a grid of hits for drums; melody and bass rolls for trios)."""
+        _kind(config).render(x, Path(path), config)

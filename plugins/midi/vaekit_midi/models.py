@@ -1,6 +1,7 @@
-"""MusicVAE's melody models: a bidirectional LSTM encoder, a flat LSTM decoder (2 bars) and a
-hierarchical decoder (16 bars: a conductor LSTM gives one embedding per bar, a bar decoder LSTM
-turns each embedding into that bar's steps).
+"""MusicVAE's networks: a bidirectional LSTM encoder, a flat LSTM decoder (2 bars) and a hierarchical
+decoder (16 bars: a conductor LSTM gives one embedding per bar, a bar decoder LSTM turns each
+embedding into that bar's steps), over melody or drum tokens; and the trio's encoder over three parts
+and its conductor feeding three bar decoders.
 
 Teacher-forced decoding is one fused ``nn.LSTM`` call over the whole sequence, time-major inside
 (no transposes of hidden states), and under bf16 autocast where the hardware does bf16 matrix products
@@ -20,10 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaekit.errors import VaekitError
-from vaekit.model import VAE, Decoder, Encoder
+from vaekit import Decoder, Encoder, VaekitError
+from vaekit_midi.tokens import DRUM_VOCAB, NUM_CLASSES
 
-VOCAB = 90  # 0 no event, 1 note-off, 2..89 note-on of MIDI pitch 21..108
+VOCAB = NUM_CLASSES  # 0 no event, 1 note-off, 2..89 note-on of MIDI pitch 21..108
 
 
 def bf16_is_fast(device: torch.device) -> bool:
@@ -194,14 +195,13 @@ class TokenDecoder(Decoder):
     def log_prob(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return token_log_prob(logits, x)
 
-
 class FlatDecoder(TokenDecoder):
     """MusicVAE's flat decoder: one LSTM over all steps, conditioned on z."""
 
     def __init__(self, latent_dim: int, steps: int, hidden: int, layers: int, embed: int, dropout: float = 0.0,
                  sampling_rate: float = 0.0, bf16: bool | str = "auto", vocab: int = VOCAB):
         super().__init__(sampling_rate)
-        self.steps = steps
+        self.steps, self.vocab = steps, vocab
         self.core = LSTMCore(latent_dim, hidden, layers, embed, dropout, bf16, vocab)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
@@ -231,7 +231,7 @@ class HierarchicalDecoder(TokenDecoder):
         super().__init__(sampling_rate)
         if steps % steps_per_bar:
             raise ValueError(f"{steps} steps do not divide into bars of {steps_per_bar}")
-        self.bars, self.steps_per_bar = steps // steps_per_bar, steps_per_bar
+        self.bars, self.steps_per_bar, self.vocab = steps // steps_per_bar, steps_per_bar, vocab
         self.conductor_init = nn.Linear(latent_dim, 2 * conductor_layers * conductor_hidden)
         self.conductor = nn.LSTM(latent_dim, conductor_hidden, conductor_layers,
                                  dropout=dropout if conductor_layers > 1 else 0.0)
@@ -247,25 +247,86 @@ class HierarchicalDecoder(TokenDecoder):
             out, _ = self.conductor(z.unsqueeze(0).expand(self.bars, -1, -1), (hc[0].contiguous(), hc[1].contiguous()))
         return out.transpose(0, 1).float() + self.bar_code(z).view(z.shape[0], self.bars, -1)
 
-    def decode_bars(self, emb: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
-        """Teacher-forced logits ``(B, T, V)`` from bar embeddings ``(B, bars, C)`` and previous tokens ``(B, T)``."""
+    def decode_bars(self, core: LSTMCore, emb: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced logits ``(B, T, V)`` of a bar decoder from bar embeddings ``(B, bars, C)`` and
+        previous tokens ``(B, T)``."""
         b = emb.shape[0]
-        logits, _ = self.bar(emb.reshape(b * self.bars, -1), prev.reshape(b * self.bars, self.steps_per_bar))
+        logits, _ = core(emb.reshape(b * self.bars, -1), prev.reshape(b * self.bars, self.steps_per_bar))
         return logits.reshape(b, self.bars * self.steps_per_bar, -1)
+
+    def sample_bars(self, core: LSTMCore, emb: torch.Tensor, temperature: float) -> torch.Tensor:
+        """Tokens ``(B, T)`` of a bar decoder, one bar after another from the bar embeddings."""
+        bars, last = [], None
+        for i in range(self.bars):
+            bars.append(core.generate(emb[:, i], self.steps_per_bar, temperature, first=last))
+            last = bars[-1][:, -1]
+        return torch.cat(bars, 1)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         if x is None:
             raise ValueError("HierarchicalDecoder.forward needs the target tokens x (teacher forcing); use sample()")
         emb = self.conduct(z)
-        prev = self.mix_previous(x, self.bar.start, lambda p: self.decode_bars(emb, p))
-        return self.decode_bars(emb, prev)
+        prev = self.mix_previous(x, self.bar.start, lambda p: self.decode_bars(self.bar, emb, p))
+        return self.decode_bars(self.bar, emb, prev)
 
     def sample(self, z: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-        emb, bars, last = self.conduct(z), [], None
-        for i in range(self.bars):
-            bars.append(self.bar.generate(emb[:, i], self.steps_per_bar, temperature, first=last))
-            last = bars[-1][:, -1]
-        return torch.cat(bars, 1)
+        return self.sample_bars(self.bar, self.conduct(z), temperature)
+
+
+TRIO_VOCABS = (VOCAB, VOCAB, DRUM_VOCAB)  # melody, bass, drums
+
+
+class TrioEncoder(Encoder):
+    """Bidirectional LSTM over the concatenated embeddings of each step's melody, bass and drum
+    tokens; the last layer's final states of both directions -> linear -> (mu, logvar)."""
+
+    def __init__(self, latent_dim: int, hidden: int, layers: int = 1, embed: int = 32, dropout: float = 0.0,
+                 bf16: bool | str = "auto"):
+        super().__init__()
+        self.bf16 = bf16
+        self.embeds = nn.ModuleList(nn.Embedding(v, embed) for v in TRIO_VOCABS)
+        self.rnn = nn.LSTM(3 * embed, hidden, layers, bidirectional=True, dropout=dropout if layers > 1 else 0.0)
+        self.head = nn.Linear(2 * hidden, 2 * latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with autocast(x.device, self.bf16):
+            inp = torch.cat([e(x[:, i].t()) for i, e in enumerate(self.embeds)], -1)
+            _, (h, _) = self.rnn(inp)
+        mu, logvar = self.head(torch.cat([h[-2], h[-1]], -1).float()).chunk(2, -1)
+        return mu, logvar
+
+
+class TrioDecoder(HierarchicalDecoder):
+    """The hierarchical decoder's conductor feeding three bar decoders: its own (melody), bass and
+    drums. Logits of the three parts are concatenated along the class axis: ``(B, T, 90 + 90 + 512)``."""
+
+    def __init__(self, latent_dim: int, steps: int, steps_per_bar: int, conductor_hidden: int,
+                 conductor_layers: int, hidden: int, layers: int, embed: int, dropout: float = 0.0,
+                 sampling_rate: float = 0.0, bf16: bool | str = "auto"):
+        super().__init__(latent_dim, steps, steps_per_bar, conductor_hidden, conductor_layers, hidden, layers, embed,
+                         dropout, sampling_rate, bf16, VOCAB)
+        self.bass = LSTMCore(conductor_hidden, hidden, layers, embed, dropout, bf16, VOCAB)
+        self.drums = LSTMCore(conductor_hidden, hidden, layers, embed, dropout, bf16, DRUM_VOCAB)
+
+    def cores(self) -> tuple[LSTMCore, LSTMCore, LSTMCore]:
+        return self.bar, self.bass, self.drums
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        if x is None:
+            raise ValueError("TrioDecoder.forward needs the target tokens x (teacher forcing); use sample()")
+        emb, out = self.conduct(z), []
+        for i, core in enumerate(self.cores()):
+            prev = self.mix_previous(x[:, i], core.start, lambda p, core=core: self.decode_bars(core, emb, p))
+            out.append(self.decode_bars(core, emb, prev))
+        return torch.cat(out, -1)
+
+    def log_prob(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        parts = logits.split(TRIO_VOCABS, -1)
+        return sum(token_log_prob(part, x[:, i]) for i, part in enumerate(parts))
+
+    def sample(self, z: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        emb = self.conduct(z)
+        return torch.stack([self.sample_bars(core, emb, temperature) for core in self.cores()], 1)
 
 
 def encoder_stride(config: dict[str, Any]) -> int:
@@ -277,33 +338,3 @@ def encoder_stride(config: dict[str, Any]) -> int:
     if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1 or data[key] % stride:
         raise VaekitError(f"model.encoder_stride {stride!r} is not an integer that divides data.{key} {data[key]}")
     return stride
-
-
-def build_model(config: dict[str, Any]) -> VAE:
-    """The VAE that ``config["model"]`` describes (``model.decoder`` is ``flat`` or ``hierarchical``)."""
-    m, data = config["model"], config["data"]
-    latent, steps, dropout, bf16 = m["latent_dim"], data["steps"], m["dropout"], m["bf16"]
-    kinds = {"encoder": m.get("encoder", "flat"), "decoder": m["decoder"]}  # runs saved before model.encoder: flat
-    hierarchical = [part for part, kind in kinds.items() if kind == "hierarchical"]
-    if hierarchical and steps % data["steps_per_bar"]:
-        raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
-                          f"{data['steps_per_bar']}, as model.{hierarchical[0]}=hierarchical needs")
-    stride = encoder_stride(config)
-    if kinds["encoder"] == "flat":
-        encoder: Encoder = LSTMEncoder(latent, m["encoder_hidden"], m["encoder_layers"], m["embed"], dropout, bf16,
-                                       stride=stride)
-    elif kinds["encoder"] == "hierarchical":
-        encoder = BarEncoder(latent, m["encoder_hidden"], steps // data["steps_per_bar"], data["steps_per_bar"],
-                             m["encoder_layers"], m["embed"], dropout, bf16, stride=stride)
-    else:
-        raise VaekitError(f"model.encoder is {kinds['encoder']!r}; use flat or hierarchical")
-    if kinds["decoder"] == "flat":
-        decoder: TokenDecoder = FlatDecoder(latent, steps, m["decoder_hidden"], m["decoder_layers"], m["embed"],
-                                            dropout, m["sampling_rate"], bf16)
-    elif kinds["decoder"] == "hierarchical":
-        decoder = HierarchicalDecoder(latent, steps, data["steps_per_bar"], m["conductor_hidden"],
-                                      m["conductor_layers"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
-                                      dropout, m["sampling_rate"], bf16)
-    else:
-        raise VaekitError(f"model.decoder is {m['decoder']!r}; use flat or hierarchical")
-    return VAE(encoder, decoder, latent, variational=m["variational"])

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from vaekit_midi.folk import COLLECTIONS
+
 _DATA = {
     "steps_per_bar": 16,
     "hop_bars": 1,
     "transpose": 5,
     "limit_tunes": 0,
-    "collections": ["essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk"],
+    "collections": list(COLLECTIONS),
     "tempo": 120,  # of the MIDI files the run writes, in quarter notes a minute
     "program": 0,  # their General MIDI instrument (0: acoustic grand piano)
 }

@@ -1,4 +1,4 @@
-"""Pictures and audio of melodies: a piano-roll PNG (matplotlib) and WAV through FluidSynth."""
+"""Pictures and audio: piano rolls and drum grids as PNG (matplotlib), and WAV through FluidSynth."""
 
 from __future__ import annotations
 
@@ -9,26 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from vaekit import atomic_write
-from vaekit.errors import VaekitError
-from vaekit_midi.tokens import decode
-
-Config = dict[str, Any]
-
-
-def _data(config: Config) -> Config:
-    return config.get("data", {}) if config else {}
+from vaekit import Config, VaekitError, atomic_file, atomic_write
+from vaekit_midi.tokens import DRUM_CLASSES, decode
 
 
 def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None) -> None:
     """A PNG with one piano roll per melody ``(N, T)`` (or one ``(T,)``), bar lines dotted."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     melodies = np.atleast_2d(np.asarray(melodies))
-    steps_per_bar = int(_data(config or {}).get("steps_per_bar", 16))
+    steps_per_bar = int((config or {}).get("data", {}).get("steps_per_bar", 16))
     n, steps = melodies.shape
     fig, axes = plt.subplots(n, 1, figsize=(max(6.0, steps / 12), 1.6 * n + 0.4), squeeze=False, sharex=True)
     for i, (ax, tokens) in enumerate(zip(axes[:, 0], melodies)):
@@ -43,10 +32,38 @@ def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None) -
         ax.set_ylabel(f"{i}\npitch", fontsize=8)
         ax.tick_params(labelsize=7)
     axes[-1, 0].set_xlabel("16th-note step")
+    _save(fig, path)
+
+
+def drum_grid(patterns: np.ndarray, path: Path) -> None:
+    """A PNG with one grid of hits (class by step) per pattern ``(N, T)`` (or one ``(T,)``)."""
+    plt = _pyplot()
+    patterns = np.atleast_2d(np.asarray(patterns))
+    n, steps = patterns.shape
+    fig, axes = plt.subplots(n, 1, figsize=(max(6.0, steps / 8), 1.6 * n + 0.4), squeeze=False)
+    for ax, tokens in zip(axes[:, 0], patterns):
+        bits = (tokens[None, :].astype(np.int64) >> np.arange(len(DRUM_CLASSES))[:, None]) & 1
+        ax.imshow(bits, aspect="auto", cmap="Greys", interpolation="nearest", origin="lower")
+        ax.set_yticks(range(len(DRUM_CLASSES)), DRUM_CLASSES, fontsize=6)
+        ax.tick_params(labelsize=6)
+    axes[-1, 0].set_xlabel("16th-note step")
+    _save(fig, path)
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> None:
     fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with atomic_file(path) as f:
+        fig.savefig(f, format="png", dpi=100)
+    _pyplot().close(fig)
 
 
 def write_wav(pm: Any, path: Path, sample_rate: int = 44100) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vaekit_midi.melody import MAX_NOTES, MAX_STEPS, Parsed, Section, segments
+from vaekit_midi.melody_lines import Section, segments
+from vaekit_midi.parsed import MAX_NOTES, MAX_STEPS, Parsed
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH
 
 

@@ -1,7 +1,8 @@
-"""MusicVAE's melody tokens: one of 90 classes per 16th-note step.
+"""MusicVAE's tokens, one per 16th-note step.
 
-0 = no event (a sounding note holds, silence stays silent), 1 = note-off, 2..89 = note-on of MIDI
-pitch 21..108 (token = pitch - 19). A melody is monophonic: a note-on ends the note before it.
+Melodies: one of 90 classes. 0 = no event (a sounding note holds, silence stays silent), 1 = note-off,
+2..89 = note-on of MIDI pitch 21..108 (token = pitch - 19). A melody is monophonic: a note-on ends
+the note before it. Drums: one of 512, a bit for each of 9 drum classes (below).
 """
 
 from __future__ import annotations
@@ -54,3 +55,40 @@ def canonical(tokens: np.ndarray) -> np.ndarray:
     ``encode(decode(t), len(t)) == t`` holds exactly."""
     tokens = np.array(tokens, dtype=np.int8)
     return encode(decode(tokens), len(tokens))
+
+
+# Drums, as MusicVAE encodes them: General MIDI drum pitches reduced to 9 classes, and each step one
+# token out of 2^9 = 512 (bit ``i`` set when class ``i`` is hit at that step).
+
+DRUM_CLASSES = ("kick", "snare", "closed hi-hat", "open hi-hat", "low tom", "mid tom", "high tom", "crash", "ride")
+#: note_seq's DEFAULT_DRUM_TYPE_PITCHES (MusicVAE's REDUCED_DRUM_PITCH_CLASSES); the first is written.
+DRUM_PITCHES = (
+    (36, 35),
+    (38, 27, 28, 31, 32, 33, 34, 37, 39, 40, 56, 65, 66, 75, 85),
+    (42, 44, 54, 68, 69, 70, 71, 73, 78, 80, 22),
+    (46, 67, 72, 74, 79, 81, 26),
+    (45, 29, 41, 43, 61, 64, 84),
+    (48, 47, 60, 63, 77, 86, 87),
+    (50, 30, 62, 76, 83),
+    (49, 52, 55, 57, 58),
+    (51, 53, 59, 82),
+)
+DRUM_CLASS_OF = {pitch: i for i, pitches in enumerate(DRUM_PITCHES) for pitch in pitches}
+DRUM_VOCAB = 2 ** len(DRUM_CLASSES)
+
+
+def encode_hits(hits: np.ndarray, length: int) -> np.ndarray:
+    """Hits ``(N, 2)`` of (step, class) as ``length`` drum tokens (int16); hits past the end are dropped."""
+    tokens = np.zeros(length, dtype=np.int16)
+    hits = np.asarray(hits, dtype=np.int64).reshape(-1, 2)
+    hits = hits[(hits[:, 0] >= 0) & (hits[:, 0] < length)]
+    np.bitwise_or.at(tokens, hits[:, 0], (1 << hits[:, 1]).astype(np.int16))
+    return tokens
+
+
+def decode_hits(tokens: np.ndarray) -> np.ndarray:
+    """Drum tokens as hits ``(N, 2)`` of (step, class), by step then class."""
+    tokens = np.asarray(tokens, dtype=np.int64)
+    bits = (tokens[:, None] >> np.arange(len(DRUM_CLASSES))) & 1
+    step, cls = np.nonzero(bits)
+    return np.stack([step, cls], 1)

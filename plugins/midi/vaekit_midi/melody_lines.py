@@ -9,41 +9,11 @@ cut from it at bar lines, every ``hop_bars`` bars.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH, encode
-
-#: Caps on one user file, so that hostile input can neither exhaust memory nor stall a load.
-MAX_MIDI_BYTES = 16 * 2**20
-MAX_SCORE_BYTES = 64 * 2**20
-MAX_NOTES = 200_000
-MAX_STEPS = 2**20  # 65,536 bars of 4/4 on the 16th-note grid
-
-#: Why a file gave no window, in the words users see.
-REASONS = {
-    "missing": "no such file",
-    "empty": "empty file",
-    "not_midi": "not a MIDI file (no MThd header)",
-    "corrupt": "truncated or corrupt MIDI file",
-    "unreadable": "cannot be parsed as a score",
-    "drums_only": "only drum tracks, no melody",
-    "no_notes": "contains no notes",
-    "out_of_range": "no note in the melody range (MIDI pitch 21..108)",
-    "no_meter": "no usable time signature (e.g. 'M: none' or an odd meter)",
-    "off_grid": "no bar on the 16th-note grid (triplets or shorter notes everywhere)",
-    "too_short": "too short for one window",
-    # caps on hostile input (see files.py) and folder entries skipped unopened (see vaekit.files)
-    "too_large": f"over the size cap ({MAX_MIDI_BYTES >> 20} MiB a MIDI file, {MAX_SCORE_BYTES >> 20} MiB a score)",
-    "too_many_notes": f"over the cap of {MAX_NOTES:,} notes in one file",
-    "too_long": f"over the cap of {MAX_STEPS:,} steps in one file",
-    "cannot_read": "cannot be read (permission or I/O error)",
-    "not_regular": "not a regular file (a FIFO, socket or device)",
-    "link_outside": "link out of the folder (not followed)",
-    "link_broken": "broken or looping link",
-    "link_folder": "link to a folder (not followed)",
-}
 
 
 @dataclass
@@ -53,14 +23,6 @@ class Section:
     notes: np.ndarray
     length: int
     bar_steps: int
-
-
-@dataclass
-class Parsed:
-    """What one file or tune gave: melody segments ``(tokens int8, bar_steps)``, or why none."""
-
-    segments: list[tuple[np.ndarray, int]] = field(default_factory=list)
-    reason: str | None = None
 
 
 def monophonic(notes: np.ndarray, length: int) -> np.ndarray:
@@ -98,17 +60,6 @@ def segments(section: Section, steps_per_bar: int = 16) -> list[tuple[np.ndarray
     return out
 
 
-def windows(tokens: np.ndarray, bar_steps: int, steps: int, hop_bars: int = 1, steps_per_bar: int = 16) -> np.ndarray:
-    """Windows ``(K, steps)`` (int8) of one segment, starting on bar lines every ``hop_bars`` bars
-    (see :func:`usable`)."""
-    tokens = np.asarray(tokens, dtype=np.int8)
-    if len(tokens) < steps:
-        return np.zeros((0, steps), dtype=np.int8)
-    starts = np.arange(0, len(tokens) - steps + 1, bar_steps * max(1, hop_bars))
-    w = tokens[starts[:, None] + np.arange(steps)]
-    return w[usable(w, steps_per_bar)]
-
-
 def usable(w: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
     """Which windows ``(K, T)`` to keep; cuts notes held from before each window, in place.
 
@@ -123,16 +74,3 @@ def usable(w: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
     last_event = steps - 1 - np.argmax(w[:, ::-1] != 0, axis=1)
     ends_silent = (w[np.arange(len(w)), last_event] == 1) & (steps - last_event >= steps_per_bar)
     return starts_in_first_bar & ~ends_silent
-
-
-def unique_rows(w: np.ndarray) -> np.ndarray:
-    """Deduplicated windows, in a deterministic order (a lexsort of 8-byte words: fast and exact)."""
-    if len(w) == 0:
-        return w
-    w = np.ascontiguousarray(w, dtype=np.int8)
-    words = np.pad(w, ((0, 0), (0, -w.shape[1] % 8))).view(np.uint64)
-    order = np.lexsort(words.T[::-1])
-    words = words[order]
-    first = np.ones(len(w), dtype=bool)
-    first[1:] = (words[1:] != words[:-1]).any(axis=1)
-    return w[order[first]]

@@ -1,0 +1,35 @@
+"""The MIDI plugin's data kinds, one object each: ``melody``, ``drums`` and ``trio`` (a preset's
+``data.kind``; melody where it names none)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vaekit import Config, VaekitError
+from vaekit_midi.kinds.base import Kind
+from vaekit_midi.kinds.drums import Drums
+from vaekit_midi.kinds.melody import Melody
+from vaekit_midi.kinds.trio import Trio
+
+if TYPE_CHECKING:
+    from vaekit import VAE
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (Melody(), Drums(), Trio())}
+
+
+def kind_of(config: Config) -> Kind:
+    """The kind a config's ``data.kind`` names."""
+    name = config.get("data", {}).get("kind", "melody")
+    if name not in KINDS:
+        raise VaekitError(f"data.kind is {name!r}; the midi plugin builds {', '.join(KINDS)} models")
+    return KINDS[name]
+
+
+def kind_of_model(model: VAE) -> Kind:
+    """The kind a model was built for, told by its decoder: a trio decoder, else its vocabulary."""
+    from vaekit_midi.models import TrioDecoder
+    from vaekit_midi.tokens import DRUM_VOCAB
+
+    if isinstance(model.decoder, TrioDecoder):
+        return KINDS["trio"]
+    return KINDS["drums" if model.decoder.vocab == DRUM_VOCAB else "melody"]

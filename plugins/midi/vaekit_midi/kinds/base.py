@@ -1,0 +1,139 @@
+"""What every MusicVAE data kind owns, as Magenta's data converters do: reading a file into segments,
+which windows of them to keep, datasets, the model, its metrics, writing MIDI and a picture.
+
+A subclass supplies the kind's own parts, and this base turns them into the modality's verbs:
+``parse(path, steps_per_bar) -> Parsed`` (one file's segments, or why none), ``no_window(path, parsed,
+steps, steps_per_bar)`` (why a file with segments gave no window), ``build_model(config)``,
+``scores(x, tf, recon)`` (its own metrics of targets, teacher-forced predictions and greedy
+reconstructions), ``tracks(config)`` (the ``(name, program, is_drum)`` of each track written),
+``to_tracks(item)`` (each track's notes ``(N, 3)`` of onset, end, pitch) and ``render(x, path, config)``;
+``keep``, ``predict``, ``corpus`` and the messages where the defaults do not fit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vaekit import Config, VaekitError
+from vaekit_midi.parsed import REASONS, describe
+
+if TYPE_CHECKING:
+    import torch
+
+    from vaekit import VAE
+    from vaekit_midi.corpus import Corpus
+
+
+class Kind:
+    #: ``data.kind`` in a preset: melody, drums or trio.
+    name: str = ""
+    #: What ``read`` and ``--data`` folders accept.
+    file_types: tuple[str, ...] = (".mid", ".midi")
+    file_noun: str = "MIDI file"
+    #: The tokens of no segment, in the kind's shape and dtype.
+    empty: np.ndarray = np.zeros(0, np.int16)
+
+    def keep(self, windows: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
+        """Which windows ``(K, ..., T)`` to keep (may edit them in place); all by default."""
+        return np.ones(len(windows), dtype=bool)
+
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        """The most likely token of each step."""
+        return logits.argmax(-1)
+
+    def corpus(self, source: str, config: Config) -> Corpus:
+        """The parsed corpus of ``source``: a user's files (a built-in name where the kind has one)."""
+        from vaekit_midi.user_files import load_files
+
+        data = config["data"]
+        if not Path(source).exists():
+            raise VaekitError(self.no_dataset(source))
+        return load_files(Path(source), self, int(data.get("limit_tunes", 0) or 0), int(data.get("steps_per_bar", 16)))
+
+    def no_dataset(self, source: str) -> str:
+        return f"{source}: no such file or folder"
+
+    # the verbs, built on those parts -----------------------------------------------------------
+
+    def wrong_type(self, path: Path) -> str:
+        return f"{path}: not a {self.file_noun} (expected one of {', '.join(self.file_types)})"
+
+    def read(self, path: Path, config: Config) -> torch.Tensor:
+        """Every window ``(K, ..., T)`` of one file, in order, or a VaekitError naming the file and the reason."""
+        import torch
+
+        from vaekit_midi.corpus import Corpus
+
+        data = config.get("data", {})
+        steps, spb = int(data.get("steps", 32)), int(data.get("steps_per_bar", 16))
+        path = Path(path)
+        if path.suffix.lower() not in self.file_types:
+            raise VaekitError(self.wrong_type(path))
+        parsed = self.parse(path, spb)
+        if parsed.reason:
+            raise VaekitError(f"{path}: {REASONS[parsed.reason]}")
+        one = Corpus.from_parsed([str(path)], [parsed], self.empty)
+        found, _, _ = one.windows(steps, int(data.get("hop_bars", 1)), lambda w: self.keep(w, spb))
+        if len(found) == 0:
+            raise VaekitError(self.no_window(path, parsed, steps, spb))
+        _, first = np.unique(found.reshape(len(found), -1), axis=0, return_index=True)
+        return torch.from_numpy(found[np.sort(first)].astype(np.int64))
+
+    def load_dataset(self, source: str, config: Config):
+        """Train and validation windows of ``data.steps`` steps, split by item, deduplicated."""
+        from vaekit_midi.dataset import WindowDataset, shuffled, split_items, unique_rows
+
+        data = config["data"]
+        steps, spb = int(data.get("steps", 32)), int(data.get("steps_per_bar", 16))
+        corpus = self.corpus(source, config)
+        w, owner, skipped = corpus.windows(steps, int(data.get("hop_bars", 1)), lambda w: self.keep(w, spb))
+        label = source or "folk"
+        items = "tunes" if label == "folk" else "files"
+        if skipped and items == "files":
+            print(f"vaekit: {label}: {self.skipped_line(sum(skipped.values()), len(corpus.names))}: "
+                  f"{describe(skipped)}", file=sys.stderr)
+        if len(w) == 0:
+            raise VaekitError(f"{label}: no {steps}-step {self.name} window in {len(corpus.names)} {items} "
+                              f"({describe(skipped)})")
+        has_windows = np.zeros(len(corpus.names), dtype=bool)
+        has_windows[owner] = True
+        in_val = split_items(corpus.names, has_windows, float(data.get("val_fraction", 0.1)))[owner]
+        train = WindowDataset(shuffled(unique_rows(w[~in_val])), int(data.get("transpose", 0)))
+        return train, WindowDataset(shuffled(unique_rows(w[in_val])))
+
+    def skipped_line(self, skipped: int, total: int) -> str:
+        return f"{skipped} of {total} files gave no {self.name} window"
+
+    def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
+        """With z = mu: teacher-forced and greedy-sampled step accuracy, and the kind's own scores."""
+        import torch
+
+        x_in, x = (t.to(model.device) for t in batch[:2])
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                mu, _ = model.encoder(x_in)
+                tf = self.predict(model.decoder(mu, x))
+                recon = model.decoder.sample(mu, 0.0)
+        finally:
+            model.train(was_training)
+        scores = self.scores(x, tf, recon)
+        values = torch.stack([(tf == x).float().mean(), (recon == x).float().mean(), *scores.values()]).tolist()
+        return dict(zip(["acc_tf", "acc_sampled", *scores], values))
+
+    def write(self, x: Any, path: Path, config: Config) -> None:
+        """One item, or several ``(S, ...)`` played in order a bar apart, as a MIDI file."""
+        from vaekit_midi.midi_file import to_pretty_midi
+
+        data = config.get("data", {})
+        items = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
+        if items.ndim == self.empty.ndim:
+            items = items[None]
+        pm = to_pretty_midi([(item.shape[-1], self.to_tracks(item)) for item in items], self.tracks(config),
+                            float(data.get("tempo", 120)), int(data.get("steps_per_bar", 16)))
+        pm.write(str(path))

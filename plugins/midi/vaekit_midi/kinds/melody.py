@@ -1,0 +1,153 @@
+"""Melodies: MusicVAE's 90-class tokens, read from MIDI files (every non-drum instrument on its own)
+and scores (.abc, .musicxml, .mxl, .krn through music21), with the built-in ``folk`` dataset."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vaekit import Config, VaekitError
+from vaekit_midi.kinds.base import Kind
+from vaekit_midi.melody_lines import Section, segments, usable
+from vaekit_midi.midi_file import MIDI_TYPES, inside, meter_sections, on_grid, read_midi
+from vaekit_midi.parsed import MAX_SCORE_BYTES, Parsed, refuse
+from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH, decode
+
+if TYPE_CHECKING:
+    import torch
+
+    from vaekit import VAE
+    from vaekit_midi.corpus import Corpus
+
+
+def read_melodies(path: Path, steps_per_bar: int = 16) -> Parsed:
+    """Melody segments of every non-drum instrument of a MIDI file, or the reason there are none."""
+    pm, reason = read_midi(path)
+    if reason:
+        return Parsed(reason=reason)
+    tracks = [i for i in pm.instruments if i.notes]
+    if not tracks:
+        return Parsed(reason="no_notes")
+    tracks = [i for i in tracks if not i.is_drum]
+    if not tracks:
+        return Parsed(reason="drums_only")
+    all_notes, reason = on_grid(pm, tracks, steps_per_bar)
+    if reason:
+        return Parsed(reason=reason)
+    if not any(((n[:, 2] >= MIN_PITCH) & (n[:, 2] <= MAX_PITCH)).any() for n in all_notes):
+        return Parsed(reason="out_of_range")
+    sections = meter_sections(pm, max(int(n[:, 1].max()) for n in all_notes) + 1, steps_per_bar)
+    if sections is None:
+        return Parsed(reason="too_long")
+    out = Parsed()
+    for start, stop, length, bar in sections:
+        for notes in all_notes:
+            part = inside(notes, start, stop)
+            part[:, 1] = np.minimum(part[:, 1], length)
+            out.segments += segments(Section(part, length, bar), steps_per_bar)
+    if not out.segments:
+        out.reason = "no_meter"
+    return out
+
+
+class Melody(Kind):
+    name = "melody"
+    file_types = (".mid", ".midi", ".abc", ".musicxml", ".mxl", ".krn")
+    file_noun = "MIDI or score file"
+    empty = np.zeros(0, np.int8)
+
+    def parse(self, path: Path, steps_per_bar: int = 16) -> Parsed:
+        """By suffix: a MIDI file, or a score (refused unread where over ``MAX_SCORE_BYTES``)."""
+        path = Path(path)
+        if path.suffix.lower() in MIDI_TYPES:
+            return read_melodies(path, steps_per_bar)
+        refused = refuse(path, MAX_SCORE_BYTES)
+        if refused:
+            return Parsed(reason=refused)
+        from vaekit_midi.scores import read_score
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return read_score(path, steps_per_bar)
+
+    def keep(self, windows: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
+        return usable(windows, steps_per_bar)
+
+    def no_window(self, path: Path, parsed: Parsed, steps: int, steps_per_bar: int) -> str:
+        longest = max(len(t) for t, _ in parsed.segments)
+        if longest >= steps:
+            return f"{path}: no {steps}-step window starts with a note in its first bar"
+        return (f"{path}: too short for one {steps}-step window (its longest melody has {longest} steps, "
+                f"{longest / steps_per_bar:g} bars of 4/4)")
+
+    def corpus(self, source: str, config: Config) -> Corpus:
+        """The built-in ``folk`` corpus, or a user's files."""
+        if source in ("", "folk"):
+            from vaekit_midi.folk import COLLECTIONS, load_folk
+
+            data = config["data"]
+            return load_folk(list(data.get("collections") or COLLECTIONS), int(data.get("limit_tunes", 0) or 0),
+                             int(data.get("steps_per_bar", 16)))
+        return super().corpus(source, config)
+
+    def no_dataset(self, source: str) -> str:
+        return f"{source}: no such file or folder, and not a built-in dataset (midi has: folk)"
+
+    def skipped_line(self, skipped: int, total: int) -> str:
+        return f"skipped {skipped} of {total} files"
+
+    def build_model(self, config: Config) -> VAE:
+        """The VAE that ``config["model"]`` describes (``model.decoder`` is ``flat`` or ``hierarchical``)."""
+        from vaekit import VAE
+        from vaekit_midi.models import BarEncoder, FlatDecoder, HierarchicalDecoder, LSTMEncoder, encoder_stride
+
+        m, data = config["model"], config["data"]
+        latent, steps, dropout, bf16 = m["latent_dim"], data["steps"], m["dropout"], m["bf16"]
+        kinds = {"encoder": m.get("encoder", "flat"), "decoder": m["decoder"]}  # runs saved before model.encoder: flat
+        hierarchical = [part for part, kind in kinds.items() if kind == "hierarchical"]
+        if hierarchical and steps % data["steps_per_bar"]:
+            raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
+                              f"{data['steps_per_bar']}, as model.{hierarchical[0]}=hierarchical needs")
+        stride = encoder_stride(config)
+        if kinds["encoder"] == "flat":
+            encoder = LSTMEncoder(latent, m["encoder_hidden"], m["encoder_layers"], m["embed"], dropout, bf16,
+                                  stride=stride)
+        elif kinds["encoder"] == "hierarchical":
+            encoder = BarEncoder(latent, m["encoder_hidden"], steps // data["steps_per_bar"], data["steps_per_bar"],
+                                 m["encoder_layers"], m["embed"], dropout, bf16, stride=stride)
+        else:
+            raise VaekitError(f"model.encoder is {kinds['encoder']!r}; use flat or hierarchical")
+        if kinds["decoder"] == "flat":
+            decoder = FlatDecoder(latent, steps, m["decoder_hidden"], m["decoder_layers"], m["embed"], dropout,
+                                  m["sampling_rate"], bf16)
+        elif kinds["decoder"] == "hierarchical":
+            decoder = HierarchicalDecoder(latent, steps, data["steps_per_bar"], m["conductor_hidden"],
+                                          m["conductor_layers"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
+                                          dropout, m["sampling_rate"], bf16)
+        else:
+            raise VaekitError(f"model.decoder is {m['decoder']!r}; use flat or hierarchical")
+        return VAE(encoder, decoder, latent, variational=m["variational"])
+
+    def scores(self, x: torch.Tensor, tf: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Teacher-forced accuracy on note-ons alone, and the F1 of the greedy reconstruction's notes."""
+        import torch
+
+        from vaekit_midi.metrics import NOTE_ON, note_f1
+
+        on = x >= NOTE_ON
+        return {"note_on_acc": torch.where(on.any(), ((tf == x) & on).sum() / on.sum().clamp_min(1), 1.0),
+                "note_f1": note_f1(x, recon)}
+
+    def tracks(self, config: Config) -> list[tuple[str, int, bool]]:
+        return [("melody", int(config.get("data", {}).get("program", 0)), False)]
+
+    def to_tracks(self, item: np.ndarray) -> list[np.ndarray]:
+        return [decode(item)]
+
+    def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
+        from vaekit_midi.render import piano_roll
+
+        piano_roll(x.detach().cpu().numpy(), Path(path), config)
