@@ -15,7 +15,9 @@ import numpy as np
 import torch
 
 from vaekit import checkpoint, evaluation, plugins, runs
+from vaekit.batches import fetch
 from vaekit.config import Config
+from vaekit.devices import pick_device
 from vaekit.errors import VaekitError
 from vaekit.modality import Modality
 from vaekit.model import VAE
@@ -34,8 +36,6 @@ class Pipeline:
     def open(cls, run_dir: str | Path, device: str = "cpu", weights: str = "best") -> Pipeline:
         """Load config and weights, ``best`` (``last`` where no best was saved yet) or ``last``;
         never unpickles."""
-        from vaekit.training import pick_device
-
         run = RunDir(run_dir)
         config = run.read_config()
         try:
@@ -111,8 +111,6 @@ class Pipeline:
         result: dict[str, np.ndarray] = {}
         if data is not None:
             _, val = self.modality.load_dataset(data, copy.deepcopy(self.config))
-            from vaekit.training import fetch
-
             mus, logvars, labels = [], [], []
             for start in range(0, len(val), 256):
                 parts = fetch(val, torch.arange(start, min(start + 256, len(val))))
