@@ -19,6 +19,7 @@ from vaekit.batches import fetch
 from vaekit.config import Config
 from vaekit.devices import pick_device
 from vaekit.errors import VaekitError
+from vaekit.files import atomic_file
 from vaekit.modality import Modality
 from vaekit.model import VAE
 from vaekit.runs import RunDir
@@ -128,11 +129,8 @@ class Pipeline:
             result = {"z": mu.cpu().numpy(), "logvar": logvar.cpu().numpy(),
                       "names": np.array([str(p) for p in paths or []])}
         if out is not None:
-            out = Path(out)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_name(f".{out.name}.tmp.npz")
-            np.savez(tmp, **result)
-            tmp.replace(out)
+            with atomic_file(out) as f:
+                np.savez(f, **result)
         return result
 
     def evaluate(self, data: str | None = None, k: int = 100, max_items: int | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vaekit import atomic_file
 from vaekit.model import VAE
 from vaekit_image.outputs import grid
 
@@ -42,10 +43,8 @@ def _save(fig, out: Path) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     buffer.seek(0)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    Image.open(buffer).convert("RGB").quantize(256).save(tmp, format="PNG", optimize=True)
-    tmp.replace(out)
+    with atomic_file(out) as f:
+        Image.open(buffer).convert("RGB").quantize(256).save(f, format="PNG", optimize=True)
     return out
 
 
