@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaekit.errors import VaekitError
-from vaekit.files import SKIP_REASONS, too_large, walk
+from vaekit import SKIP_REASONS, VaekitError, too_large, walk
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 ARRAY_SUFFIXES = (".npy", ".npz")

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaekit import atomic_file
-from vaekit.model import VAE
+from vaekit import VAE, atomic_file
 from vaekit_image.outputs import grid
 
 
