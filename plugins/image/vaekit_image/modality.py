@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 BUILTIN = {
     "digits": "scikit-learn's 1,797 handwritten digits, 8x8 grey, labels 0-9 (BSD)",
-    "shapes": "generated sprites (square, ellipse, triangle) with known scale, rotation, x, y; 32x32 by default",
+    "shapes": "generated sprites (square, ellipse, triangle) of random scale, rotation, x, y; 32x32 by default",
 }
 
 
