@@ -8,6 +8,7 @@ and the latent operations load torch on first use.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 from vaekit.cache import cache_dir
@@ -51,7 +52,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'vaekit' has no attribute {name!r}")
 
 
-def load(run_dir: str, device: str = "cpu", weights: str = "best") -> Pipeline:
+def load(run_dir: str | os.PathLike, device: str = "cpu", weights: str = "best") -> Pipeline:
     """Open a trained run directory: ``vaekit.load("runs/x").interpolate("a.mid", "b.mid")``.
     ``weights="last"`` takes the latest checkpoint instead of the best one."""
     from vaekit.pipeline import Pipeline

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+import vaekit
 from vaekit import __version__, plugins
 from vaekit.errors import VaekitError
 
@@ -55,12 +56,6 @@ def cli() -> None:
         vaekit datasets export folk --n 2 --out tunes
         vaekit interpolate runs/mel tunes/folk_000.mid tunes/folk_001.mid --out mix.mid
     """
-
-
-def _open(run_dir: str, device: str = "cpu", weights: str = "best") -> Any:
-    from vaekit.pipeline import Pipeline
-
-    return Pipeline.open(run_dir, device=device, weights=weights)
 
 
 def _said(paths: list[Path]) -> None:
@@ -297,14 +292,12 @@ def _extras_opt(f: Any) -> Any:
     return click.option("--png", "png", type=click.Path(path_type=Path), help="Also draw the outputs to this PNG.")(f)
 
 
-def _extras(p: Any, x: Any, png: Path | None, wav: Path | None) -> None:
-    """Called before the main outputs are written, so a missing synthesizer stops the verb cleanly."""
-    if wav is not None:
-        p.modality.write_audio(x, wav, p.config)
-        click.echo(f"wrote {wav}")
-    if png is not None:
-        p.modality.render(x, png, p.config)
-        click.echo(f"wrote {png}")
+def _said_outputs(p: Any, png: Path | None, wav: Path | None) -> None:
+    """A verb's audio and picture (the Pipeline writes them first) each on its own line, then its outputs."""
+    extras = (wav is not None) + (png is not None)
+    for path in p.written[:extras]:
+        click.echo(f"wrote {path}")
+    _said(p.written[extras:])
 
 
 @cli.command()
@@ -318,10 +311,9 @@ def _extras(p: Any, x: Any, png: Path | None, wav: Path | None) -> None:
 def generate(run_dir: Path, count: int, temperature: float, seed: int, out: Path, png: Path | None,
              wav: Path | None, device: str, weights: str) -> None:
     """Sample new items from the prior."""
-    p = _open(run_dir, device, weights)
-    x = p.generate(count, temperature, seed)
-    _extras(p, x, png, wav)
-    _said(p.modality.write_samples(x, out, p.config))
+    p = vaekit.load(run_dir, device, weights)
+    p.generate(count, temperature, seed, out=out, png=png, wav=wav)
+    _said_outputs(p, png, wav)
 
 
 @cli.command()
@@ -337,10 +329,9 @@ def generate(run_dir: Path, count: int, temperature: float, seed: int, out: Path
 def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: Path, index: int,
                 png: Path | None, wav: Path | None, device: str, weights: str) -> None:
     """Interpolate in latent space between inputs A and B."""
-    p = _open(run_dir, device, weights)
-    x = p.interpolate(a, b, steps, method, index_a=index, index_b=index)
-    _extras(p, x, png, wav)
-    _said(p.modality.write_interpolation(x, out, p.config))
+    p = vaekit.load(run_dir, device, weights)
+    p.interpolate(a, b, steps, method, index_a=index, index_b=index, out=out, png=png, wav=wav)
+    _said_outputs(p, png, wav)
 
 
 @cli.command()
@@ -353,10 +344,9 @@ def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: P
 def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, png: Path | None,
                 wav: Path | None, device: str, weights: str) -> None:
     """Encode and decode inputs (z = the posterior mean)."""
-    p = _open(run_dir, device, weights)
-    x_in, x = p.reconstruct(list(inputs), index)
-    _extras(p, x, png, wav)
-    _said(p.modality.write_reconstructions(x_in, x, [Path(i).stem for i in inputs], out, p.config))
+    p = vaekit.load(run_dir, device, weights)
+    p.reconstruct(list(inputs), index, out=out, png=png, wav=wav)
+    _said_outputs(p, png, wav)
 
 
 @cli.command()
@@ -371,7 +361,7 @@ def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path,
     """Write latent means (z), log-variances, and labels where known, to an .npz file."""
     if bool(inputs) == bool(data):
         raise VaekitError("give either input files or --data, not both or neither")
-    p = _open(run_dir, device, weights)
+    p = vaekit.load(run_dir, device, weights)
     result = p.encode(list(inputs) or None, data, index, out)
     click.echo(f"wrote {len(result['z'])} latents of size {result['z'].shape[1]} to {out}")
 
@@ -386,7 +376,7 @@ def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path,
 def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, as_json: bool, device: str,
              weights: str) -> None:
     """ELBO, importance-weighted NLL (nats per item) and the modality's metrics on held-out data."""
-    p = _open(run_dir, device, weights)
+    p = vaekit.load(run_dir, device, weights)
     result = p.evaluate(data, k, max_items)
     if as_json:
         click.echo(json.dumps(result, indent=2))

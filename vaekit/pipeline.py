@@ -1,7 +1,9 @@
-"""A trained run opened for use: the verbs of the command line as Python methods.
+"""A trained run opened for use: the verbs of the command line as Python methods. The CLI only parses
+options, calls these and prints.
 
     p = vaekit.load("runs/melody")
-    steps = p.interpolate("a.mid", "b.mid", steps=8, out="mix.mid")
+    steps = p.interpolate("a.mid", "b.mid", steps=8, out="mix.mid", wav="mix.wav")
+    p.written  # [PosixPath('mix.wav'), PosixPath('mix.mid')]
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from vaekit.runs import RunDir
 class Pipeline:
     def __init__(self, run: RunDir, config: Config, modality: Modality, model: VAE):
         self.run, self.config, self.modality, self.model = run, config, modality, model
+        #: The files the last generate, interpolate or reconstruct wrote, in the order written.
+        self.written: list[Path] = []
 
     @property
     def run_dir(self) -> Path:
@@ -71,38 +75,56 @@ class Pipeline:
             print(f"{path}: holds {len(items)} items; using number {index} (--index picks another)", file=sys.stderr)
         return items[index]
 
-    # verbs ----------------------------------------------------------------------------------
+    def _write_extras(self, x: torch.Tensor, png: str | Path | None, wav: str | Path | None) -> None:
+        """Start a verb's outputs with its audio and picture of ``x``, before the main outputs, so that a
+        missing synthesizer stops the verb cleanly with nothing written."""
+        self.written = []
+        if wav is not None:
+            self.modality.write_audio(x, Path(wav), self.config)
+            self.written.append(Path(wav))
+        if png is not None:
+            self.modality.render(x, Path(png), self.config)
+            self.written.append(Path(png))
 
-    def generate(self, n: int = 8, temperature: float = 1.0, seed: int = 0,
-                 out: str | Path | None = None) -> torch.Tensor:
+    # verbs: each writes its outputs where asked (out: the modality's layout; png: a picture; wav: audio)
+    # and lists the files in ``self.written``
+
+    def generate(self, n: int = 8, temperature: float = 1.0, seed: int = 0, out: str | Path | None = None,
+                 png: str | Path | None = None, wav: str | Path | None = None) -> torch.Tensor:
+        """``n`` samples from the prior; the same seed gives the same samples."""
         generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         x = self.model.sample(n, temperature, generator=generator).cpu()
+        self._write_extras(x, png, wav)
         if out is not None:
-            self.modality.write_samples(x, Path(out), self.config)
+            self.written += self.modality.write_samples(x, Path(out), self.config)
         return x
 
     def interpolate(self, a: str | Path, b: str | Path, steps: int = 8, method: str = "slerp",
-                    index_a: int = 0, index_b: int = 0, out: str | Path | None = None) -> torch.Tensor:
+                    index_a: int = 0, index_b: int = 0, out: str | Path | None = None,
+                    png: str | Path | None = None, wav: str | Path | None = None) -> torch.Tensor:
         """Decoded steps from ``a`` to ``b``, endpoints included (their reconstructions)."""
         xa, xb = self.read(a, index_a), self.read(b, index_b)
         try:
             x = self.model.interpolate(xa, xb, steps, method).cpu()
         except ValueError as e:
             raise VaekitError(str(e)) from None
+        self._write_extras(x, png, wav)
         if out is not None:
-            self.modality.write_interpolation(x, Path(out), self.config)
+            self.written += self.modality.write_interpolation(x, Path(out), self.config)
         return x
 
-    def reconstruct(self, paths: list[str | Path], index: int = 0,
-                    out: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs and their reconstructions (decoded from the posterior mean)."""
+    def reconstruct(self, paths: list[str | Path], index: int = 0, out: str | Path | None = None,
+                    png: str | Path | None = None, wav: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs and their reconstructions (decoded from the posterior mean); ``png`` and ``wav`` show
+        the reconstructions."""
         inputs = torch.stack([self.read(p, index) for p in paths])
         mu, _ = self.model.encode(inputs)
         outputs = self.model.decode(mu).cpu()
+        self._write_extras(outputs, png, wav)
         if out is not None:
             names = [Path(p).stem for p in paths]
-            self.modality.write_reconstructions(inputs, outputs, names, Path(out), self.config)
+            self.written += self.modality.write_reconstructions(inputs, outputs, names, Path(out), self.config)
         return inputs, outputs
 
     def encode(self, paths: list[str | Path] | None = None, data: str | None = None, index: int = 0,
