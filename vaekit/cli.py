@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -171,14 +170,6 @@ def presets(modality: str) -> None:
 # training ------------------------------------------------------------------------------------
 
 
-def _stop_overrides(steps: int | None, epochs: int | None, time_limit: str | None) -> list[str]:
-    """A stopping option on the command line replaces the preset's stopping rule."""
-    given = {"steps": steps, "epochs": epochs, "time_limit": time_limit}
-    if all(v is None for v in given.values()):
-        return []
-    return [f"train.{k}={json.dumps(v)}" for k, v in given.items()]
-
-
 def _relaunch_with_torchrun(nproc: int) -> None:
     argv, skip = [], False
     for arg in sys.argv[1:]:
@@ -217,42 +208,9 @@ def train(modality: str | None, preset: str | None, data: str | None, config_fil
     """Train a VAE; outputs go to a run directory."""
     if nproc and nproc > 1 and "WORLD_SIZE" not in os.environ:
         _relaunch_with_torchrun(nproc)
-    from vaekit import config as cfg
-    from vaekit.runs import RunDir
-    from vaekit.training import train as run_training
-
-    sets = [*overrides, *_stop_overrides(steps, epochs, time_limit)]
-    if seed is not None:
-        sets.append(f"train.seed={seed}")
-    file_config = cfg.read_toml(config_file) if config_file else {}
-    modality = modality or file_config.pop("modality", None)
-    preset = preset or file_config.pop("preset", None)
-    if resume or init_from:
-        if resume and out is None:
-            raise VaekitError("--resume needs --out RUN_DIR, the run to continue")
-        base_run = RunDir(out if resume else init_from)
-        config = base_run.read_config()
-        if modality and modality != config["modality"]:
-            raise VaekitError(f"{base_run.path}: the run is of modality {config['modality']!r}, not {modality!r}")
-        m = plugins.get_modality(config["modality"])
-        config.pop("versions", None)
-        if resume or not (preset and preset != config["preset"]):
-            cfg.apply_overrides(config, file_config, origin="config file")
-            cfg.apply_overrides(config, sets)
-            if data:
-                config["data"]["source"] = data
-        else:
-            config = cfg.build(m, preset, data, file_config, sets)
-    else:
-        if not modality:
-            raise VaekitError("name a modality with --modality (installed: "
-                              f"{', '.join(sorted(plugins.modalities())) or 'none'})")
-        m = plugins.get_modality(modality)
-        config = cfg.build(m, preset, data, file_config, sets)
-    if out is None:
-        out = Path("runs") / f"{config['modality']}-{config['preset']}-{time.strftime('%Y%m%d-%H%M%S')}"
-    run_dir = run_training(m, config, out, resume=resume, init_from=init_from, device=device, force=force,
-                           progress=progress)
+    run_dir = vaekit.train(modality, preset, data, config_file, overrides, steps=steps, epochs=epochs,
+                           time_limit=time_limit, out=out, resume=resume, init_from=init_from, force=force,
+                           seed=seed, device=device, progress=progress)
     if int(os.environ.get("RANK", 0)) == 0:
         _summarise(run_dir)
 

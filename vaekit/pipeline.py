@@ -1,7 +1,8 @@
-"""A trained run opened for use: the verbs of the command line as Python methods. The CLI only parses
-options, calls these and prints.
+"""The verbs of the command line as Python: ``train`` makes a run, and a trained run opened as a
+``Pipeline`` has the others as methods. The CLI only parses options, calls these and prints.
 
-    p = vaekit.load("runs/melody")
+    run_dir = vaekit.train("midi", preset="mel_2bar", time_limit="5m", out="runs/melody")
+    p = vaekit.load(run_dir)
     steps = p.interpolate("a.mid", "b.mid", steps=8, out="mix.mid", wav="mix.wav")
     p.written  # [PosixPath('mix.wav'), PosixPath('mix.mid')]
 """
@@ -9,22 +10,75 @@ options, calls these and prints.
 from __future__ import annotations
 
 import copy
+import json
 import sys
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from vaekit import checkpoint, evaluation, plugins, runs
+from vaekit import checkpoint, evaluation, plugins, runs, training
 from vaekit.batches import fetch
-from vaekit.config import Config
+from vaekit.config import Config, apply_overrides, build, read_toml
 from vaekit.devices import pick_device
 from vaekit.errors import VaekitError
 from vaekit.files import atomic_file
 from vaekit.modality import Modality
 from vaekit.model import VAE
 from vaekit.runs import RunDir
+
+
+def train(modality: str | None = None, preset: str | None = None, data: str | None = None,
+          config: str | Path | Config | None = None, overrides: Sequence[str] = (), *, steps: int | None = None,
+          epochs: int | None = None, time_limit: str | float | None = None, out: str | Path | None = None,
+          resume: bool = False, init_from: str | Path | None = None, force: bool = False, seed: int | None = None,
+          device: str = "auto", progress: bool = True) -> Path:
+    """Train a run and return its directory, as ``vaekit train`` does.
+
+    A new run of ``modality`` (from ``preset``, a TOML file or a dict of config keys, ``key=value``
+    ``overrides``, then ``data``); with ``resume``, the run in ``out`` continued from its last
+    checkpoint; with ``init_from``, a new run that starts from that run's weights (and its config unless
+    another ``preset`` is named). ``steps``, ``epochs`` and ``time_limit`` replace the preset's stopping
+    rule and count the whole run. ``out`` defaults to ``runs/MODALITY-PRESET-TIME``.
+    """
+    sets = list(overrides)
+    stop = {"steps": steps, "epochs": epochs, "time_limit": time_limit}
+    if any(v is not None for v in stop.values()):  # a stopping option replaces the preset's stopping rule
+        sets += [f"train.{k}={json.dumps(v)}" for k, v in stop.items()]
+    if seed is not None:
+        sets.append(f"train.seed={seed}")
+    file_config = read_toml(Path(config)) if isinstance(config, (str, Path)) else copy.deepcopy(config or {})
+    modality = modality or file_config.pop("modality", None)
+    preset = preset or file_config.pop("preset", None)
+    if resume or init_from:
+        if resume and out is None:
+            raise VaekitError("--resume needs --out RUN_DIR, the run to continue")
+        base_run = RunDir(out if resume else init_from)
+        run_config = base_run.read_config()
+        if modality and modality != run_config["modality"]:
+            raise VaekitError(f"{base_run.path}: the run is of modality {run_config['modality']!r}, not {modality!r}")
+        m = plugins.get_modality(run_config["modality"])
+        run_config.pop("versions", None)
+        if resume or not (preset and preset != run_config["preset"]):
+            apply_overrides(run_config, file_config, origin="config file")
+            apply_overrides(run_config, sets)
+            if data:
+                run_config["data"]["source"] = data
+        else:
+            run_config = build(m, preset, data, file_config, sets)
+    else:
+        if not modality:
+            raise VaekitError("name a modality with --modality (installed: "
+                              f"{', '.join(sorted(plugins.modalities())) or 'none'})")
+        m = plugins.get_modality(modality)
+        run_config = build(m, preset, data, file_config, sets)
+    if out is None:
+        out = Path("runs") / f"{run_config['modality']}-{run_config['preset']}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return training.train(m, run_config, out, resume=resume, init_from=init_from, device=device, force=force,
+                          progress=progress)
 
 
 class Pipeline:
