@@ -22,8 +22,9 @@ from pathlib import Path
 import torch
 
 from vaekit import plugins
+from vaekit.batches import fetch
 from vaekit.config import build
-from vaekit.training import fetch, train
+from vaekit.training import train
 
 RESULTS = Path(__file__).parent / "results"
 TOLERANCE = {False: 0.01, True: 0.03}

@@ -175,8 +175,8 @@ def subset_folder(tmp: Path, folder: Path) -> Path:
 def train_vaekit(args, arch: str, bf16: bool = False) -> dict:
     """The default preset (``arch == "conv"``) or pythae's nets (``"pythae"``) through vaekit's trainer.
     pythae's nets get what vaekit offers a user's own nets: their few-pixel convolutions lowered to
-    one matmul (``vaekit_image.lowering``), fused Adam, and with ``bf16`` bf16 autocast."""
-    from vaekit_image.lowering import lower_convolutions
+    one matmul (``lowering.py`` beside this script), fused Adam, and with ``bf16`` bf16 autocast."""
+    from lowering import lower_convolutions
     from vaekit_image.modality import ImageModality
 
     from vaekit import checkpoint, runs

@@ -16,8 +16,9 @@ from torch.profiler import ProfilerActivity, profile
 
 from vaekit import plugins
 from vaekit.config import build
+from vaekit.devices import pick_device
 from vaekit.runs import RunDir
-from vaekit.training import Trainer, pick_device
+from vaekit.training import Trainer
 
 
 def main() -> None:

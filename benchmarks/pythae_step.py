@@ -12,7 +12,7 @@ import time
 
 import torch
 from image_mnist import pythae_nets, wrap_pythae
-from vaekit_image.lowering import lower_convolutions
+from lowering import lower_convolutions
 
 from vaekit import objective
 

@@ -36,6 +36,21 @@ def test_the_test_modality_learns_and_beats_a_fixed_baseline(vectors, tmp_path):
     assert result["mse"] < 0.05
 
 
+def test_the_python_api_trains_and_resumes_as_the_cli_does(vectors, tmp_path):
+    import vaekit
+
+    run = vaekit.train("vectors", config={"train": {"eval_every": 10}}, overrides=["data.items=300"], steps=20,
+                       out=tmp_path / "run", device="cpu", progress=False)
+    assert run == tmp_path / "run" and _rows(run, "val")[-1]["step"] == 20
+    with pytest.raises(VaekitError, match="already holds a run"):
+        vaekit.train("vectors", steps=20, out=run, progress=False)
+    vaekit.train(out=run, resume=True, steps=30, device="cpu", progress=False)
+    assert _rows(run, "val")[-1]["step"] == 30 and runs.RunDir(run).read_config()["train"]["eval_every"] == 10
+    p = vaekit.load(run)
+    p.generate(2, out=tmp_path / "gen")
+    assert p.written == [tmp_path / "gen" / "sample_000.csv", tmp_path / "gen" / "sample_001.csv"]
+
+
 def test_same_seed_gives_same_metrics(vectors, tmp_path):
     for name in ("a", "b"):
         train(vectors, _config(vectors, steps=60), tmp_path / name, progress=False)

@@ -1,13 +1,14 @@
 """vaekit: variational autoencoders for music and images, with a plugin system.
 
 The names below are the public contract for users and plugin authors; plugins import nothing else of
-vaekit. Importing this package is cheap (no torch): ``Encoder``, ``Decoder``, ``VAE``, ``Pipeline``
-and the latent operations load torch on first use.
+vaekit. Importing this package is cheap (no torch): ``Encoder``, ``Decoder``, ``VAE``, ``Pipeline``,
+``train`` and the latent operations load torch on first use.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 from vaekit.cache import cache_dir
@@ -20,7 +21,7 @@ from vaekit.modality import Modality
 if TYPE_CHECKING:
     from vaekit.latent import attribute_vector, slerp
     from vaekit.model import VAE, Decoder, Encoder
-    from vaekit.pipeline import Pipeline
+    from vaekit.pipeline import Pipeline, train
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,7 @@ _LAZY = {
     "Decoder": "vaekit.model",
     "VAE": "vaekit.model",
     "Pipeline": "vaekit.pipeline",
+    "train": "vaekit.pipeline",
     "slerp": "vaekit.latent",
     "attribute_vector": "vaekit.latent",
 }
@@ -41,7 +43,7 @@ _LAZY = {
 __all__ = [
     "PLUGIN_API", "SKIP_REASONS", "VAE", "Config", "Decoder", "Encoder", "Modality", "Pipeline", "VaekitError",
     "__version__", "atomic_file", "atomic_write", "atomic_write_json", "attribute_vector", "cache_dir", "hookimpl",
-    "load", "merge", "slerp", "too_large", "walk",
+    "load", "merge", "slerp", "too_large", "train", "walk",
 ]  # fmt: skip
 
 
@@ -51,7 +53,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'vaekit' has no attribute {name!r}")
 
 
-def load(run_dir: str, device: str = "cpu", weights: str = "best") -> Pipeline:
+def load(run_dir: str | os.PathLike, device: str = "cpu", weights: str = "best") -> Pipeline:
     """Open a trained run directory: ``vaekit.load("runs/x").interpolate("a.mid", "b.mid")``.
     ``weights="last"`` takes the latest checkpoint instead of the best one."""
     from vaekit.pipeline import Pipeline

@@ -9,12 +9,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+import vaekit
 from vaekit import __version__, plugins
 from vaekit.errors import VaekitError
 
@@ -55,12 +55,6 @@ def cli() -> None:
         vaekit datasets export folk --n 2 --out tunes
         vaekit interpolate runs/mel tunes/folk_000.mid tunes/folk_001.mid --out mix.mid
     """
-
-
-def _open(run_dir: str, device: str = "cpu", weights: str = "best") -> Any:
-    from vaekit.pipeline import Pipeline
-
-    return Pipeline.open(run_dir, device=device, weights=weights)
 
 
 def _said(paths: list[Path]) -> None:
@@ -176,14 +170,6 @@ def presets(modality: str) -> None:
 # training ------------------------------------------------------------------------------------
 
 
-def _stop_overrides(steps: int | None, epochs: int | None, time_limit: str | None) -> list[str]:
-    """A stopping option on the command line replaces the preset's stopping rule."""
-    given = {"steps": steps, "epochs": epochs, "time_limit": time_limit}
-    if all(v is None for v in given.values()):
-        return []
-    return [f"train.{k}={json.dumps(v)}" for k, v in given.items()]
-
-
 def _relaunch_with_torchrun(nproc: int) -> None:
     argv, skip = [], False
     for arg in sys.argv[1:]:
@@ -222,42 +208,9 @@ def train(modality: str | None, preset: str | None, data: str | None, config_fil
     """Train a VAE; outputs go to a run directory."""
     if nproc and nproc > 1 and "WORLD_SIZE" not in os.environ:
         _relaunch_with_torchrun(nproc)
-    from vaekit import config as cfg
-    from vaekit.runs import RunDir
-    from vaekit.training import train as run_training
-
-    sets = [*overrides, *_stop_overrides(steps, epochs, time_limit)]
-    if seed is not None:
-        sets.append(f"train.seed={seed}")
-    file_config = cfg.read_toml(config_file) if config_file else {}
-    modality = modality or file_config.pop("modality", None)
-    preset = preset or file_config.pop("preset", None)
-    if resume or init_from:
-        if resume and out is None:
-            raise VaekitError("--resume needs --out RUN_DIR, the run to continue")
-        base_run = RunDir(out if resume else init_from)
-        config = base_run.read_config()
-        if modality and modality != config["modality"]:
-            raise VaekitError(f"{base_run.path}: the run is of modality {config['modality']!r}, not {modality!r}")
-        m = plugins.get_modality(config["modality"])
-        config.pop("versions", None)
-        if resume or not (preset and preset != config["preset"]):
-            cfg.apply_overrides(config, file_config, origin="config file")
-            cfg.apply_overrides(config, sets)
-            if data:
-                config["data"]["source"] = data
-        else:
-            config = cfg.build(m, preset, data, file_config, sets)
-    else:
-        if not modality:
-            raise VaekitError("name a modality with --modality (installed: "
-                              f"{', '.join(sorted(plugins.modalities())) or 'none'})")
-        m = plugins.get_modality(modality)
-        config = cfg.build(m, preset, data, file_config, sets)
-    if out is None:
-        out = Path("runs") / f"{config['modality']}-{config['preset']}-{time.strftime('%Y%m%d-%H%M%S')}"
-    run_dir = run_training(m, config, out, resume=resume, init_from=init_from, device=device, force=force,
-                           progress=progress)
+    run_dir = vaekit.train(modality, preset, data, config_file, overrides, steps=steps, epochs=epochs,
+                           time_limit=time_limit, out=out, resume=resume, init_from=init_from, force=force,
+                           seed=seed, device=device, progress=progress)
     if int(os.environ.get("RANK", 0)) == 0:
         _summarise(run_dir)
 
@@ -297,14 +250,12 @@ def _extras_opt(f: Any) -> Any:
     return click.option("--png", "png", type=click.Path(path_type=Path), help="Also draw the outputs to this PNG.")(f)
 
 
-def _extras(p: Any, x: Any, png: Path | None, wav: Path | None) -> None:
-    """Called before the main outputs are written, so a missing synthesizer stops the verb cleanly."""
-    if wav is not None:
-        p.modality.write_audio(x, wav, p.config)
-        click.echo(f"wrote {wav}")
-    if png is not None:
-        p.modality.render(x, png, p.config)
-        click.echo(f"wrote {png}")
+def _said_outputs(p: Any, png: Path | None, wav: Path | None) -> None:
+    """A verb's audio and picture (the Pipeline writes them first) each on its own line, then its outputs."""
+    extras = (wav is not None) + (png is not None)
+    for path in p.written[:extras]:
+        click.echo(f"wrote {path}")
+    _said(p.written[extras:])
 
 
 @cli.command()
@@ -318,10 +269,9 @@ def _extras(p: Any, x: Any, png: Path | None, wav: Path | None) -> None:
 def generate(run_dir: Path, count: int, temperature: float, seed: int, out: Path, png: Path | None,
              wav: Path | None, device: str, weights: str) -> None:
     """Sample new items from the prior."""
-    p = _open(run_dir, device, weights)
-    x = p.generate(count, temperature, seed)
-    _extras(p, x, png, wav)
-    _said(p.modality.write_samples(x, out, p.config))
+    p = vaekit.load(run_dir, device, weights)
+    p.generate(count, temperature, seed, out=out, png=png, wav=wav)
+    _said_outputs(p, png, wav)
 
 
 @cli.command()
@@ -337,10 +287,9 @@ def generate(run_dir: Path, count: int, temperature: float, seed: int, out: Path
 def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: Path, index: int,
                 png: Path | None, wav: Path | None, device: str, weights: str) -> None:
     """Interpolate in latent space between inputs A and B."""
-    p = _open(run_dir, device, weights)
-    x = p.interpolate(a, b, steps, method, index_a=index, index_b=index)
-    _extras(p, x, png, wav)
-    _said(p.modality.write_interpolation(x, out, p.config))
+    p = vaekit.load(run_dir, device, weights)
+    p.interpolate(a, b, steps, method, index_a=index, index_b=index, out=out, png=png, wav=wav)
+    _said_outputs(p, png, wav)
 
 
 @cli.command()
@@ -353,10 +302,9 @@ def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: P
 def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, png: Path | None,
                 wav: Path | None, device: str, weights: str) -> None:
     """Encode and decode inputs (z = the posterior mean)."""
-    p = _open(run_dir, device, weights)
-    x_in, x = p.reconstruct(list(inputs), index)
-    _extras(p, x, png, wav)
-    _said(p.modality.write_reconstructions(x_in, x, [Path(i).stem for i in inputs], out, p.config))
+    p = vaekit.load(run_dir, device, weights)
+    p.reconstruct(list(inputs), index, out=out, png=png, wav=wav)
+    _said_outputs(p, png, wav)
 
 
 @cli.command()
@@ -371,7 +319,7 @@ def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path,
     """Write latent means (z), log-variances, and labels where known, to an .npz file."""
     if bool(inputs) == bool(data):
         raise VaekitError("give either input files or --data, not both or neither")
-    p = _open(run_dir, device, weights)
+    p = vaekit.load(run_dir, device, weights)
     result = p.encode(list(inputs) or None, data, index, out)
     click.echo(f"wrote {len(result['z'])} latents of size {result['z'].shape[1]} to {out}")
 
@@ -386,7 +334,7 @@ def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path,
 def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, as_json: bool, device: str,
              weights: str) -> None:
     """ELBO, importance-weighted NLL (nats per item) and the modality's metrics on held-out data."""
-    p = _open(run_dir, device, weights)
+    p = vaekit.load(run_dir, device, weights)
     result = p.evaluate(data, k, max_items)
     if as_json:
         click.echo(json.dumps(result, indent=2))

@@ -9,9 +9,9 @@ import torch
 from torch.utils.data import Dataset
 
 from vaekit import objective
+from vaekit.batches import fetch
 from vaekit.modality import Modality
 from vaekit.model import VAE
-from vaekit.training import fetch
 
 
 @torch.no_grad()

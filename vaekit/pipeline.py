@@ -1,30 +1,91 @@
-"""A trained run opened for use: the verbs of the command line as Python methods.
+"""The verbs of the command line as Python: ``train`` makes a run, and a trained run opened as a
+``Pipeline`` has the others as methods. The CLI only parses options, calls these and prints.
 
-    p = vaekit.load("runs/melody")
-    steps = p.interpolate("a.mid", "b.mid", steps=8, out="mix.mid")
+    run_dir = vaekit.train("midi", preset="mel_2bar", time_limit="5m", out="runs/melody")
+    p = vaekit.load(run_dir)
+    steps = p.interpolate("a.mid", "b.mid", steps=8, out="mix.mid", wav="mix.wav")
+    p.written  # [PosixPath('mix.wav'), PosixPath('mix.mid')]
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import sys
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from vaekit import checkpoint, evaluation, plugins, runs
-from vaekit.config import Config
+from vaekit import checkpoint, evaluation, plugins, runs, training
+from vaekit.batches import fetch
+from vaekit.config import Config, apply_overrides, build, read_toml
+from vaekit.devices import pick_device
 from vaekit.errors import VaekitError
+from vaekit.files import atomic_file
 from vaekit.modality import Modality
 from vaekit.model import VAE
 from vaekit.runs import RunDir
 
 
+def train(modality: str | None = None, preset: str | None = None, data: str | None = None,
+          config: str | Path | Config | None = None, overrides: Sequence[str] = (), *, steps: int | None = None,
+          epochs: int | None = None, time_limit: str | float | None = None, out: str | Path | None = None,
+          resume: bool = False, init_from: str | Path | None = None, force: bool = False, seed: int | None = None,
+          device: str = "auto", progress: bool = True) -> Path:
+    """Train a run and return its directory, as ``vaekit train`` does.
+
+    A new run of ``modality`` (from ``preset``, a TOML file or a dict of config keys, ``key=value``
+    ``overrides``, then ``data``); with ``resume``, the run in ``out`` continued from its last
+    checkpoint; with ``init_from``, a new run that starts from that run's weights (and its config unless
+    another ``preset`` is named). ``steps``, ``epochs`` and ``time_limit`` replace the preset's stopping
+    rule and count the whole run. ``out`` defaults to ``runs/MODALITY-PRESET-TIME``.
+    """
+    sets = list(overrides)
+    stop = {"steps": steps, "epochs": epochs, "time_limit": time_limit}
+    if any(v is not None for v in stop.values()):  # a stopping option replaces the preset's stopping rule
+        sets += [f"train.{k}={json.dumps(v)}" for k, v in stop.items()]
+    if seed is not None:
+        sets.append(f"train.seed={seed}")
+    file_config = read_toml(Path(config)) if isinstance(config, (str, Path)) else copy.deepcopy(config or {})
+    modality = modality or file_config.pop("modality", None)
+    preset = preset or file_config.pop("preset", None)
+    if resume or init_from:
+        if resume and out is None:
+            raise VaekitError("--resume needs --out RUN_DIR, the run to continue")
+        base_run = RunDir(out if resume else init_from)
+        run_config = base_run.read_config()
+        if modality and modality != run_config["modality"]:
+            raise VaekitError(f"{base_run.path}: the run is of modality {run_config['modality']!r}, not {modality!r}")
+        m = plugins.get_modality(run_config["modality"])
+        run_config.pop("versions", None)
+        if resume or not (preset and preset != run_config["preset"]):
+            apply_overrides(run_config, file_config, origin="config file")
+            apply_overrides(run_config, sets)
+            if data:
+                run_config["data"]["source"] = data
+        else:
+            run_config = build(m, preset, data, file_config, sets)
+    else:
+        if not modality:
+            raise VaekitError("name a modality with --modality (installed: "
+                              f"{', '.join(sorted(plugins.modalities())) or 'none'})")
+        m = plugins.get_modality(modality)
+        run_config = build(m, preset, data, file_config, sets)
+    if out is None:
+        out = Path("runs") / f"{run_config['modality']}-{run_config['preset']}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return training.train(m, run_config, out, resume=resume, init_from=init_from, device=device, force=force,
+                          progress=progress)
+
+
 class Pipeline:
     def __init__(self, run: RunDir, config: Config, modality: Modality, model: VAE):
         self.run, self.config, self.modality, self.model = run, config, modality, model
+        #: The files the last generate, interpolate or reconstruct wrote, in the order written.
+        self.written: list[Path] = []
 
     @property
     def run_dir(self) -> Path:
@@ -34,8 +95,6 @@ class Pipeline:
     def open(cls, run_dir: str | Path, device: str = "cpu", weights: str = "best") -> Pipeline:
         """Load config and weights, ``best`` (``last`` where no best was saved yet) or ``last``;
         never unpickles."""
-        from vaekit.training import pick_device
-
         run = RunDir(run_dir)
         config = run.read_config()
         try:
@@ -70,38 +129,56 @@ class Pipeline:
             print(f"{path}: holds {len(items)} items; using number {index} (--index picks another)", file=sys.stderr)
         return items[index]
 
-    # verbs ----------------------------------------------------------------------------------
+    def _write_extras(self, x: torch.Tensor, png: str | Path | None, wav: str | Path | None) -> None:
+        """Start a verb's outputs with its audio and picture of ``x``, before the main outputs, so that a
+        missing synthesizer stops the verb cleanly with nothing written."""
+        self.written = []
+        if wav is not None:
+            self.modality.write_audio(x, Path(wav), self.config)
+            self.written.append(Path(wav))
+        if png is not None:
+            self.modality.render(x, Path(png), self.config)
+            self.written.append(Path(png))
 
-    def generate(self, n: int = 8, temperature: float = 1.0, seed: int = 0,
-                 out: str | Path | None = None) -> torch.Tensor:
+    # verbs: each writes its outputs where asked (out: the modality's layout; png: a picture; wav: audio)
+    # and lists the files in ``self.written``
+
+    def generate(self, n: int = 8, temperature: float = 1.0, seed: int = 0, out: str | Path | None = None,
+                 png: str | Path | None = None, wav: str | Path | None = None) -> torch.Tensor:
+        """``n`` samples from the prior; the same seed gives the same samples."""
         generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         x = self.model.sample(n, temperature, generator=generator).cpu()
+        self._write_extras(x, png, wav)
         if out is not None:
-            self.modality.write_samples(x, Path(out), self.config)
+            self.written += self.modality.write_samples(x, Path(out), self.config)
         return x
 
     def interpolate(self, a: str | Path, b: str | Path, steps: int = 8, method: str = "slerp",
-                    index_a: int = 0, index_b: int = 0, out: str | Path | None = None) -> torch.Tensor:
+                    index_a: int = 0, index_b: int = 0, out: str | Path | None = None,
+                    png: str | Path | None = None, wav: str | Path | None = None) -> torch.Tensor:
         """Decoded steps from ``a`` to ``b``, endpoints included (their reconstructions)."""
         xa, xb = self.read(a, index_a), self.read(b, index_b)
         try:
             x = self.model.interpolate(xa, xb, steps, method).cpu()
         except ValueError as e:
             raise VaekitError(str(e)) from None
+        self._write_extras(x, png, wav)
         if out is not None:
-            self.modality.write_interpolation(x, Path(out), self.config)
+            self.written += self.modality.write_interpolation(x, Path(out), self.config)
         return x
 
-    def reconstruct(self, paths: list[str | Path], index: int = 0,
-                    out: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs and their reconstructions (decoded from the posterior mean)."""
+    def reconstruct(self, paths: list[str | Path], index: int = 0, out: str | Path | None = None,
+                    png: str | Path | None = None, wav: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs and their reconstructions (decoded from the posterior mean); ``png`` and ``wav`` show
+        the reconstructions."""
         inputs = torch.stack([self.read(p, index) for p in paths])
         mu, _ = self.model.encode(inputs)
         outputs = self.model.decode(mu).cpu()
+        self._write_extras(outputs, png, wav)
         if out is not None:
             names = [Path(p).stem for p in paths]
-            self.modality.write_reconstructions(inputs, outputs, names, Path(out), self.config)
+            self.written += self.modality.write_reconstructions(inputs, outputs, names, Path(out), self.config)
         return inputs, outputs
 
     def encode(self, paths: list[str | Path] | None = None, data: str | None = None, index: int = 0,
@@ -111,8 +188,6 @@ class Pipeline:
         result: dict[str, np.ndarray] = {}
         if data is not None:
             _, val = self.modality.load_dataset(data, copy.deepcopy(self.config))
-            from vaekit.training import fetch
-
             mus, logvars, labels = [], [], []
             for start in range(0, len(val), 256):
                 parts = fetch(val, torch.arange(start, min(start + 256, len(val))))
@@ -130,11 +205,8 @@ class Pipeline:
             result = {"z": mu.cpu().numpy(), "logvar": logvar.cpu().numpy(),
                       "names": np.array([str(p) for p in paths or []])}
         if out is not None:
-            out = Path(out)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_name(f".{out.name}.tmp.npz")
-            np.savez(tmp, **result)
-            tmp.replace(out)
+            with atomic_file(out) as f:
+                np.savez(f, **result)
         return result
 
     def evaluate(self, data: str | None = None, k: int = 100, max_items: int | None = None) -> dict[str, Any]:

@@ -13,32 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset
 
 from vaekit import checkpoint, distributed, objective, runs
+from vaekit.batches import fetch
 from vaekit.config import Config, parse_duration
+from vaekit.devices import pick_device
 from vaekit.errors import VaekitError
 from vaekit.modality import Modality
 from vaekit.runs import RunDir
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """``auto``: cuda, then mps, then cpu."""
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def fetch(dataset: Dataset, idx: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """A batch by index: the dataset's own batched ``get_batch`` where it has one."""
-    if hasattr(dataset, "get_batch"):
-        return tuple(dataset.get_batch(idx))
-    items = [dataset[i] for i in idx.tolist()]
-    return tuple(torch.stack(parts) for parts in zip(*items))
 
 
 class BatchOrder:

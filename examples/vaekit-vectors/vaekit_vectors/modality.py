@@ -53,7 +53,7 @@ class VectorsModality(vaekit.Modality):
         x = torch.as_tensor(x, dtype=torch.float32)
         return TensorDataset(x[n_val:], x[n_val:]), TensorDataset(x[:n_val], x[:n_val])
 
-    def build_model(self, config: dict[str, Any]) -> vaekit.model.VAE:
+    def build_model(self, config: dict[str, Any]) -> vaekit.VAE:
         from vaekit_vectors.models import build_model
 
         return build_model(config)
@@ -70,7 +70,7 @@ class VectorsModality(vaekit.Modality):
 
         np.savetxt(path, x.reshape(1, -1).numpy(), delimiter=",", fmt="%.6g")
 
-    def metrics(self, model: vaekit.model.VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
+    def metrics(self, model: vaekit.VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
         mu, _ = model.encode(batch[0])
         return {"mse": ((model.decoder(mu) - batch[1]) ** 2).mean().item()}
 

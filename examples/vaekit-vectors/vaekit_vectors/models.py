@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from vaekit.model import VAE, Decoder, Encoder
+from vaekit import VAE, Decoder, Encoder
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:

@@ -28,3 +28,11 @@ def test_saved_conv_run_gives_the_same_outputs(tmp_path):
     np.testing.assert_allclose(p.interpolate(*digits, steps=3).numpy(), expected["interpolate"], atol=1e-6)
     np.testing.assert_allclose(p.encode(digits)["z"], expected["z"], atol=1e-5)
     np.testing.assert_allclose(p.reconstruct(digits)[1].numpy(), expected["reconstruct"], atol=1e-6)
+
+
+def test_pipeline_writes_the_picture_before_the_outputs_and_lists_them(tmp_path):
+    p = vaekit.load(SAVED / "conv")
+    x = p.generate(2, out=tmp_path / "gen", png=tmp_path / "all.png")
+    gen = tmp_path / "gen"
+    assert p.written == [tmp_path / "all.png", gen / "grid.png", gen / "sample_000.png", gen / "sample_001.png"]
+    assert Image.open(tmp_path / "all.png").size == Image.open(gen / "grid.png").size and len(x) == 2

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from vaekit.errors import VaekitError
+from vaekit import VaekitError
 
 RUN = click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 OUT = click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="PNG file to write.")

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaekit.errors import VaekitError
-from vaekit.files import SKIP_REASONS, too_large, walk
+from vaekit import SKIP_REASONS, VaekitError, too_large, walk
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 ARRAY_SUFFIXES = (".npy", ".npz")
@@ -36,7 +35,6 @@ class Images:
     x: np.ndarray  # (N, C, H, W) float32 in [0, 1]
     labels: np.ndarray | None = None  # (N,) int64 indices into label_names
     label_names: list[str] = field(default_factory=list)
-    factors: np.ndarray | None = None  # (N, F) generative factors where known (shapes)
 
 
 # ---- built-in datasets -------------------------------------------------------------------------
@@ -52,7 +50,7 @@ def digits() -> Images:
 
 
 def shapes(count: int, size: int, seed: int) -> Images:
-    """Sprites with known factors (shape, scale, rotation, x, y), drawn with 2x2 supersampling for
+    """Sprites of random shape (the label), scale, rotation, x and y, drawn with 2x2 supersampling for
     smooth edges; the same ``seed`` gives the same images."""
     import torch
 
@@ -81,8 +79,7 @@ def shapes(count: int, size: int, seed: int) -> Images:
             else:
                 inside = (v >= -0.5) & (v <= 1 - math.sqrt(3) * u.abs())
             out[torch.from_numpy(chunk), 0] = inside.float().view(-1, size, 2, size, 2).mean((2, 4))
-    factors = np.stack([shape, scale, rotation, xy[:, 0], xy[:, 1]], 1).astype(np.float32)
-    return Images(out.numpy(), shape.astype(np.int64), list(SHAPE_NAMES), factors)
+    return Images(out.numpy(), shape.astype(np.int64), list(SHAPE_NAMES))
 
 
 # ---- conversion --------------------------------------------------------------------------------

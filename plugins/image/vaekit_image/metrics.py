@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from vaekit.model import VAE
+from vaekit import VAE
 
 
 def psnr(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -5,19 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vaekit.errors import VaekitError
-from vaekit.modality import Modality
+from vaekit import Config, Modality, VaekitError
 
 if TYPE_CHECKING:
     import torch
 
-    from vaekit.model import VAE
-
-Config = dict[str, Any]
+    from vaekit import VAE
 
 BUILTIN = {
     "digits": "scikit-learn's 1,797 handwritten digits, 8x8 grey, labels 0-9 (BSD)",
-    "shapes": "generated sprites (square, ellipse, triangle) with known scale, rotation, x, y; 32x32 by default",
+    "shapes": "generated sprites (square, ellipse, triangle) of random scale, rotation, x, y; 32x32 by default",
 }
 
 

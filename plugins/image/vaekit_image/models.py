@@ -14,13 +14,12 @@ channels-last convolutions measured slower than fp32 here). Heads and likelihood
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaekit.model import VAE, Decoder, Encoder
+from vaekit import VAE, Config, Decoder, Encoder
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -165,7 +164,7 @@ class ConvDecoder(Decoder):
         return self.mean(logits)
 
 
-def build(config: dict[str, Any]) -> VAE:
+def build(config: Config) -> VAE:
     """The VAE a config describes; ``data.size`` and ``data.channels`` must be known."""
     data, model = config["data"], config["model"]
     size, channels = data.get("size") or 0, data.get("channels") or 0

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vaekit import atomic_file
+
 MIN_TILE = 32
 PAD = 2
 
@@ -44,10 +46,8 @@ def grid(x: torch.Tensor, columns: int | None = None):
 
 def save(image, path: Path) -> Path:
     """Write through a temporary file so nothing half-written is left behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, format=path.suffix.lstrip(".").upper().replace("JPG", "JPEG") or "PNG")
-    tmp.replace(path)
+    with atomic_file(path) as f:
+        image.save(f, format=path.suffix.lstrip(".").upper().replace("JPG", "JPEG") or "PNG")
     return path
 
 
@@ -74,9 +74,7 @@ def write_interpolation(x: torch.Tensor, out: Path) -> list[Path]:
         return [save(grid(x, columns=len(x)), out)]
     if suffix == ".gif":
         frames = [grid(item[None]) for item in x]
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=150, loop=0)
-        tmp.replace(out)
+        with atomic_file(out) as f:
+            frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:], duration=150, loop=0)
         return [out]
     return [save(to_pil(item), out / f"step_{i:02d}.png") for i, item in enumerate(x)]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaekit.model import VAE
+from vaekit import VAE, atomic_file
 from vaekit_image.outputs import grid
 
 
@@ -42,10 +42,8 @@ def _save(fig, out: Path) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     buffer.seek(0)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    Image.open(buffer).convert("RGB").quantize(256).save(tmp, format="PNG", optimize=True)
-    tmp.replace(out)
+    with atomic_file(out) as f:
+        Image.open(buffer).convert("RGB").quantize(256).save(f, format="PNG", optimize=True)
     return out
 
 

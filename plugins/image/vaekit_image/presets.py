@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from vaekit.config import merge
-
-Config = dict[str, Any]
+from vaekit import Config, merge
 
 BASE: Config = {
     "task": "reconstruct",  # reconstruct | denoise | superres

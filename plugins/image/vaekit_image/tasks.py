@@ -13,18 +13,16 @@ Corruption runs batched in ``ImageDataset.get_batch`` with torch's global RNG, f
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 
-from vaekit.errors import VaekitError
+from vaekit import Config, VaekitError
 
 TASKS = ("reconstruct", "denoise", "superres")
 NOISE_KINDS = ("gaussian", "salt_pepper", "mask")
 
 
-def check(config: dict[str, Any]) -> None:
+def check(config: Config) -> None:
     """Refuse a task, noise or factor that cannot run, with the key to fix."""
     task, noise, factor = config["task"], config["noise"], config["superres"]["factor"]
     if task not in TASKS:
@@ -59,7 +57,7 @@ def upscale(x: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode="bicubic", align_corners=False).clamp(0.0, 1.0)
 
 
-def corrupt(x: torch.Tensor, config: dict[str, Any]) -> torch.Tensor:
+def corrupt(x: torch.Tensor, config: Config) -> torch.Tensor:
     """The encoder input for clean images ``x`` ``(B, C, H, W)`` under the config's task."""
     task = config["task"]
     if task == "denoise":
@@ -75,7 +73,7 @@ class ImageDataset(torch.utils.data.Dataset):
     With ``binarize`` each batch draws a binary target from the grey levels (dynamic binarization).
     """
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor | None, config: dict[str, Any]):
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor | None, config: Config):
         self.images = images
         self.labels = labels
         self.task = {"task": config["task"], "noise": dict(config["noise"]), "superres": dict(config["superres"])}

@@ -2,8 +2,8 @@ import copy
 
 import pytest
 import torch
+from lowering import MAX_POSITIONS, LoweredConv2d, LoweredConvTranspose2d, lower_convolutions
 from torch import nn
-from vaekit_image.lowering import MAX_POSITIONS, LoweredConv2d, LoweredConvTranspose2d, lower_convolutions
 
 LAYERS = {
     "conv 4x4 s2": lambda: nn.Conv2d(6, 10, 4, stride=2, padding=1),

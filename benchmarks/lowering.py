@@ -5,7 +5,8 @@ oneDNN's direct convolution kernels are slow where a convolution has only a few 
 input positions (the first stage of a decoder, from 4x4) runs faster as one bf16 matmul. With more
 positions the direct kernels win, so a lowered layer takes the matmul path only where the
 positions are at most ``MAX_POSITIONS``, and is a plain convolution otherwise. The timings behind
-both are in benchmarks/README.md ("Images at pythae's architecture").
+both are in benchmarks/README.md ("Images at pythae's architecture"). No preset uses it: it lives
+beside the image benchmarks that do (``image_mnist.py``, ``pythae_step.py``).
 
 Lowering changes the class of each eligible layer in place: parameters, state dict, hooks, the
 function computed and the output's memory format stay those of the original layer.
