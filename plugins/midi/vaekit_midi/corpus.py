@@ -76,6 +76,28 @@ class Corpus:
         with np.load(path, allow_pickle=False) as data:
             return cls(**{k: data[k] for k in cls.__dataclass_fields__})
 
+    def first(self, n: int) -> Corpus:
+        """The first ``n`` items (all where ``n`` is 0) and their segments."""
+        if not n or n >= len(self.names):
+            return self
+        segs = int((self.owner < n).sum())  # segments are in item order
+        return Corpus(self.names[:n], self.reasons[:n], self.tokens[..., : self.offsets[segs]],
+                      self.offsets[: segs + 1], self.bars[:segs], self.owner[:segs])
+
+    @classmethod
+    def join(cls, corpora: Sequence[Corpus]) -> Corpus:
+        """One corpus of the items of several, in order."""
+        items = np.cumsum([0] + [len(c.names) for c in corpora])
+        starts = np.cumsum([0] + [c.offsets[-1] for c in corpora])
+        return cls(
+            names=np.concatenate([c.names for c in corpora]),
+            reasons=np.concatenate([c.reasons for c in corpora]),
+            tokens=np.concatenate([c.tokens for c in corpora], axis=-1),
+            offsets=np.concatenate([[0]] + [c.offsets[1:] + s for c, s in zip(corpora, starts)]).astype(np.int64),
+            bars=np.concatenate([c.bars for c in corpora]),
+            owner=np.concatenate([c.owner + i for c, i in zip(corpora, items)]).astype(np.int32),
+        )
+
     def reason_counts(self, items: np.ndarray | None = None) -> Counter:
         """Why items gave nothing: reason key -> count (over ``items`` where given)."""
         codes = self.reasons if items is None else self.reasons[items]

@@ -36,9 +36,9 @@ class MidiModality(Modality):
         return PRESETS
 
     def datasets(self) -> dict[str, str]:
-        from vaekit_midi.folk import DESCRIPTION
+        from vaekit_midi import folk, pop
 
-        return {"folk": DESCRIPTION}
+        return {"folk": folk.DESCRIPTION, "pop": pop.DESCRIPTION}
 
     def load_dataset(self, source: str, config: Config):
         return _kind(config).load_dataset(source, config)

@@ -57,6 +57,10 @@ class Kind:
     def no_dataset(self, source: str) -> str:
         return f"{source}: no such file or folder"
 
+    def builtin(self, source: str) -> bool:
+        """Whether ``source`` names the kind's built-in data rather than a user's files."""
+        return False
+
     # the verbs, built on those parts -----------------------------------------------------------
 
     def wrong_type(self, path: Path) -> str:
@@ -92,7 +96,7 @@ class Kind:
         corpus = self.corpus(source, config)
         w, owner, skipped = corpus.windows(steps, int(data.get("hop_bars", 1)), lambda w: self.keep(w, spb))
         label = source or "folk"
-        items = "tunes" if label == "folk" else "files"
+        items = "tunes" if self.builtin(source) else "files"
         if skipped and items == "files":
             print(f"vaekit: {label}: {self.skipped_line(sum(skipped.values()), len(corpus.names))}: "
                   f"{describe(skipped)}", file=sys.stderr)

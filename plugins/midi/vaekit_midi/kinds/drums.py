@@ -12,7 +12,7 @@ import numpy as np
 
 from vaekit import Config, VaekitError
 from vaekit_midi.kinds.base import Kind
-from vaekit_midi.midi_file import inside, meter_sections, on_grid, read_midi
+from vaekit_midi.midi_file import Grid, grid_of, inside, meter_sections, on_grid, read_midi
 from vaekit_midi.parsed import Parsed
 from vaekit_midi.tokens import DRUM_CLASS_OF, DRUM_PITCHES, DRUM_VOCAB, decode_hits, encode_hits
 
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from vaekit import VAE
 
 
-def hits_of(pm, kit: list, steps_per_bar: int) -> tuple[np.ndarray, str | None]:
+def hits_of(grid: Grid, kit: list) -> tuple[np.ndarray, str | None]:
     """Hits ``(N, 2)`` of (onset step, class) of the drum instruments ``kit``, or why there are none."""
-    notes, reason = on_grid(pm, kit, steps_per_bar)
+    notes, reason = on_grid(grid, kit)
     if reason:
         return np.zeros((0, 2), np.int64), reason
     notes = np.concatenate(notes)
@@ -59,10 +59,11 @@ class Drums(Kind):
         kit = [i for i in pm.instruments if i.is_drum and i.notes]
         if not kit:
             return Parsed(reason="no_drums")
-        hits, reason = hits_of(pm, kit, steps_per_bar)
+        grid = grid_of(pm, path, steps_per_bar)
+        hits, reason = hits_of(grid, kit)
         if reason or len(hits) == 0:
             return Parsed(reason=reason or "no_classes")
-        sections = meter_sections(pm, int(hits[:, 0].max()) + 1, steps_per_bar)
+        sections = meter_sections(grid, int(hits[:, 0].max()) + 1)
         if sections is None:
             return Parsed(reason="too_long")
         out = Parsed()

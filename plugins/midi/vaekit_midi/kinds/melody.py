@@ -12,7 +12,7 @@ import numpy as np
 from vaekit import Config, VaekitError
 from vaekit_midi.kinds.base import Kind
 from vaekit_midi.melody_lines import Section, segments, usable
-from vaekit_midi.midi_file import MIDI_TYPES, inside, meter_sections, on_grid, read_midi
+from vaekit_midi.midi_file import MIDI_TYPES, grid_of, inside, meter_sections, on_grid, read_midi
 from vaekit_midi.parsed import MAX_SCORE_BYTES, Parsed, refuse
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH, decode
 
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 
 def read_melodies(path: Path, steps_per_bar: int = 16) -> Parsed:
-    """Melody segments of every non-drum instrument of a MIDI file, or the reason there are none."""
+    """Melody segments of every non-drum instrument of a MIDI file (only of those named "melody" where
+    there are such, as in POP909), or the reason there are none."""
     pm, reason = read_midi(path)
     if reason:
         return Parsed(reason=reason)
@@ -34,12 +35,14 @@ def read_melodies(path: Path, steps_per_bar: int = 16) -> Parsed:
     tracks = [i for i in tracks if not i.is_drum]
     if not tracks:
         return Parsed(reason="drums_only")
-    all_notes, reason = on_grid(pm, tracks, steps_per_bar)
+    tracks = [i for i in tracks if i.name.strip().lower() == "melody"] or tracks
+    grid = grid_of(pm, path, steps_per_bar)
+    all_notes, reason = on_grid(grid, tracks)
     if reason:
         return Parsed(reason=reason)
     if not any(((n[:, 2] >= MIN_PITCH) & (n[:, 2] <= MAX_PITCH)).any() for n in all_notes):
         return Parsed(reason="out_of_range")
-    sections = meter_sections(pm, max(int(n[:, 1].max()) for n in all_notes) + 1, steps_per_bar)
+    sections = meter_sections(grid, max(int(n[:, 1].max()) for n in all_notes) + 1)
     if sections is None:
         return Parsed(reason="too_long")
     out = Parsed()
@@ -84,17 +87,25 @@ class Melody(Kind):
                 f"{longest / steps_per_bar:g} bars of 4/4)")
 
     def corpus(self, source: str, config: Config) -> Corpus:
-        """The built-in ``folk`` corpus, or a user's files."""
-        if source in ("", "folk"):
-            from vaekit_midi.folk import COLLECTIONS, load_folk
+        """A built-in corpus (``folk``, ``pop``, or several joined by ``+``), or a user's files."""
+        names = (source or "folk").split("+")
+        if not all(name in ("folk", "pop") for name in names):
+            return super().corpus(source, config)
+        from vaekit_midi.corpus import Corpus
+        from vaekit_midi.folk import COLLECTIONS, load_folk
+        from vaekit_midi.pop import load_pop
 
-            data = config["data"]
-            return load_folk(list(data.get("collections") or COLLECTIONS), int(data.get("limit_tunes", 0) or 0),
-                             int(data.get("steps_per_bar", 16)))
-        return super().corpus(source, config)
+        data = config["data"]
+        limit, spb = int(data.get("limit_tunes", 0) or 0), int(data.get("steps_per_bar", 16))
+        loaders = {"folk": lambda: load_folk(list(data.get("collections") or COLLECTIONS), limit, spb),
+                   "pop": lambda: load_pop(limit, spb)}
+        return Corpus.join([loaders[name]() for name in names])
+
+    def builtin(self, source: str) -> bool:
+        return all(name in ("folk", "pop") for name in (source or "folk").split("+"))
 
     def no_dataset(self, source: str) -> str:
-        return f"{source}: no such file or folder, and not a built-in dataset (midi has: folk)"
+        return f"{source}: no such file or folder, and not a built-in dataset (midi has: folk, pop, folk+pop)"
 
     def skipped_line(self, skipped: int, total: int) -> str:
         return f"skipped {skipped} of {total} files"

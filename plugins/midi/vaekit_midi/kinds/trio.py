@@ -19,7 +19,7 @@ from vaekit import Config, VaekitError
 from vaekit_midi.kinds.base import Kind
 from vaekit_midi.kinds.drums import drum_notes, hits_of
 from vaekit_midi.melody_lines import monophonic
-from vaekit_midi.midi_file import inside, meter_sections, on_grid, read_midi
+from vaekit_midi.midi_file import grid_of, inside, meter_sections, on_grid, read_midi
 from vaekit_midi.parsed import Parsed
 from vaekit_midi.tokens import decode, encode, encode_hits
 
@@ -52,12 +52,13 @@ class Trio(Kind):
             return Parsed(reason="no_bass")
         if not kit:
             return Parsed(reason="no_drums")
-        lines, reason = on_grid(pm, [melody, bass], steps_per_bar)
-        hits, reason = (np.zeros((0, 2), np.int64), reason) if reason else hits_of(pm, kit, steps_per_bar)
+        grid = grid_of(pm, path, steps_per_bar)
+        lines, reason = on_grid(grid, [melody, bass])
+        hits, reason = (np.zeros((0, 2), np.int64), reason) if reason else hits_of(grid, kit)
         if reason:
             return Parsed(reason=reason)
         end = max(int(lines[0][:, 1].max()), int(lines[1][:, 1].max()), int(hits[:, 0].max(initial=-1)) + 1)
-        sections = meter_sections(pm, end, steps_per_bar)
+        sections = meter_sections(grid, end)
         if sections is None:
             return Parsed(reason="too_long")
         out = Parsed()
