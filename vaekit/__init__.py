@@ -17,6 +17,7 @@ from vaekit.errors import VaekitError
 from vaekit.files import SKIP_REASONS, atomic_file, atomic_write, atomic_write_json, too_large, walk
 from vaekit.hookspecs import hookimpl
 from vaekit.modality import Modality
+from vaekit.shipped import models as shipped_models
 
 if TYPE_CHECKING:
     from vaekit.latent import attribute_vector, slerp
@@ -43,7 +44,7 @@ _LAZY = {
 __all__ = [
     "PLUGIN_API", "SKIP_REASONS", "VAE", "Config", "Decoder", "Encoder", "Modality", "Pipeline", "VaekitError",
     "__version__", "atomic_file", "atomic_write", "atomic_write_json", "attribute_vector", "cache_dir", "hookimpl",
-    "load", "merge", "slerp", "too_large", "train", "walk",
+    "load", "merge", "shipped_models", "slerp", "too_large", "train", "walk",
 ]  # fmt: skip
 
 

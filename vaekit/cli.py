@@ -326,7 +326,7 @@ def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path,
 
 @cli.command()
 @_run_arg
-@click.option("--data", "-d", help="Held-out data (default: the run's own validation split).")
+@click.option("--data", "-d", help="Data to score, every item of it (default: the run's own validation split).")
 @click.option("-k", "k", default=100, show_default=True, help="Importance samples for nll_iw (0: skip).")
 @click.option("--max-items", type=int, help="Evaluate at most this many items.")
 @click.option("--json", "as_json", is_flag=True)
@@ -343,14 +343,34 @@ def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, as_
         click.echo(f"{key:>14}  {value:.4f}" if isinstance(value, float) else f"{key:>14}  {value}")
 
 
+@cli.command(name="models")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def models_command(as_json: bool) -> None:
+    """List the trained models that installed plugins ship; a name works wherever a run directory does."""
+    from vaekit.shipped import models
+
+    cards = [m.describe() for m in models().values()]
+    if as_json:
+        click.echo(json.dumps(cards, indent=2))
+        return
+    if not cards:
+        click.echo("no shipped models installed")
+    for card in cards:
+        click.echo(f"{card['name']}  {card['modality']} / {card['preset']}, {card['size_mb']:g} MB, "
+                   f"trained on {card.get('data', '?')}: {card.get('description', '')}")
+        for data, figures in card.get("heldout", {}).items():
+            click.echo(f"    held-out {data}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+
+
 @cli.command()
 @_run_arg
 def info(run_dir: Path) -> None:
     """Show a run's config, progress and latest validation metrics."""
     from vaekit.config import keys
     from vaekit.runs import RunDir
+    from vaekit.shipped import resolve
 
-    run = RunDir(run_dir)
+    run = RunDir(resolve(run_dir))
     config = run.read_config()
     rows = run.read_metrics()
     click.echo(f"{run_dir}: {config['modality']} / {config['preset']}")

@@ -14,3 +14,10 @@ def register_modalities(register):
 @hookspec
 def register_commands(cli):
     """Add click commands to the ``vaekit`` group."""
+
+
+@hookspec
+def register_models(register):
+    """Call ``register(folder)`` for each trained model the plugin ships: a run directory inside its
+    package (``config.json``, ``model.safetensors``) with a ``card.json`` (name, description, training
+    data, held-out figures). ``vaekit models`` lists them, and their names work wherever a run does."""

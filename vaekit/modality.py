@@ -52,7 +52,8 @@ class Modality(ABC):
         """Train and validation datasets from a built-in name or an existing path.
 
         May update ``config`` in place with what the data fixed (e.g. ``data.size``), so that the
-        run's saved config rebuilds the same model.
+        run's saved config rebuilds the same model. With ``data.val_fraction`` 1, every item is
+        validation (the training part may be empty): ``vaekit evaluate --data`` scores all of it.
         """
 
     @abstractmethod

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaekit import checkpoint, evaluation, plugins, runs, training
+from vaekit import checkpoint, evaluation, plugins, runs, shipped, training
 from vaekit.batches import fetch
 from vaekit.config import Config, apply_overrides, build, read_toml
 from vaekit.devices import pick_device
@@ -53,6 +53,8 @@ def train(modality: str | None = None, preset: str | None = None, data: str | No
     file_config = read_toml(Path(config)) if isinstance(config, (str, Path)) else copy.deepcopy(config or {})
     modality = modality or file_config.pop("modality", None)
     preset = preset or file_config.pop("preset", None)
+    if init_from is not None:
+        init_from = shipped.resolve(init_from)
     if resume or init_from:
         if resume and out is None:
             raise VaekitError("--resume needs --out RUN_DIR, the run to continue")
@@ -95,7 +97,7 @@ class Pipeline:
     def open(cls, run_dir: str | Path, device: str = "cpu", weights: str = "best") -> Pipeline:
         """Load config and weights, ``best`` (``last`` where no best was saved yet) or ``last``;
         never unpickles."""
-        run = RunDir(run_dir)
+        run = RunDir(shipped.resolve(run_dir))
         config = run.read_config()
         try:
             modality = plugins.get_modality(config["modality"])
@@ -210,9 +212,11 @@ class Pipeline:
         return result
 
     def evaluate(self, data: str | None = None, k: int = 100, max_items: int | None = None) -> dict[str, Any]:
-        """ELBO, importance-weighted NLL (k samples) and the modality's metrics on held-out data:
-        the run's own validation split unless ``data`` names another source."""
+        """ELBO, importance-weighted NLL (k samples) and the modality's metrics on held-out data: all of
+        ``data`` where given (every item of it held out), else the run's own validation split."""
         config = copy.deepcopy(self.config)
+        if data is not None:
+            config["data"]["val_fraction"] = 1.0
         _, val = self.modality.load_dataset(data or config["data"]["source"], config)
         return evaluation.evaluate(self.model, self.modality, val, k=k, max_items=max_items,
                                    batch_size=min(64, self.config["train"]["batch_size"]))

@@ -69,7 +69,8 @@ class ImageModality(Modality):
         d.update(size=int(size), channels=int(channels), label_names=list(images.label_names))
         if d["split"] not in ("random", "tail"):
             raise VaekitError(f"data.split={d['split']!r}: use random or tail")
-        n_val = min(len(x) - 1, max(1, round(len(x) * float(d["val_fraction"]))))
+        fraction = float(d["val_fraction"])  # 1: every image held out, as `vaekit evaluate --data` asks
+        n_val = len(x) if fraction >= 1 else min(len(x) - 1, max(1, round(len(x) * fraction)))
         order = np.arange(len(x)) if d["split"] == "tail" else np.random.default_rng(d["seed"]).permutation(len(x))
         splits = []
         for idx in (order[:-n_val], order[-n_val:]):

@@ -75,3 +75,24 @@ def test_wav_without_fluidsynth_exits_2_before_writing(run, tmp_path, monkeypatc
     assert result.output.strip().splitlines()[-1].endswith("or write MIDI instead")
     assert "needs FluidSynth" in result.output and not (tmp_path / "gen").exists()
     assert not (tmp_path / "gen.wav").exists()
+
+
+def test_evaluate_data_scores_every_window_of_the_folder(run, tmp_path):
+    import json
+
+    import numpy as np
+    from vaekit_midi.modality import MidiModality
+
+    songs = run.parent / "songs"
+    config = json.loads((run / "config.json").read_text())
+    windows = {MidiModality().read(f, config)[i].numpy().tobytes() for f in sorted(songs.glob("s*.mid"))
+               for i in range(len(MidiModality().read(f, config)))}
+    def scores(*args):
+        result = invoke("evaluate", run, *args, "--json", "-k", "0")
+        assert result.exit_code == 0, result.output
+        return json.JSONDecoder().raw_decode(result.output[result.output.index("{"):])[0]
+
+    assert scores("--data", songs)["items"] == len(windows) > 8
+    own = scores()
+    assert own["items"] < len(windows)  # without --data: the run's validation split alone
+    assert np.isfinite(own["elbo"])

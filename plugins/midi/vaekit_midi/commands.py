@@ -7,14 +7,13 @@ from pathlib import Path
 
 import click
 
+import vaekit
 from vaekit import VaekitError
 
 ATTRIBUTES = ("density", "interval", "syncopation_16th", "syncopation_8th", "in_scale", "range")
 
 
 def _open_melody_run(run_dir: Path, device: str):
-    import vaekit
-
     p = vaekit.load(run_dir, device=device)
     if p.modality.name != "midi" or p.config["data"].get("kind", "melody") != "melody":
         raise VaekitError(f"{run_dir}: attribute vectors are for melody runs (this is {p.config['modality']} / "
@@ -42,12 +41,15 @@ def register(cli: click.Group) -> None:
         if not 0 < quantile <= 0.5:
             raise VaekitError(f"--quantile must lie in (0, 0.5], got {quantile}")
         p = _open_melody_run(run_dir, device)
+        if any(m.path == p.run_dir for m in vaekit.shipped_models().values()):
+            raise VaekitError(f"{run_dir}: a shipped model; its attribute vectors ship with it (vaekit transform "
+                              f"{run_dir} ...), and its folder is not to be written")
         source = data or p.config["data"]["source"]
         windows = attrs.training_windows(p.modality, source, p.config, max_items)
         z = attrs.encode_means(p.model, windows.to(p.model.device))
         vectors, stats = attrs.attribute_vectors(z, windows, int(p.config["data"]["steps_per_bar"]), quantile,
                                                  method)
-        path = attrs.save(run_dir, vectors, {"source": source, "windows": len(windows), "quantile": quantile,
+        path = attrs.save(p.run_dir, vectors, {"source": source, "windows": len(windows), "quantile": quantile,
                                              "method": method, "stats": stats})
         click.echo(f"{'attribute':<18} {'bottom':>8} {'top':>8} {'|vector|':>9}")
         for name, v in vectors.items():
@@ -74,9 +76,9 @@ def register(cli: click.Group) -> None:
         from vaekit_midi import attributes as attrs
 
         p = _open_melody_run(run_dir, device)
-        vectors, _ = attrs.load(run_dir)
+        vectors, _ = attrs.load(p.run_dir)
         if attribute not in vectors:
-            raise VaekitError(f"{Path(run_dir) / attrs.FILE}: holds no {attribute!r} vector")
+            raise VaekitError(f"{p.run_dir / attrs.FILE}: holds no {attribute!r} vector")
         x = p.read(input_path, index)
         mu, _ = p.model.encode(x[None])
         torch.manual_seed(seed)

@@ -46,7 +46,9 @@ class WindowDataset(torch.utils.data.Dataset):
 def split_items(names: np.ndarray, has_windows: np.ndarray, val_fraction: float) -> np.ndarray:
     """A deterministic validation mask over items (tunes), by a hash of each name, so a tune stays on
     its side whatever else is in the corpus. Both sides get an item where there are two; a lone item
-    goes to training."""
+    goes to training. A ``val_fraction`` of 1 holds every item out (``vaekit evaluate --data``)."""
+    if val_fraction >= 1:
+        return np.asarray(has_windows, dtype=bool).copy()
     # surrogateescape: a file name that is not UTF-8 hashes as its own bytes (and a UTF-8 name as before)
     position = np.array([zlib.crc32(str(n).encode("utf-8", "surrogateescape")) / 2**32 for n in names.tolist()],
                         dtype=np.float64)

@@ -10,6 +10,15 @@ def register_modalities(register):
 
 
 @vaekit.hookimpl
+def register_models(register):
+    """The models shipped trained in ``models/`` (see ``benchmarks/shipped_midi.py``)."""
+    from pathlib import Path
+
+    for card in sorted((Path(__file__).parent / "models").glob("*/card.json")):
+        register(card.parent)
+
+
+@vaekit.hookimpl
 def register_commands(cli):
     from vaekit_midi.commands import register
 
