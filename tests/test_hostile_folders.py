@@ -1,6 +1,6 @@
 """Hostile data folders: loading ``--data FOLDER`` skips and counts what it cannot use, on one line.
 
-Promises, for both the MIDI and the image loader:
+Promises, for the MIDI loader:
 - symbolic-link loops (a link to itself, two links to each other, a link to the folder itself) are
   skipped and counted, never walked forever;
 - a link pointing out of the folder is never followed (there is no option to follow one) and is counted;
@@ -104,49 +104,18 @@ def test_midi_folder(tmp_path, monkeypatch, capsys, watched_open, within):
     assert any(NON_UTF8_NAME in p for p in watched_open) and any(NEWLINE_NAME in p for p in watched_open)
 
 
-def test_image_folder(tmp_path, capsys, watched_open, within):
-    pytest.importorskip("vaekit_image")
-    from PIL import Image
-    from vaekit_image.data import load_path
-
-    root, secret = tmp_path / "pictures", tmp_path / "secret"
-    root.mkdir()
-    secret.mkdir()
-    for i, stem in enumerate(["good0", "good1", NEWLINE_NAME, NON_UTF8_NAME]):
-        Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(root / f"{stem}.png")
-    Image.fromarray(np.full((8, 8), 255, np.uint8)).save(secret / "private.png")
-    hostile(root, ".png", secret / "private.png")
-
-    with within(60, "a FIFO opened, or a link loop walked?"):
-        images = load_path(root, 0, 0)
-    assert images.x.shape == (4, 1, 8, 8)
-    assert sorted(round(float(v) * 255) for v in images.x[:, 0, 0, 0]) == [0, 40, 80, 120]  # never the white one
-    line = one_summary(capsys.readouterr().err)
-    assert "skipped 9 of 13 files" in line, line
-    for count, text in [(3, "broken or looping link"), (1, "link to a folder"), (1, "link out of the folder"),
-                        (1, "not a regular file"), (1, "empty file"), (1, "over the 1024 MiB size cap"),
-                        (1, "unreadable")]:
-        assert f"{count} {text}" in line, (text, line)
-    assert not [p for p in watched_open if "huge" in p or "pipe" in p or "private" in p]
-
-
 def test_a_single_oversized_or_special_file_is_refused_unread(tmp_path, watched_open, within):
     """``vaekit interpolate RUN a.mid b.mid`` and friends: the same caps for one named file, and a
     FIFO is never opened."""
     from vaekit import VaekitError
 
     pytest.importorskip("vaekit_midi")
-    pytest.importorskip("vaekit_image")
-    from vaekit_image.modality import ImageModality
     from vaekit_midi.modality import MidiModality
 
-    midi, image = MidiModality(), ImageModality()
+    midi = MidiModality()
     midi_config = build(midi, "mel_2bar")
-    image_config = build(image, "conv", overrides=["data.size=8", "data.channels=1"])
     for suffix, modality, config, message in [
         (".mid", midi, midi_config, "over the size cap (16 MiB a MIDI file, 64 MiB a score)"),
-        (".png", image, image_config, "over the 1024 MiB cap on one file"),
-        (".npz", image, image_config, "over the 1024 MiB cap on one file"),
     ]:
         huge = tmp_path / f"huge{suffix}"
         with open(huge, "wb") as f:
@@ -155,9 +124,6 @@ def test_a_single_oversized_or_special_file_is_refused_unread(tmp_path, watched_
             modality.read(huge, config)
     assert not [p for p in watched_open if "huge" in p]
     os.mkfifo(tmp_path / "pipe.mid")
-    os.mkfifo(tmp_path / "pipe.png")
     with within(30):  # opening a FIFO would block until something writes to it
         with pytest.raises(VaekitError, match="not a regular file"):
             midi.read(tmp_path / "pipe.mid", midi_config)
-        with pytest.raises(VaekitError, match="not a regular file"):
-            image.read(tmp_path / "pipe.png", image_config)
