@@ -214,12 +214,12 @@ def read_fuzzed(modality: Any, config: dict, path: Path, data: bytes, seconds: f
 
 
 _ADDRESS_LIMITED = """
-import resource, sys
+import json, resource, sys
 from pathlib import Path
 from vaekit import VaekitError, plugins
 from vaekit.config import build
 modality = plugins.get_modality(sys.argv[1])
-config = build(modality, sys.argv[2], overrides=sys.argv[3].split())
+config = build(modality, sys.argv[2], overrides=json.loads(sys.argv[3]))
 modality.read(Path(sys.argv[4]), config)  # a good file first: every lazy import happens before the limit
 size = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
 cap = size + {headroom}
@@ -240,7 +240,7 @@ def read_under_address_limit(modality: str, preset: str, good: Path, files: list
     so that a large allocation fails loudly (MemoryError) even where the kernel would overcommit. The
     process's output: a line a file, ``NAME loaded`` or ``NAME refused: MESSAGE``."""
     script = _ADDRESS_LIMITED.replace("{headroom}", str(int(headroom)))
-    done = subprocess.run([sys.executable, "-c", script, modality, preset, " ".join(overrides), str(good),
+    done = subprocess.run([sys.executable, "-c", script, modality, preset, json.dumps(list(overrides)), str(good),
                            *map(str, files)], capture_output=True, text=True, timeout=120, cwd=cwd)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
