@@ -3,13 +3,12 @@ against whatever happens to be installed."""
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import signal
 
 import pytest
 
 from vaekit import plugins
+from vaekit.testing import watched_open, within  # noqa: F401  (fixtures)
 
 
 def isolate(mp: pytest.MonkeyPatch, cache) -> None:
@@ -36,23 +35,3 @@ def vectors(isolated_plugins):
     """The example plugin's modality, registered in-process."""
     register_vectors()
     return plugins.get_modality("vectors")
-
-
-@contextlib.contextmanager
-def _alarm(seconds: float, why: str = ""):
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s{f' ({why})' if why else ''}")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-@pytest.fixture
-def within():
-    """``with within(seconds, why):`` fails a block that runs longer than ``seconds`` instead of hanging."""
-    return _alarm

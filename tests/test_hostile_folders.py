@@ -1,163 +1,34 @@
-"""Hostile data folders: loading ``--data FOLDER`` skips and counts what it cannot use, on one line.
+"""Hostile data folders, as the core walks them for every modality (``vaekit.files.walk``); each plugin's
+tests check its own loader on the same folder (``vaekit.testing.hostile``).
 
-Promises, for both the MIDI and the image loader:
-- symbolic-link loops (a link to itself, two links to each other, a link to the folder itself) are
-  skipped and counted, never walked forever;
-- a link pointing out of the folder is never followed (there is no option to follow one) and is counted;
-- a FIFO is never opened (opening one would block forever) and is counted;
-- a file that cannot be opened (simulated: the tests run as root, so ``chmod 000`` would not stop them;
-  ``open`` is made to raise ``PermissionError`` for it) is counted;
-- a 0-byte file and a 2 GB sparse file are skipped on their size alone; the big one is never opened;
-- files with a newline or non-UTF-8 bytes in their names are ordinary files: they load.
+Promises: link loops (a link to itself, two links to each other, a link to the folder itself), links
+out of the folder, FIFOs, empty files and a 2 GB sparse file are skipped with their reasons, all on
+``stat`` alone (nothing is opened, nothing is walked forever); files with a newline or non-UTF-8 bytes
+in their names are ordinary files.
 """
 
 from __future__ import annotations
 
-import builtins
-import io
-import os
-from pathlib import Path
+from collections import Counter
 
-import numpy as np
-import pytest
-
-from vaekit.config import build
-
-SPARSE_BYTES = 2 * 2**30
-NEWLINE_NAME = "two\nlines"
-NON_UTF8_NAME = os.fsdecode(b"caf\xe9")  # Latin-1 bytes: not valid UTF-8
+from vaekit.files import walk
+from vaekit.testing import NEWLINE_NAME, NON_UTF8_NAME, hostile
 
 
-def hostile(root: Path, suffix: str, outside: Path) -> None:
-    """Every hostile entry, next to the good files already in ``root``."""
-    (root / f"loop{suffix}").symlink_to(f"loop{suffix}")
-    (root / f"ping{suffix}").symlink_to(f"pong{suffix}")
-    (root / f"pong{suffix}").symlink_to(f"ping{suffix}")
-    (root / "again").symlink_to(".")  # a link to the folder itself
-    (root / f"outside{suffix}").symlink_to(outside)
-    os.mkfifo(root / f"pipe{suffix}")
-    (root / f"folder{suffix}").mkdir()  # a directory named like a file: walked, holds nothing
-    (root / f"empty{suffix}").write_bytes(b"")
-    with open(root / f"huge{suffix}", "wb") as f:
-        f.truncate(SPARSE_BYTES)  # sparse: no disk used, 2 GB by its size
-    (root / f"locked{suffix}").write_bytes((root / f"good0{suffix}").read_bytes())
-
-
-@pytest.fixture
-def watched_open(monkeypatch):
-    """``open`` records every path opened for reading, and refuses to read any file named ``locked.*``."""
-    real_open = builtins.open
-    opened: list[str] = []
-
-    def guarded(file, *args, **kwargs):
-        if isinstance(file, (str, bytes, os.PathLike)):
-            name = os.fsdecode(file)
-            if not set(args[0] if args else kwargs.get("mode", "r")) & set("wax+"):
-                opened.append(name)
-                if Path(name).name.startswith("locked."):
-                    raise PermissionError(13, "Permission denied", name)
-        return real_open(file, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", guarded)
-    monkeypatch.setattr(io, "open", guarded)
-    return opened
-
-
-def one_summary(err: str) -> str:
-    lines = [line for line in err.splitlines() if "skipped" in line]
-    assert len(lines) == 1, err
-    return lines[0]
-
-
-def test_midi_folder(tmp_path, monkeypatch, capsys, watched_open, within):
-    pytest.importorskip("vaekit_midi")
-    from vaekit_midi.modality import MidiModality
-
-    write_midi = MidiModality().write
-
-    monkeypatch.setenv("VAEKIT_CACHE", str(tmp_path / "cache"))
-    root, secret = tmp_path / "songs", tmp_path / "secret"
+def test_walk_skips_every_hostile_entry_unopened(tmp_path, watched_open, within):
+    root, secret = tmp_path / "data", tmp_path / "secret"
     root.mkdir()
     secret.mkdir()
-    for i, stem in enumerate(["good0", "good1", NEWLINE_NAME, NON_UTF8_NAME]):
-        melody = np.zeros(64, np.int8)
-        melody[::4] = 30 + i * 5 + np.arange(16) % 5  # a different tune in each file
-        write_midi(melody, root / f"{stem}.mid", {})
-    outside_tune = np.zeros(64, np.int8)
-    outside_tune[::2] = 80  # one high note repeated: in no file inside the folder
-    write_midi(outside_tune, secret / "private.mid", {})
-    hostile(root, ".mid", secret / "private.mid")
+    for stem in ["good0", "good1", NEWLINE_NAME, NON_UTF8_NAME]:
+        (root / f"{stem}.dat").write_bytes(b"data")
+    (secret / "private.dat").write_bytes(b"private")
+    hostile(root, ".dat", secret / "private.dat")
+    del watched_open[:]  # hostile() read good0.dat to make locked.dat
 
-    config = build(MidiModality(), "mel_2bar", overrides=["data.transpose=0", "data.val_fraction=0.3"])
-    with within(60, "a FIFO opened, or a link loop walked?"):
-        train, val = MidiModality().load_dataset(str(root), config)
-    windows = np.concatenate([train.windows.numpy(), val.windows.numpy()])
-    assert len(windows) > 0 and len(train) > 0 and len(val) > 0
-    assert not (windows == 80 - 19).any(), "read the file behind a link out of the folder"
-    line = one_summary(capsys.readouterr().err)
-    assert "skipped 9 of 13 files" in line, line
-    for count, text in [(3, "broken or looping link"), (1, "link to a folder"), (1, "link out of the folder"),
-                        (1, "not a regular file"), (1, "empty file"),
-                        (1, "over the size cap (16 MiB a MIDI file, 64 MiB a score)"), (1, "cannot be read")]:
-        assert f"{count} {text}" in line, (text, line)
-    assert not [p for p in watched_open if "huge" in p or "pipe" in p or "private" in p]
-    assert any(NON_UTF8_NAME in p for p in watched_open) and any(NEWLINE_NAME in p for p in watched_open)
-
-
-def test_image_folder(tmp_path, capsys, watched_open, within):
-    pytest.importorskip("vaekit_image")
-    from PIL import Image
-    from vaekit_image.data import load_path
-
-    root, secret = tmp_path / "pictures", tmp_path / "secret"
-    root.mkdir()
-    secret.mkdir()
-    for i, stem in enumerate(["good0", "good1", NEWLINE_NAME, NON_UTF8_NAME]):
-        Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(root / f"{stem}.png")
-    Image.fromarray(np.full((8, 8), 255, np.uint8)).save(secret / "private.png")
-    hostile(root, ".png", secret / "private.png")
-
-    with within(60, "a FIFO opened, or a link loop walked?"):
-        images = load_path(root, 0, 0)
-    assert images.x.shape == (4, 1, 8, 8)
-    assert sorted(round(float(v) * 255) for v in images.x[:, 0, 0, 0]) == [0, 40, 80, 120]  # never the white one
-    line = one_summary(capsys.readouterr().err)
-    assert "skipped 9 of 13 files" in line, line
-    for count, text in [(3, "broken or looping link"), (1, "link to a folder"), (1, "link out of the folder"),
-                        (1, "not a regular file"), (1, "empty file"), (1, "over the 1024 MiB size cap"),
-                        (1, "unreadable")]:
-        assert f"{count} {text}" in line, (text, line)
-    assert not [p for p in watched_open if "huge" in p or "pipe" in p or "private" in p]
-
-
-def test_a_single_oversized_or_special_file_is_refused_unread(tmp_path, watched_open, within):
-    """``vaekit interpolate RUN a.mid b.mid`` and friends: the same caps for one named file, and a
-    FIFO is never opened."""
-    from vaekit import VaekitError
-
-    pytest.importorskip("vaekit_midi")
-    pytest.importorskip("vaekit_image")
-    from vaekit_image.modality import ImageModality
-    from vaekit_midi.modality import MidiModality
-
-    midi, image = MidiModality(), ImageModality()
-    midi_config = build(midi, "mel_2bar")
-    image_config = build(image, "conv", overrides=["data.size=8", "data.channels=1"])
-    for suffix, modality, config, message in [
-        (".mid", midi, midi_config, "over the size cap (16 MiB a MIDI file, 64 MiB a score)"),
-        (".png", image, image_config, "over the 1024 MiB cap on one file"),
-        (".npz", image, image_config, "over the 1024 MiB cap on one file"),
-    ]:
-        huge = tmp_path / f"huge{suffix}"
-        with open(huge, "wb") as f:
-            f.truncate(SPARSE_BYTES)
-        with pytest.raises(VaekitError, match=message.replace("(", r"\(").replace(")", r"\)")):
-            modality.read(huge, config)
-    assert not [p for p in watched_open if "huge" in p]
-    os.mkfifo(tmp_path / "pipe.mid")
-    os.mkfifo(tmp_path / "pipe.png")
-    with within(30):  # opening a FIFO would block until something writes to it
-        with pytest.raises(VaekitError, match="not a regular file"):
-            midi.read(tmp_path / "pipe.mid", midi_config)
-        with pytest.raises(VaekitError, match="not a regular file"):
-            image.read(tmp_path / "pipe.png", image_config)
+    with within(30, "a FIFO opened, or a link loop walked?"):
+        found, skipped = walk(root, lambda p: p.suffix == ".dat", 2**20)
+    assert sorted(p.name for p in found) == sorted(f"{stem}.dat" for stem in
+                                                   ["good0", "good1", "locked", NEWLINE_NAME, NON_UTF8_NAME])
+    assert Counter(reason for _, reason in skipped) == {"link_broken": 3, "link_folder": 1, "link_outside": 1,
+                                                        "not_regular": 1, "empty": 1, "too_large": 1}
+    assert not watched_open

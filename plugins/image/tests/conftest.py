@@ -2,6 +2,7 @@ import pytest
 from vaekit_image.modality import ImageModality
 
 from vaekit.config import CORE_DEFAULTS, merge
+from vaekit.testing import flat_peak_memory, watched_open, within  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from vaekit.testing import flat_peak_memory, watched_open, within  # noqa: F401  (fixtures)
+
 
 def write_midi_file(
     path: Path,

@@ -25,7 +25,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from vaekit import plugins
 from vaekit.cli import cli
+from vaekit.config import build
 
 TRAIN = ["--set", "model.latent_dim=8", "--set", "model.embed=8", "--set", "model.encoder_hidden=16",
          "--set", "model.decoder_hidden=32", "--set", "model.bf16=false", "--set", "data.transpose=0",
@@ -38,9 +40,6 @@ RSS_GROWTH_BYTES = 64 * 2**20
 def run(tmp_path_factory):
     """A mel_2bar run (tiny sizes, 20 steps) trained on eight generated tunes, and two tunes to
     interpolate between."""
-    pytest.importorskip("vaekit_midi")
-    from vaekit_midi.modality import MidiModality
-
     root = tmp_path_factory.mktemp("load")
     env = pytest.MonkeyPatch()
     env.setenv("VAEKIT_CACHE", str(root / "cache"))
@@ -48,10 +47,12 @@ def run(tmp_path_factory):
     torch.set_num_threads(1)  # tiny models on a shared machine: more threads only wait for each other
     songs = root / "songs"
     songs.mkdir()
+    midi = plugins.get_modality("midi")
+    config = build(midi, "mel_2bar")
     for i in range(8):
         melody = np.zeros(64, np.int8)
         melody[::4] = 30 + (np.arange(16) * (i + 2)) % 12 + i
-        MidiModality().write(melody, songs / f"tune{i}.mid", {})
+        midi.write(torch.from_numpy(melody), songs / f"tune{i}.mid", config)
     result = CliRunner().invoke(cli, ["train", "-m", "midi", "--data", str(songs), *TRAIN, "--steps", "20",
                                       "--out", str(root / "run"), "--no-progress"])
     assert result.exit_code == 0, result.output
