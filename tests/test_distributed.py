@@ -35,6 +35,20 @@ def test_a_run_of_one_process_resumes_on_two(tmp_path):
     assert_close(train_losses(whole), train_losses(run), 1e-4)  # weights, Adam state, lr and batch order carried
 
 
+def test_the_collective_timeout_is_read_from_its_variable(monkeypatch):
+    from vaekit import VaekitError, distributed
+
+    monkeypatch.delenv("VAEKIT_COLLECTIVE_TIMEOUT", raising=False)
+    assert distributed.collective_timeout() == 300
+    for text, seconds in (("90", 90), ("30s", 30), ("10m", 600)):
+        monkeypatch.setenv("VAEKIT_COLLECTIVE_TIMEOUT", text)
+        assert distributed.collective_timeout() == seconds
+    for text in ("soon", "0", "-5s"):
+        monkeypatch.setenv("VAEKIT_COLLECTIVE_TIMEOUT", text)
+        with pytest.raises(VaekitError, match=f"VAEKIT_COLLECTIVE_TIMEOUT='{text}': write a time above zero"):
+            distributed.collective_timeout()
+
+
 def _ranks(cache: Path) -> dict[int, int]:
     """``{rank: pid}`` of the torchrun workers started with ``VAEKIT_CACHE=cache`` (this test's)."""
     found = {}
