@@ -62,9 +62,13 @@ def test_two_processes_follow_the_single_process_curve_and_resume_on_one(tmp_pat
     assert max(abs(x - y) / abs(x) for x, y in zip(a, b)) < 0.1
     assert a[-1] < a[0] - 5 and b[-1] < b[0] - 5
     assert len([r for r in rows if r["step"] == 100 and r["split"] == "train"]) == 1  # rank 0 alone writes
+    before = (two / "metrics.jsonl").read_text()
     subprocess.run([*TRAIN, "--resume", "--out", str(two), "--steps", "120"], env=_env(tmp_path), check=True,
                    capture_output=True)
-    assert _train_losses(two)[1][-1]["step"] == 120
+    assert (two / "metrics.jsonl").read_text().startswith(before)  # the 2-process rows kept, then 110 and 120
+    resumed, rows = _train_losses(two)
+    assert [r["step"] for r in rows if r["split"] == "train"] == list(range(10, 121, 10)) and rows[-1]["step"] == 120
+    assert max(resumed[-2:]) < 1.1 * b[-1]  # one process goes on from the weights two left, not from scratch
 
 
 @pytest.mark.parametrize("delay", [0.5, 1.5, 3.0])

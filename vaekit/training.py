@@ -68,7 +68,9 @@ class _StopRequest:
 
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+            # under torchrun, leaving by an error: the SIGTERM torchrun sends the survivors must not cut off the message
+            stopping = exc[0] is not None and sig == signal.SIGTERM and distributed.active()
+            signal.signal(sig, signal.SIG_IGN if stopping else handler)
 
 
 def adam(params: Iterable[torch.nn.Parameter], lr: float) -> torch.optim.Adam:
@@ -333,10 +335,13 @@ def train(modality: Modality, config: Config, run_dir: str | Path, *, resume: bo
             config["versions"] = package_versions(modality)
             run.write_config(config)
         trainer.fit()
-    except BaseException:
+    except BaseException as e:
         if created and is_main and not run.file(runs.LAST).exists():  # nothing worth keeping: leave no trace
             run.unlock()
             shutil.rmtree(run.path, ignore_errors=True)
+        if lost := distributed.lost_peer(e):
+            raise VaekitError(f"rank {distributed.world()[0]} stopped: {lost}; --resume continues from the last "
+                              f"checkpoint, {run.path / runs.LAST}") from None
         raise
     finally:
         run.unlock()
