@@ -21,13 +21,11 @@ CARD = {"name": "waves_small", "description": "a tiny model of the generated wav
 @pytest.fixture(scope="module")
 def shipped_folder(tmp_path_factory):
     """A short vectors run, turned into a model a plugin ships: its run files and a card."""
+    tmp = tmp_path_factory.mktemp("shipped")
     with pytest.MonkeyPatch.context() as mp:
-        tmp = tmp_path_factory.mktemp("shipped")
         isolate(mp, tmp / "cache")
         register_vectors()
-        result = CliRunner().invoke(cli, ["train", "-m", "vectors", "--set", "data.items=200", "--steps", "20",
-                                          "--out", str(tmp / "run"), "--no-progress"])
-        assert result.exit_code == 0, result.output
+        vaekit.train("vectors", overrides=["data.items=200"], steps=20, out=tmp / "run", progress=False)
         folder = tmp / "package" / "models" / "waves_small"
         folder.mkdir(parents=True)
         for name in ("config.json", "model.safetensors"):

@@ -63,6 +63,15 @@ def _said(paths: list[Path]) -> None:
                + (f" (in {folders[0]})" if len(folders) == 1 and len(paths) > 1 else ""))
 
 
+def _said_as_json(rows: list, as_json: bool, none: str) -> bool:
+    """Print ``rows`` as JSON when asked (True: nothing more to say), or ``none`` where there are none."""
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not rows:
+        click.echo(none)
+    return as_json
+
+
 # plugins -------------------------------------------------------------------------------------
 
 
@@ -71,11 +80,8 @@ def _said(paths: list[Path]) -> None:
 def plugins_command(as_json: bool) -> None:
     """List installed plugins: name, version, hooks, modalities, and load errors."""
     info = plugins.plugin_info()
-    if as_json:
-        click.echo(json.dumps(info, indent=2))
+    if _said_as_json(info, as_json, "no plugins installed (try `vaekit install vaekit-midi`)"):
         return
-    if not info:
-        click.echo("no plugins installed (try `vaekit install vaekit-midi`)")
     for p in info:
         line = f"{p['name']} {p['version'] or ''}".rstrip()
         if p["modalities"]:
@@ -350,11 +356,8 @@ def models_command(as_json: bool) -> None:
     from vaekit.shipped import models
 
     cards = [m.describe() for m in models().values()]
-    if as_json:
-        click.echo(json.dumps(cards, indent=2))
+    if _said_as_json(cards, as_json, "no shipped models installed"):
         return
-    if not cards:
-        click.echo("no shipped models installed")
     for card in cards:
         click.echo(f"{card['name']}  {card['modality']} / {card['preset']}, {card['size_mb']:g} MB, "
                    f"trained on {card.get('data', '?')}: {card.get('description', '')}")

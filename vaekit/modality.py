@@ -75,8 +75,9 @@ class Modality(ABC):
         """The modality's own validation metrics on one batch (e.g. step accuracy, MSE)."""
         return {}
 
-    def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
-        """Optional picture of outputs ``(N, ...)`` (an image grid, a piano roll)."""
+    def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
+        """Optional picture of items ``(N, ...)`` (an image grid, piano rolls on one pitch axis), with a
+        label for each where given (``input A``, ``step 3``)."""
         from vaekit.errors import VaekitError
 
         raise VaekitError(f"the {self.name} modality draws no pictures")

@@ -131,15 +131,17 @@ class Pipeline:
             print(f"{path}: holds {len(items)} items; using number {index} (--index picks another)", file=sys.stderr)
         return items[index]
 
-    def _write_extras(self, x: torch.Tensor, png: str | Path | None, wav: str | Path | None) -> None:
-        """Start a verb's outputs with its audio and picture of ``x``, before the main outputs, so that a
-        missing synthesizer stops the verb cleanly with nothing written."""
+    def _write_extras(self, x: torch.Tensor, png: str | Path | None, wav: str | Path | None,
+                      shown: torch.Tensor | None = None, labels: list[str] | None = None) -> None:
+        """Start a verb's outputs with its audio of ``x`` and its picture (of ``shown``, else ``x``, a
+        label a row), before the main outputs, so that a missing synthesizer stops the verb cleanly with
+        nothing written."""
         self.written = []
         if wav is not None:
             self.modality.write_audio(x, Path(wav), self.config)
             self.written.append(Path(wav))
         if png is not None:
-            self.modality.render(x, Path(png), self.config)
+            self.modality.render(x if shown is None else shown, Path(png), self.config, labels=labels)
             self.written.append(Path(png))
 
     # verbs: each writes its outputs where asked (out: the modality's layout; png: a picture; wav: audio)
@@ -151,7 +153,7 @@ class Pipeline:
         generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         x = self.model.sample(n, temperature, generator=generator).cpu()
-        self._write_extras(x, png, wav)
+        self._write_extras(x, png, wav, labels=[f"sample {i}" for i in range(n)])
         if out is not None:
             self.written += self.modality.write_samples(x, Path(out), self.config)
         return x
@@ -165,7 +167,9 @@ class Pipeline:
             x = self.model.interpolate(xa, xb, steps, method).cpu()
         except ValueError as e:
             raise VaekitError(str(e)) from None
-        self._write_extras(x, png, wav)
+        # the picture puts the inputs as given above the steps, all on one scale, so that what moved shows
+        labels = [f"A: {Path(a).name}", f"B: {Path(b).name}", *(f"step {i}" for i in range(len(x)))]
+        self._write_extras(x, png, wav, torch.cat([torch.stack([xa, xb]).cpu(), x]), labels)
         if out is not None:
             self.written += self.modality.write_interpolation(x, Path(out), self.config)
         return x
@@ -177,7 +181,9 @@ class Pipeline:
         inputs = torch.stack([self.read(p, index) for p in paths])
         mu, _ = self.model.encode(inputs)
         outputs = self.model.decode(mu).cpu()
-        self._write_extras(outputs, png, wav)
+        labels = [f"{Path(p).name}{kind}" for p in paths for kind in ("", " reconstructed")]
+        shown = torch.stack([inputs.cpu(), outputs], 1).flatten(0, 1)  # each input above its reconstruction
+        self._write_extras(outputs, png, wav, shown, labels)
         if out is not None:
             names = [Path(p).stem for p in paths]
             self.written += self.modality.write_reconstructions(inputs, outputs, names, Path(out), self.config)

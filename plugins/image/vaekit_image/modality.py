@@ -110,7 +110,8 @@ class ImageModality(Modality):
 
         return image_metrics(model, batch[0], batch[1])
 
-    def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
+    def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
+        """A grid of the items, in order (the labels are for pictures that have room for them)."""
         from vaekit_image.outputs import grid, save
 
         save(grid(x), path)

@@ -79,3 +79,27 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def fit(model, x, steps: int) -> list[float]:
+    """``steps`` Adam steps (lr 1e-2, beta 0.01) of ``model`` on the batch ``x``: the loss of each."""
+    import torch
+
+    from vaekit import objective
+
+    opt = torch.optim.Adam(model.parameters(), 1e-2)
+    losses = []
+    for _ in range(steps):
+        out = model(x, x)
+        loss = objective.elbo(out.log_px, out.kl, beta=0.01).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.fixture(name="fit")
+def fit_fixture():
+    """:func:`fit`, for the tests that check a model learns."""
+    return fit

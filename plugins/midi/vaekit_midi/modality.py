@@ -81,6 +81,7 @@ class MidiModality(Modality):
             self.write(x, Path(tmp) / "audio.mid", config)
             write_wav(pretty_midi.PrettyMIDI(str(Path(tmp) / "audio.mid")), Path(path))
 
-    def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
-        """A piano-roll PNG of outputs (a grid of hits for drums; melody and bass rolls for trios)."""
-        _kind(config).render(x, Path(path), config)
+    def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
+        """Piano rolls of the items on one pitch axis, a label each (a grid of hits for drums; melody
+        and bass rolls for trios)."""
+        _kind(config).render(x, Path(path), config, labels)

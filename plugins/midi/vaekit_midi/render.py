@@ -13,39 +13,45 @@ from vaekit import Config, VaekitError, atomic_file, atomic_write
 from vaekit_midi.tokens import DRUM_CLASSES, decode
 
 
-def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None) -> None:
-    """A PNG with one piano roll per melody ``(N, T)`` (or one ``(T,)``), bar lines dotted."""
+def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None, labels: list | None = None) -> None:
+    """A PNG with one piano roll per melody ``(N, T)`` (or one ``(T,)``), all on one pitch axis so that
+    what moves between them shows, bar lines dotted, each labelled (by its number where no label)."""
     plt = _pyplot()
     melodies = np.atleast_2d(np.asarray(melodies))
     steps_per_bar = int((config or {}).get("data", {}).get("steps_per_bar", 16))
     n, steps = melodies.shape
-    fig, axes = plt.subplots(n, 1, figsize=(max(6.0, steps / 12), 1.6 * n + 0.4), squeeze=False, sharex=True)
-    for i, (ax, tokens) in enumerate(zip(axes[:, 0], melodies)):
-        notes = decode(tokens)
-        for onset, end, pitch in notes.tolist():
+    notes = [decode(tokens) for tokens in melodies]
+    pitches = np.concatenate([m[:, 2] for m in notes] + [np.zeros(0, np.int64)])
+    low, high = (pitches.min(), pitches.max()) if len(pitches) else (60, 72)
+    fig, axes = plt.subplots(n, 1, figsize=(max(6.0, steps / 12), 0.9 * n + 0.2 * (high - low) * n / 12 + 0.6),
+                             squeeze=False, sharex=True, sharey=True)
+    for i, (ax, melody) in enumerate(zip(axes[:, 0], notes)):
+        for onset, end, pitch in melody.tolist():
             ax.add_patch(plt.Rectangle((onset, pitch - 0.4), end - onset, 0.8, color="tab:blue"))
-        low, high = (notes[:, 2].min(), notes[:, 2].max()) if len(notes) else (60, 72)
-        ax.set_ylim(low - 2, high + 2)
-        ax.set_xlim(0, steps)
         for bar in range(0, steps + 1, steps_per_bar):
             ax.axvline(bar, color="0.6", linewidth=0.8, linestyle=":")
-        ax.set_ylabel(f"{i}\npitch", fontsize=8)
+        ax.set_ylabel(str(labels[i]) if labels else f"{i}", fontsize=7, rotation=0, ha="right", va="center")
         ax.tick_params(labelsize=7)
-    axes[-1, 0].set_xlabel("16th-note step")
+    axes[0, 0].set_ylim(low - 1.5, high + 1.5)
+    axes[0, 0].set_xlim(0, steps)
+    axes[-1, 0].set_xlabel(f"16th-note step (MIDI pitch {low}..{high} on every row)")
     _save(fig, path)
 
 
-def drum_grid(patterns: np.ndarray, path: Path) -> None:
-    """A PNG with one grid of hits (class by step) per pattern ``(N, T)`` (or one ``(T,)``)."""
+def drum_grid(patterns: np.ndarray, path: Path, labels: list | None = None) -> None:
+    """A PNG with one grid of hits (class by step) per pattern ``(N, T)`` (or one ``(T,)``), each titled
+    by its label where given."""
     plt = _pyplot()
     patterns = np.atleast_2d(np.asarray(patterns))
     n, steps = patterns.shape
     fig, axes = plt.subplots(n, 1, figsize=(max(6.0, steps / 8), 1.6 * n + 0.4), squeeze=False)
-    for ax, tokens in zip(axes[:, 0], patterns):
+    for i, (ax, tokens) in enumerate(zip(axes[:, 0], patterns)):
         bits = (tokens[None, :].astype(np.int64) >> np.arange(len(DRUM_CLASSES))[:, None]) & 1
         ax.imshow(bits, aspect="auto", cmap="Greys", interpolation="nearest", origin="lower")
         ax.set_yticks(range(len(DRUM_CLASSES)), DRUM_CLASSES, fontsize=6)
         ax.tick_params(labelsize=6)
+        if labels:
+            ax.set_title(str(labels[i]), fontsize=7, loc="left")
     axes[-1, 0].set_xlabel("16th-note step")
     _save(fig, path)
 

@@ -108,10 +108,10 @@ class Drums(Kind):
     def to_tracks(self, item: np.ndarray) -> list[np.ndarray]:
         return [drum_notes(item)]
 
-    def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
+    def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         from vaekit_midi.render import drum_grid
 
-        drum_grid(x.detach().cpu().numpy(), Path(path))
+        drum_grid(x.detach().cpu().numpy(), Path(path), labels)
 
 
 def drum_notes(tokens: np.ndarray) -> np.ndarray:

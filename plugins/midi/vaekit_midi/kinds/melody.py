@@ -158,7 +158,7 @@ class Melody(Kind):
     def to_tracks(self, item: np.ndarray) -> list[np.ndarray]:
         return [decode(item)]
 
-    def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
+    def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         from vaekit_midi.render import piano_roll
 
-        piano_roll(x.detach().cpu().numpy(), Path(path), config)
+        piano_roll(x.detach().cpu().numpy(), Path(path), config, labels)

@@ -124,9 +124,10 @@ class Trio(Kind):
     def to_tracks(self, item: np.ndarray) -> list[np.ndarray]:
         return [decode(item[0]), decode(item[1]), drum_notes(item[2])]
 
-    def render(self, x: torch.Tensor, path: Path, config: Config) -> None:
+    def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         """Piano rolls of the melody and the bass of each trio."""
         from vaekit_midi.render import piano_roll
 
         x = x.detach().cpu().numpy()
-        piano_roll(x[:, :2].reshape(-1, x.shape[-1]), Path(path), config)
+        labels = [f"{label} {part}" for label in labels or range(len(x)) for part in ("melody", "bass")]
+        piano_roll(x[:, :2].reshape(-1, x.shape[-1]), Path(path), config, labels)

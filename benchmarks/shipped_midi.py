@@ -1,0 +1,117 @@
+"""Trains a melody model that vaekit-midi ships, measures it, and puts it in the plugin:
+
+    python benchmarks/shipped_midi.py --preset mel_2bar --time-limit 75m
+
+1. ``vaekit train`` of the preset on folk+pop (music21's folk tunes and POP909's songs 001-800), seed
+   0, into ``runs/shipped-PRESET`` (an existing run there is continued with --resume);
+2. attribute vectors (``vaekit attributes --method regression`` on folk+pop's training windows);
+3. held-out acc_tf / acc_sampled / note F1 with z = mu and greedy decoding, on the folk tunes and the
+   pop songs that training never saw (their validation split, by tune and by song), and on melodies
+   of a source it never trained on: the voices of J. S. Bach's chorales in music21's corpus;
+4. the run's config, best weights, vectors and a card of these figures into
+   ``plugins/midi/vaekit_midi/models/PRESET/``, and the figures into ``benchmarks/results/``.
+
+Prints the CPU and whether it has AMX (bf16 autocast is on only where it does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from vaekit_midi.models import bf16_is_fast
+
+import vaekit
+from vaekit import evaluation, runs
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "plugins" / "midi" / "vaekit_midi" / "models"
+RESULTS = ROOT / "benchmarks" / "results"
+FIGURES = ("acc_tf", "acc_sampled", "note_f1")
+DESCRIPTIONS = {
+    "mel_2bar": "2-bar melodies (MusicVAE's cat-mel_2bar, sized for a CPU): interpolate, sample, transform",
+    "mel_16bar": "16-bar melodies with a hierarchical decoder (MusicVAE's hierdec-mel_16bar, sized for a CPU)",
+}
+
+
+def cpu() -> str:
+    name = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")), platform.processor())
+    return f"{name}, {torch.get_num_threads()} threads, AMX/bf16 {'yes' if bf16_is_fast(torch.device('cpu')) else 'no'}"
+
+
+def chorales(folder: Path, count: int) -> Path:
+    """The first ``count`` Bach chorales of music21's corpus, copied into ``folder``."""
+    import music21
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted((Path(music21.__file__).parent / "corpus" / "bach").glob("bwv*.mxl"))[:count]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def heldout(p: vaekit.Pipeline, chorale_dir: Path) -> dict[str, dict[str, float]]:
+    """The figures on each held-out set, and how many 2-bar windows each holds."""
+    sets = {"folk": p.modality.load_dataset("folk", json.loads(json.dumps(p.config)))[1],
+            "pop": p.modality.load_dataset("pop", json.loads(json.dumps(p.config)))[1]}
+    out = {}
+    for name, val in sets.items():
+        scores = evaluation.evaluate(p.model, p.modality, val, k=0, batch_size=256)
+        out[name] = {**{f: round(scores[f], 4) for f in FIGURES}, "windows": scores["items"]}
+    scores = p.evaluate(str(chorale_dir), k=0)
+    out["bach_chorales"] = {**{f: round(scores[f], 4) for f in FIGURES}, "windows": scores["items"]}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="mel_2bar", choices=sorted(DESCRIPTIONS))
+    parser.add_argument("--time-limit", default="75m")
+    parser.add_argument("--run", type=Path, help="run directory [runs/shipped-PRESET]")
+    parser.add_argument("--chorales", type=int, default=100, help="Bach chorales to score")
+    parser.add_argument("--package-only", action="store_true", help="measure and package the run as it is")
+    args = parser.parse_args()
+    run = args.run or ROOT / "runs" / f"shipped-{args.preset}"
+    print(f"CPU: {cpu()}", flush=True)
+    started = time.time()
+    if not args.package_only:
+        vaekit.train("midi", args.preset, "folk+pop", time_limit=args.time_limit, out=run, seed=0, progress=False,
+                     resume=(run / runs.LAST).exists())
+    trained_s = time.time() - started
+    subprocess.run([sys.executable, "-m", "vaekit", "attributes", str(run), "--data", "folk+pop", "--method",
+                    "regression"], check=True)
+    p = vaekit.load(run)
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = heldout(p, chorales(Path(tmp), args.chorales))
+    rows = [r for r in runs.RunDir(run).read_metrics() if r.get("split") == "train"]
+    speed = sorted(r["examples_per_s"] for r in rows if "examples_per_s" in r)
+    card = {
+        "name": args.preset,
+        "description": DESCRIPTIONS[args.preset],
+        "data": "folk+pop",
+        "licences": "folk: music21's corpora (Essen: non-commercial use); pop: POP909, MIT",
+        "heldout": {name: {f: v[f] for f in FIGURES} for name, v in figures.items()},
+        "trained": {"steps": rows[-1]["step"] if rows else 0, "minutes": round(rows[-1]["seconds"] / 60, 1) if rows
+                    else 0, "windows_per_s": round(speed[len(speed) // 2]) if speed else None, "cpu": cpu()},
+    }
+    folder = MODELS / args.preset
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (runs.CONFIG, runs.BEST, "attributes.safetensors"):
+        shutil.copy(run / name, folder / name)
+    (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    result = {**card, "heldout": figures, "seconds_this_call": round(time.time() - started), "train_s": trained_s}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"shipped_{args.preset}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
