@@ -97,3 +97,19 @@ def test_pop_works_with_every_verb(tmp_path, monkeypatch):
     assert len(folk) < len(train) and len(pop) < len(train)
     with pytest.raises(Exception, match="not a built-in dataset"):
         MELODY.load_dataset("folk+rock", both)
+
+
+def test_replay_puts_built_in_windows_beside_a_few_tunes(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAEKIT_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "mine").mkdir()
+    for i in range(3):
+        song(tmp_path / "mine" / f"t{i}.mid", offset=0.25 * i)
+    alone, val = MELODY.load_dataset(str(tmp_path / "mine"), CONFIG)
+    pop, _ = MELODY.load_dataset("pop", CONFIG)
+    mixed, mixed_val = MELODY.load_dataset(str(tmp_path / "mine"), {"data": {**CONFIG["data"], "replay": "pop"}})
+    assert len(mixed_val) == len(val)  # validation stays the user's own
+    own = {w.tobytes() for w in alone.windows.numpy()}
+    from_own = sum(w.tobytes() in own for w in mixed.windows.numpy())
+    assert abs(from_own / len(mixed) - 0.5) < 0.02 and len(mixed) - from_own == len(pop)
+    with pytest.raises(Exception, match="data.replay_share is 1.0"):
+        MELODY.load_dataset(str(tmp_path / "mine"), {"data": {**CONFIG["data"], "replay": "pop", "replay_share": 1.0}})

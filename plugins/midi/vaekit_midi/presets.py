@@ -28,6 +28,10 @@ _DATA = {
     "collections": list(COLLECTIONS),
     "tempo": 120,  # of the MIDI files the run writes, in quarter notes a minute
     "program": 0,  # their General MIDI instrument (0: acoustic grand piano)
+    # fine-tuning on a few tunes without forgetting: built-in data (e.g. folk+pop) whose training windows
+    # make up replay_share of the training windows, beside the tunes of --data
+    "replay": "",
+    "replay_share": 0.5,
 }
 
 _MODEL = {

@@ -101,6 +101,26 @@ class Melody(Kind):
                    "pop": lambda: load_pop(limit, spb)}
         return Corpus.join([loaders[name]() for name in names])
 
+    def load_dataset(self, source: str, config: Config):
+        """As every kind's, and with ``data.replay`` the training windows of that built-in data beside
+        the source's, the source's repeated so that the replayed ones are ``data.replay_share`` of all:
+        fine-tuning on a few tunes then keeps seeing what the model knew."""
+        from vaekit_midi.dataset import WindowDataset
+
+        train, val = super().load_dataset(source, config)
+        data = config["data"]
+        if not data.get("replay"):
+            return train, val
+        if not self.builtin(data["replay"]):
+            raise VaekitError(f"data.replay is {data['replay']!r}; it names built-in data (folk, pop, folk+pop)")
+        share = float(data.get("replay_share", 0.5))
+        if not 0 < share < 1:
+            raise VaekitError(f"data.replay_share is {share}; it lies between 0 and 1")
+        old = super().load_dataset(data["replay"], config)[0].windows.numpy().astype(np.int8)
+        own = train.windows.numpy().astype(np.int8)
+        repeats = max(1, round(len(old) * (1 - share) / share / max(len(own), 1)))
+        return WindowDataset(np.concatenate([np.tile(own, (repeats, 1)), old]), train.transpose), val
+
     def builtin(self, source: str) -> bool:
         return all(name in ("folk", "pop") for name in (source or "folk").split("+"))
 
