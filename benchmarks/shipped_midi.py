@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import subprocess
 import sys
@@ -26,26 +25,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-from vaekit_midi.models import bf16_is_fast
+from shipped import ROOT, cpu, package, write_result
 
 import vaekit
 from vaekit import evaluation, runs
 
-ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "plugins" / "midi" / "vaekit_midi" / "models"
-RESULTS = ROOT / "benchmarks" / "results"
 FIGURES = ("acc_tf", "acc_sampled", "note_f1")
 DESCRIPTIONS = {
     "mel_2bar": "2-bar melodies (MusicVAE's cat-mel_2bar, sized for a CPU): interpolate, sample, transform",
     "mel_16bar": "16-bar melodies with a hierarchical decoder (MusicVAE's hierdec-mel_16bar, sized for a CPU)",
 }
-
-
-def cpu() -> str:
-    name = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")), platform.processor())
-    return f"{name}, {torch.get_num_threads()} threads, AMX/bf16 {'yes' if bf16_is_fast(torch.device('cpu')) else 'no'}"
 
 
 def chorales(folder: Path, count: int) -> Path:
@@ -102,15 +92,9 @@ def main() -> None:
         "trained": {"steps": rows[-1]["step"] if rows else 0, "minutes": round(rows[-1]["seconds"] / 60, 1) if rows
                     else 0, "windows_per_s": round(speed[len(speed) // 2]) if speed else None, "cpu": cpu()},
     }
-    folder = MODELS / args.preset
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in (runs.CONFIG, runs.BEST, "attributes.safetensors"):
-        shutil.copy(run / name, folder / name)
-    (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n")
-    result = {**card, "heldout": figures, "seconds_this_call": round(time.time() - started), "train_s": trained_s}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"shipped_{args.preset}.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    package(run, MODELS / args.preset, card, extra=("attributes.safetensors",))
+    write_result(args.preset, {**card, "heldout": figures, "seconds_this_call": round(time.time() - started),
+                               "train_s": round(trained_s)})
 
 
 if __name__ == "__main__":

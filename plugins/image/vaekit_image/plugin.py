@@ -14,3 +14,12 @@ def register_commands(cli):
     from vaekit_image.commands import plot
 
     cli.add_command(plot)
+
+
+@vaekit.hookimpl
+def register_models(register):
+    """The models shipped trained in ``models/`` (see ``benchmarks/shipped_image.py``)."""
+    from pathlib import Path
+
+    for card in sorted((Path(__file__).parent / "models").glob("*/card.json")):
+        register(card.parent)

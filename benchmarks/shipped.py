@@ -1,0 +1,56 @@
+"""What the scripts that make shipped models share: the CPU they ran on, and putting a trained run into
+a plugin's ``models/NAME/`` folder (config, best weights, extra files, and a card of its figures)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vaekit import runs
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def cpu() -> str:
+    """The CPU's name, torch's threads, and whether bf16 autocast is on here (AMX)."""
+    name = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")), platform.processor())
+    amx = bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+    return f"{name}, {torch.get_num_threads()} threads, AMX/bf16 {'yes' if amx else 'no'}"
+
+
+def package(run: Path, folder: Path, card: dict[str, Any], extra: tuple[str, ...] = (), half: bool = False,
+            source: str | None = None) -> None:
+    """Copy ``run``'s config and best weights (as float16 with ``half``, half the size; they load into
+    float32 models) and ``extra`` files into ``folder`` beside ``card.json``; ``source`` replaces the
+    config's data.source (what ``vaekit evaluate NAME`` scores without --data)."""
+    from safetensors.torch import load_file, save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = json.loads((run / runs.CONFIG).read_text())
+    if source is not None:
+        config["data"]["source"] = source
+    (folder / runs.CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    tensors = load_file(run / runs.BEST)
+    if half:
+        tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+    from safetensors import safe_open
+
+    with safe_open(str(run / runs.BEST), "pt") as f:
+        metadata = f.metadata()
+    save_file(tensors, folder / runs.BEST, metadata=metadata)
+    for name in extra:
+        shutil.copy(run / name, folder / name)
+    (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+
+
+def write_result(name: str, result: dict[str, Any]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"shipped_{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
