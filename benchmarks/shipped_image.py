@@ -59,7 +59,7 @@ def main() -> None:
         held = evaluation.evaluate(p.model, p.modality, val, k=0, batch_size=100)
         nll = evaluation.evaluate(p.model, p.modality, [val[i] for i in range(0, len(val), 4)], k=100, batch_size=50)
     card["heldout"] = {"mnist": {"nll_iw": round(nll["nll_iw"], 2), "bce": round(held["bce"], 4)}}
-    package(run, MODELS / args.preset, card, half=True, source="digits")
+    package(run, MODELS / args.preset, card, extra=(runs.METRICS,), half=True, source="digits")
     write_result(args.preset, {**card, "seconds": round(time.time() - started)})
 
 

@@ -92,7 +92,7 @@ def main() -> None:
         "trained": {"steps": rows[-1]["step"] if rows else 0, "minutes": round(rows[-1]["seconds"] / 60, 1) if rows
                     else 0, "windows_per_s": round(speed[len(speed) // 2]) if speed else None, "cpu": cpu()},
     }
-    package(run, MODELS / args.preset, card, extra=("attributes.safetensors",))
+    package(run, MODELS / args.preset, card, extra=("attributes.safetensors", runs.METRICS))
     write_result(args.preset, {**card, "heldout": figures, "seconds_this_call": round(time.time() - started),
                                "train_s": round(trained_s)})
 

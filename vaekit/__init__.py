@@ -18,6 +18,7 @@ from vaekit.files import SKIP_REASONS, atomic_file, atomic_write, atomic_write_j
 from vaekit.hookspecs import hookimpl
 from vaekit.modality import Modality
 from vaekit.shipped import models as shipped_models
+from vaekit.shipped import resolve as run_path
 
 if TYPE_CHECKING:
     from vaekit.latent import attribute_vector, slerp
@@ -44,7 +45,7 @@ _LAZY = {
 __all__ = [
     "PLUGIN_API", "SKIP_REASONS", "VAE", "Config", "Decoder", "Encoder", "Modality", "Pipeline", "VaekitError",
     "__version__", "atomic_file", "atomic_write", "atomic_write_json", "attribute_vector", "cache_dir", "hookimpl",
-    "load", "merge", "shipped_models", "slerp", "too_large", "train", "walk",
+    "load", "merge", "run_path", "shipped_models", "slerp", "too_large", "train", "walk",
 ]  # fmt: skip
 
 

@@ -10,7 +10,7 @@ import click
 
 from vaekit import VaekitError
 
-RUN = click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+RUN = click.argument("run_dir", type=click.Path(path_type=Path))  # a run directory or a shipped model's name
 OUT = click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="PNG file to write.")
 DATA = click.option("--data", "-d", help="Built-in dataset or path [the run's own validation split].")
 
@@ -74,9 +74,10 @@ def latent(run_dir: Path, out: Path, data: str | None, limit: int) -> None:
 @OUT
 def curves(run_dir: Path, out: Path) -> None:
     """Training and validation curves from the run's metrics.jsonl."""
+    import vaekit
     from vaekit_image import plots
 
-    metrics = run_dir / "metrics.jsonl"
+    metrics = vaekit.run_path(run_dir) / "metrics.jsonl"
     if not metrics.exists():
         raise VaekitError(f"{metrics}: no such file (has the run trained yet?)")
     try:
