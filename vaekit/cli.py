@@ -335,12 +335,31 @@ def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path,
 @click.option("--data", "-d", help="Data to score, every item of it (default: the run's own validation split).")
 @click.option("-k", "k", default=100, show_default=True, help="Importance samples for nll_iw (0: skip).")
 @click.option("--max-items", type=int, help="Evaluate at most this many items.")
+@click.option("--quality", is_flag=True, help="Instead: how samples compare with held-out items, feature by "
+              "feature (overlapping area and KL divergence of distance distributions, after MGEval).")
+@click.option("--samples", default=500, show_default=True, help="--quality: samples and held-out items compared.")
+@click.option("--temperature", "-t", default=1.0, show_default=True, help="--quality: of the samples.")
+@click.option("--png", type=click.Path(path_type=Path), help="--quality: draw the distance distributions here.")
 @click.option("--json", "as_json", is_flag=True)
 @_device_opt
-def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, as_json: bool, device: str,
-             weights: str) -> None:
-    """ELBO, importance-weighted NLL (nats per item) and the modality's metrics on held-out data."""
+def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, quality: bool, samples: int,
+             temperature: float, png: Path | None, as_json: bool, device: str, weights: str) -> None:
+    """ELBO, importance-weighted NLL (nats per item) and the modality's metrics on held-out data; with
+    --quality, how generated items compare with real ones."""
     p = vaekit.load(run_dir, device, weights)
+    if quality:
+        result = p.quality(samples, temperature, data, png=png)
+        if as_json:
+            click.echo(json.dumps(result, indent=2))
+            return
+        click.echo(f"{result['samples']} samples at temperature {temperature:g} against as many held-out items")
+        click.echo(f"{'feature':<32} {'overlap':>8} {'kl':>8} {'real':>8} {'samples':>8}")
+        for name, v in result["features"].items():
+            means = [f"{m:8.3f}" if isinstance(m, float) else f"{'':>8}" for m in (v["real_mean"], v["generated_mean"])]
+            click.echo(f"{name:<32} {v['overlap']:8.3f} {v['kl']:8.3f} {means[0]} {means[1]}")
+        if png is not None:
+            click.echo(f"wrote {png}")
+        return
     result = p.evaluate(data, k, max_items)
     if as_json:
         click.echo(json.dumps(result, indent=2))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vaekit.config import Config
 
@@ -74,6 +74,13 @@ class Modality(ABC):
     def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
         """The modality's own validation metrics on one batch (e.g. step accuracy, MSE)."""
         return {}
+
+    def features(self, x: torch.Tensor, config: Config) -> dict[str, Any]:
+        """Optional features of items ``(N, ...)`` for ``vaekit evaluate --quality``: name -> an array of
+        ``N`` values or rows (e.g. a melody's pitch count, its pitch-class histogram)."""
+        from vaekit.errors import VaekitError
+
+        raise VaekitError(f"the {self.name} modality has no quality features")
 
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         """Optional picture of items ``(N, ...)`` (an image grid, piano rolls on one pitch axis), with a

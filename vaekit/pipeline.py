@@ -217,6 +217,28 @@ class Pipeline:
                 np.savez(f, **result)
         return result
 
+    def quality(self, n: int = 500, temperature: float = 1.0, data: str | None = None, seed: int = 0,
+                png: str | Path | None = None) -> dict[str, Any]:
+        """How ``n`` samples at ``temperature`` compare with ``n`` held-out items (the run's validation
+        split, or every item of ``data``), feature by feature (see ``vaekit.quality``)."""
+        from vaekit import quality
+
+        generated = self.generate(n, temperature, seed)
+        generated_features = self.modality.features(generated, self.config)  # first: it may have none
+        config = copy.deepcopy(self.config)
+        if data is not None:
+            config["data"]["val_fraction"] = 1.0
+        _, val = self.modality.load_dataset(data or config["data"]["source"], config)
+        real = fetch(val, torch.arange(min(n, len(val))))[1]
+        if len(real) < 2:
+            raise VaekitError(f"{data or config['data']['source']}: {len(real)} held-out item(s); need 2 to compare")
+        real_features = self.modality.features(real, self.config)
+        generated_features = {name: f[: len(real)] for name, f in generated_features.items()}
+        if png is not None:
+            quality.plot(real_features, generated_features, Path(png))
+        return {"samples": len(real), "temperature": temperature,
+                "features": quality.compare(real_features, generated_features)}
+
     def evaluate(self, data: str | None = None, k: int = 100, max_items: int | None = None) -> dict[str, Any]:
         """ELBO, importance-weighted NLL (k samples) and the modality's metrics on held-out data: all of
         ``data`` where given (every item of it held out), else the run's own validation split."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vaekit import Config, Modality
+from vaekit import Config, Modality, VaekitError
 
 if TYPE_CHECKING:
     import torch
@@ -80,6 +80,14 @@ class MidiModality(Modality):
         with tempfile.TemporaryDirectory() as tmp:
             self.write(x, Path(tmp) / "audio.mid", config)
             write_wav(pretty_midi.PrettyMIDI(str(Path(tmp) / "audio.mid")), Path(path))
+
+    def features(self, x: torch.Tensor, config: Config) -> dict:
+        """MGEval's melody features (see ``features.py``); melodies only."""
+        from vaekit_midi.features import features
+
+        if _kind(config).name != "melody":
+            raise VaekitError(f"quality features are for melodies, not {_kind(config).name}")
+        return features(x.detach().cpu().numpy())
 
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         """Piano rolls of the items on one pitch axis, a label each (a grid of hits for drums; melody
