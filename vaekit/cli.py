@@ -357,6 +357,14 @@ def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, qua
         for name, v in result["features"].items():
             means = [f"{m:8.3f}" if isinstance(m, float) else f"{'':>8}" for m in (v["real_mean"], v["generated_mean"])]
             click.echo(f"{name:<32} {v['overlap']:8.3f} {v['kl']:8.3f} {means[0]} {means[1]}")
+        interpolation = result.get("interpolation", {})
+        if "skipped" in interpolation:
+            click.echo(f"interpolations: skipped: {interpolation['skipped']}")
+        for kind in ("latent", "data") if "latent" in interpolation else ():
+            v = interpolation[kind]
+            click.echo(f"{kind}-space interpolations of {interpolation['pairs']} pairs: {v['monotone']:.0%} monotone, "
+                       f"naturalness {v['naturalness_mean']:.3f} nats a token (real windows: "
+                       f"{interpolation['real']['naturalness_mean']:.3f})")
         if png is not None:
             click.echo(f"wrote {png}")
         return

@@ -82,6 +82,12 @@ class Modality(ABC):
 
         raise VaekitError(f"the {self.name} modality has no quality features")
 
+    def interpolation_quality(self, model: VAE, held_out: torch.Tensor, train: Dataset,
+                              config: Config) -> dict[str, Any] | None:
+        """Optional: how smooth and natural interpolations between held-out items are (for ``vaekit
+        evaluate --quality``), with ``train`` for anything fitted on training data alone."""
+        return None
+
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         """Optional picture of items ``(N, ...)`` (an image grid, piano rolls on one pitch axis), with a
         label for each where given (``input A``, ``step 3``)."""

@@ -236,8 +236,18 @@ class Pipeline:
         generated_features = {name: f[: len(real)] for name, f in generated_features.items()}
         if png is not None:
             quality.plot(real_features, generated_features, Path(png))
-        return {"samples": len(real), "temperature": temperature,
-                "features": quality.compare(real_features, generated_features)}
+        result = {"samples": len(real), "temperature": temperature,
+                  "features": quality.compare(real_features, generated_features)}
+        own = copy.deepcopy(self.config)
+        try:
+            train, _ = self.modality.load_dataset(own["data"]["source"], own)
+        except VaekitError as e:  # the training data is not on this machine: no language model to fit
+            result["interpolation"] = {"skipped": f"the run's training data cannot be loaded ({e})"}
+            return result
+        interpolation = self.modality.interpolation_quality(self.model, real, train, self.config)
+        if interpolation is not None:
+            result["interpolation"] = interpolation
+        return result
 
     def evaluate(self, data: str | None = None, k: int = 100, max_items: int | None = None) -> dict[str, Any]:
         """ELBO, importance-weighted NLL (k samples) and the modality's metrics on held-out data: all of

@@ -55,3 +55,39 @@ def test_evaluate_quality_end_to_end(tmp_path, private_cache):
     drums = CliRunner().invoke(cli, ["evaluate", str(saved / "drums"), "--quality", "--data",
                                      str(saved / "inputs" / "songs")])
     assert drums.exit_code == 2 and "quality features are for melodies, not drums" in drums.output
+
+
+def test_trigram_model_and_data_space_paths():
+    from vaekit_midi.interpolation_quality import TrigramModel, data_space, monotone
+
+    rng = np.random.default_rng(0)
+    scale = melody([(4 * i, 4 * i + 3, 60 + 2 * i) for i in range(8)])
+    lm = TrigramModel(np.stack([scale] * 50))
+    noise = rng.integers(0, 90, (1, 32))
+    assert lm.log_likelihood(scale[None])[0] > lm.log_likelihood(noise)[0] + 2  # what it saw is likelier
+    a, b = scale, melody([(4 * i, 4 * i + 2, 72 - i) for i in range(8)])
+    steps = data_space(a, b, np.linspace(0, 1, 5), rng)
+    assert (steps[0] == a).all() and (steps[-1] == b).all() and monotone(steps, a, b)
+    assert not monotone(steps[::-1], a, b)
+
+
+def test_evaluate_quality_reports_interpolations(tmp_path, private_cache, write_midi):
+    from vaekit_midi.modality import MidiModality
+
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for i in range(6):
+        write_midi(songs / f"s{i}.mid", [[(j * 480, j * 480 + 360, 55 + (j * 7 + i) % 19) for j in range(24)]])
+    import vaekit
+
+    run = vaekit.train("midi", "mel_2bar", str(songs), steps=3, out=tmp_path / "run", progress=False,
+                       overrides=["model.encoder_hidden=16", "model.decoder_hidden=32", "model.latent_dim=8",
+                                  "model.embed=8", "train.batch_size=8", "data.val_fraction=0.4"])
+    out = vaekit.load(run).quality(n=16, data=str(songs))
+    interpolation = out["interpolation"]
+    assert interpolation["pairs"] >= 4 and len(interpolation["alphas"]) == 9
+    for kind in ("latent", "data"):
+        assert 0 <= interpolation[kind]["monotone"] <= 1 and len(interpolation[kind]["naturalness"]) == 9
+    assert interpolation["data"]["monotone"] == 1.0  # data-space paths are monotone by construction
+    assert interpolation["real"]["naturalness_mean"] < 0
+    assert MidiModality().interpolation_quality(None, None, None, {"data": {"kind": "drums"}}) is None

@@ -89,6 +89,14 @@ class MidiModality(Modality):
             raise VaekitError(f"quality features are for melodies, not {_kind(config).name}")
         return features(x.detach().cpu().numpy())
 
+    def interpolation_quality(self, model: VAE, held_out: torch.Tensor, train, config: Config) -> dict | None:
+        """Smoothness and naturalness of interpolations (see ``interpolation_quality.py``); melodies only."""
+        from vaekit_midi.interpolation_quality import interpolation_quality
+
+        if _kind(config).name != "melody":
+            return None
+        return interpolation_quality(model, held_out.cpu().numpy(), train.windows.numpy())
+
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         """Piano rolls of the items on one pitch axis, a label each (a grid of hits for drums; melody
         and bass rolls for trios)."""
