@@ -45,6 +45,7 @@ def package(run: Path, folder: Path, card: dict[str, Any], extra: tuple[str, ...
     with safe_open(str(run / runs.BEST), "pt") as f:
         metadata = f.metadata()
     save_file(tensors, folder / runs.BEST, metadata=metadata)
+    (folder / runs.BEST).chmod(0o644)  # safetensors writes 0600; a package's files are readable by all
     for name in extra:
         shutil.copy(run / name, folder / name)
     (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n")

@@ -201,7 +201,8 @@ def _relaunch_with_torchrun(nproc: int) -> None:
 @click.option("--time-limit", help="Stop after this long, e.g. 90s, 10m, 1h.")
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Run directory [runs/MODALITY-PRESET-TIME].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@click.option("--init-from", type=click.Path(path_type=Path), help="Start from another run's weights (fine-tune).")
+@click.option("--init-from", type=click.Path(path_type=Path),
+              help="Start from the weights of another run or a shipped model (a name; fine-tune).")
 @click.option("--force", is_flag=True, help="Overwrite an existing run directory.")
 @click.option("--seed", type=int, help="Random seed (the same seed gives the same metrics on CPU).")
 @click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda, cuda:1, mps.")
