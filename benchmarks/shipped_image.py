@@ -16,6 +16,7 @@ MNIST is not shipped, so the packaged config's data.source is scikit-learn's ``d
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ import vaekit
 from vaekit import evaluation, runs
 
 MODELS = ROOT / "plugins" / "image" / "vaekit_image" / "models"
+N_TRAIN = 8000  # MNIST's test set less the 2,000 held out
 DESCRIPTIONS = {
     "conv": "handwritten digits, 28x28 (the default preset: 32-D latent, residual stages): generate, "
             "reconstruct, interpolate",
@@ -47,10 +49,11 @@ def main() -> None:
                  progress=False, force=True,
                  overrides=["data.split=tail", "data.val_fraction=0.2", "data.binarize=true", "train.time_limit=null"])
     rows = [r for r in runs.RunDir(run).read_metrics() if r.get("split") == "train"]
+    batch = json.loads((run / runs.CONFIG).read_text())["train"]["batch_size"]  # a stopped run has fewer epochs
     card = {"name": args.preset, "description": DESCRIPTIONS[args.preset], "data": "MNIST (28x28)",
             "licences": "MNIST: CC BY-SA 3.0 (Y. LeCun, C. Cortes)",
-            "trained": {"epochs": args.epochs, "steps": rows[-1]["step"], "minutes": round(rows[-1]["seconds"] / 60, 1),
-                        "cpu": cpu()}}
+            "trained": {"epochs": round(rows[-1]["step"] * batch / N_TRAIN, 1), "steps": rows[-1]["step"],
+                        "minutes": round(rows[-1]["seconds"] / 60, 1), "cpu": cpu()}}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / args.preset
         package(run, folder, card, half=True)
