@@ -20,6 +20,7 @@ from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFi
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from starlette.background import BackgroundTask
 
 from vaekit import plugins, runs
 from vaekit.errors import VaekitError
@@ -120,18 +121,19 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
             raise HTTPException(400, f"item {item} is out of range (0..{len(x) - 1})")
         tmp = Path(tempfile.mkdtemp(prefix="vaekit-serve-"))
         out = tmp / f"{model}{'' if item is None else f'_{item:02d}'}{suffix}"
-        with models[model].lock:
-            if item is not None:
-                p.modality.write(x[item], out, p.config)
-                written = [out]
-            else:
-                written = p.modality.write_interpolation(x, out, p.config)
-        if written != [out]:
+        try:
+            with models[model].lock:
+                if item is not None:
+                    p.modality.write(x[item], out, p.config)
+                    written = [out]
+                else:
+                    written = p.modality.write_interpolation(x, out, p.config)
+            if written != [out]:
+                raise HTTPException(400, f"the {p.modality.name} modality writes these items as several files; "
+                                         "ask for one with ?item=N")
+        except BaseException:
             shutil.rmtree(tmp)
-            raise HTTPException(400, f"the {p.modality.name} modality writes these items as several files; "
-                                     "ask for one with ?item=N")
-        from starlette.background import BackgroundTask
-
+            raise
         return FileResponse(out, filename=out.name, background=BackgroundTask(shutil.rmtree, tmp))
 
     def count_ok(n: int, what: str, low: int = 1) -> None:

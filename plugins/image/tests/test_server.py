@@ -12,6 +12,7 @@ from PIL import Image
 pytest.importorskip("fastapi")
 
 import vaekit  # noqa: E402
+from vaekit.testing import installed_plugins, studio_client  # noqa: E402
 
 SMALL = ["model.widths=[8, 8]", "model.hidden=16", "train.batch_size=32", "train.eval_every=5"]
 
@@ -19,19 +20,12 @@ SMALL = ["model.widths=[8, 8]", "model.hidden=16", "train.batch_size=32", "train
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     """Two tiny digit runs: ``flat`` with a 2-D latent (conv2d), ``deep`` with a 4-D one (conv)."""
-    from fastapi.testclient import TestClient
-
-    from vaekit.server.app import create_app
-    from vaekit.server.models import collect
-
     tmp = tmp_path_factory.mktemp("server")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VAEKIT_CACHE", str(tmp / "cache"))
-        mp.delenv("VAEKIT_LOAD_PLUGINS", raising=False)
+    with installed_plugins(tmp / "cache"):
         vaekit.train("image", "conv2d", "digits", overrides=SMALL, steps=5, out=tmp / "runs" / "flat", progress=False)
         vaekit.train("image", "conv", "digits", overrides=[*SMALL, "model.latent_dim=4", "model.blocks=0"], steps=5,
                      out=tmp / "runs" / "deep", progress=False)
-        with TestClient(create_app(collect([], tmp / "runs"))) as c:
+        with studio_client([], tmp / "runs") as c:
             yield c
 
 

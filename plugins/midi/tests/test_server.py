@@ -11,36 +11,27 @@ from click.testing import CliRunner
 
 pytest.importorskip("fastapi")
 
+import vaekit  # noqa: E402
 from vaekit.cli import cli  # noqa: E402
+from vaekit.testing import installed_plugins, studio_client  # noqa: E402
 
-SMALL = [
-    "--set", "model.encoder_hidden=16", "--set", "model.decoder_hidden=32", "--set", "model.latent_dim=8",
-    "--set", "model.embed=8", "--set", "train.batch_size=8", "--set", "train.eval_every=2",
-]  # fmt: skip
+SMALL = ["model.encoder_hidden=16", "model.decoder_hidden=32", "model.latent_dim=8", "model.embed=8",
+         "train.batch_size=8", "train.eval_every=2"]
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, write_midi):
     """A tiny melody run on four tunes with attribute vectors from pop, served under the name ``mel``."""
-    from fastapi.testclient import TestClient
-
-    from vaekit.server.app import create_app
-    from vaekit.server.models import collect
-
     tmp = tmp_path_factory.mktemp("server")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VAEKIT_CACHE", str(tmp / "cache"))
-        mp.delenv("VAEKIT_LOAD_PLUGINS", raising=False)
+    with installed_plugins(tmp / "cache"):
         (tmp / "songs").mkdir()
         for i in range(4):
             notes = [(k * 480, k * 480 + 360, 55 + (k * 7 + i) % 19) for k in range(24)]
             write_midi(tmp / "songs" / f"s{i}.mid", [notes])
-        for args in (["train", "--modality", "midi", "--data", str(tmp / "songs"), "--steps", "2", "--no-progress",
-                      "--out", str(tmp / "mel"), *SMALL],
-                     ["attributes", str(tmp / "mel"), "--data", "pop", "--max-items", "200"]):
-            result = CliRunner().invoke(cli, args)
-            assert result.exit_code == 0, result.output
-        with TestClient(create_app(collect([str(tmp / "mel")], None))) as c:
+        vaekit.train("midi", "mel_2bar", str(tmp / "songs"), overrides=SMALL, steps=2, out=tmp / "mel", progress=False)
+        result = CliRunner().invoke(cli, ["attributes", str(tmp / "mel"), "--data", "pop", "--max-items", "200"])
+        assert result.exit_code == 0, result.output
+        with studio_client([str(tmp / "mel")]) as c:
             yield c
 
 

@@ -67,3 +67,19 @@ export async function modelPicker(select, modality, onChange) {
 export function showError(element, error) {
   element.textContent = error ? String(error.message || error) : "";
 }
+
+// The temperature, count and seed inputs and the Generate button (#temperature, #count, #seed, #generate)
+// inside `element`, its data-count the default count; `onGenerate(fields)` gets the generate verb's fields.
+export function generateControls(element, onGenerate) {
+  const input = (id, value, extra) => Object.assign(document.createElement("input"), { id, type: "number", value,
+    ...extra });
+  const fields = [["temperature", input("temperature", 1.0, { min: 0, max: 3, step: 0.1 })],
+    ["count", input("count", element.dataset.count || 8, { min: 1, max: 64 })], ["seed", input("seed", 0)]];
+  const button = Object.assign(document.createElement("button"), { id: "generate", textContent: "Generate" });
+  element.replaceChildren(...fields.map(([name, field]) => {
+    const label = document.createElement("label");
+    label.append(`${name} `, field);
+    return label;
+  }), button);
+  button.addEventListener("click", () => onGenerate(Object.fromEntries(fields.map(([name, f]) => [name, f.value]))));
+}

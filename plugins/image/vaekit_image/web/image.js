@@ -1,6 +1,6 @@
 // The image page: samples, reconstructions, an interpolation with a slider, and a latent map that decodes
 // the point clicked. It uses only the vaekit HTTP API.
-import { decode, getJSON, modelPicker, showError, verb } from "/static/api.js";
+import { decode, generateControls, getJSON, modelPicker, showError, verb } from "/static/api.js";
 
 const $ = (id) => document.getElementById(id);
 let model = null;
@@ -71,9 +71,8 @@ async function choose(m) {
 
 await modelPicker($("model"), "image", (m) => attempt(() => choose(m)));
 
-$("generate").addEventListener("click", () => attempt(async () => {
-  const { items } = await verb("generate", { model: model.name, count: $("count").value,
-    temperature: $("temperature").value, seed: $("seed").value });
+generateControls($("generate-controls"), (fields) => attempt(async () => {
+  const { items } = await verb("generate", { model: model.name, ...fields });
   $("samples").replaceChildren(...items.map((item) => paint(item.values)));
 }));
 $("recon-files").addEventListener("change", (e) => attempt(async () => {

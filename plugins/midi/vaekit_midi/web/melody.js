@@ -1,6 +1,6 @@
 // The melody page: interpolation, generation and attribute vectors drawn as piano rolls and played by a
 // small Web Audio synthesizer. It uses only the vaekit HTTP API.
-import { download, example, modelPicker, showError, verb } from "/static/api.js";
+import { download, example, generateControls, modelPicker, showError, verb } from "/static/api.js";
 
 const $ = (id) => document.getElementById(id);
 const SECONDS_PER_STEP = 0.125; // a 16th note at 120 bpm, as the plugin writes MIDI
@@ -134,9 +134,8 @@ $("interpolate").addEventListener("click", () => {
   return run("interpolate", { model: model.name, a: files.a, b: files.b, steps: $("steps").value },
     `${files.a.name} to ${files.b.name}`);
 });
-$("generate").addEventListener("click", () => run("generate", {
-  model: model.name, count: $("count").value, temperature: $("temperature").value, seed: $("seed").value,
-}, `samples at temperature ${$("temperature").value}`));
+generateControls($("generate-controls"), (fields) => run("generate", { model: model.name, ...fields },
+  `samples at temperature ${fields.temperature}`));
 $("slider").addEventListener("input", draw);
 $("play-step").addEventListener("click", () => result && play([result.items[Number($("slider").value)]]));
 $("play-path").addEventListener("click", () => result && play(result.items));
