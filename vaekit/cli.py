@@ -415,6 +415,25 @@ def info(run_dir: Path) -> None:
             f"{k} {v:.4g}" for k, v in val[-1].items() if isinstance(v, float)))
 
 
+@cli.command()
+@click.argument("models", nargs=-1)
+@click.option("--runs", "runs_dir", type=click.Path(path_type=Path),
+              help="Also serve the runs found in this folder (default, with no MODELS: runs/).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (other than loopback: warned).")
+@click.option("--port", default=8765, show_default=True)
+@click.option("--open", "open_browser", is_flag=True, help="Open the studio in a web browser.")
+def serve(models: tuple[str, ...], runs_dir: Path | None, host: str, port: int, open_browser: bool) -> None:
+    """vaekit studio: the verbs over HTTP, and pages that use them (needs `pip install "vaekit[serve]"`).
+
+    Serves the MODELS named (runs or shipped models) or, with none, every shipped model and the runs
+    found under --runs; requests name models, never paths."""
+    try:
+        from vaekit.server.serve import serve as run_server
+    except ImportError as e:
+        raise VaekitError(f"vaekit serve needs the web extra ({e}); pip install \"vaekit[serve]\"") from None
+    run_server(list(models), runs_dir if runs_dir or models else Path("runs"), host, port, open_browser)
+
+
 @cli.group()
 def cache() -> None:
     """The cache of parsed datasets (VAEKIT_CACHE, else the user cache folder)."""

@@ -21,3 +21,10 @@ def register_models(register):
     """Call ``register(folder)`` for each trained model the plugin ships: a run directory inside its
     package (``config.json``, ``model.safetensors``) with a ``card.json`` (name, description, training
     data, held-out figures). ``vaekit models`` lists them, and their names work wherever a run does."""
+
+
+@hookspec
+def register_web(register):
+    """Call ``register(modality_name, folder)`` with a folder of static files (``index.html``, CSS, JS
+    modules) that ``vaekit serve`` serves at ``/web/MODALITY/``: the modality's page, which uses only the
+    HTTP API."""

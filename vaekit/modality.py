@@ -88,6 +88,16 @@ class Modality(ABC):
         evaluate --quality``), with ``train`` for anything fitted on training data alone."""
         return None
 
+    def describe(self, x: torch.Tensor, config: Config) -> list[dict[str, Any]]:
+        """Optional JSON-ready facts about each of the items ``(N, ...)`` for ``vaekit serve``'s pages,
+        beside their raw values (e.g. a melody's notes)."""
+        return [{} for _ in range(len(x))]
+
+    def attribute_vectors(self, run_dir: Path, config: Config) -> dict[str, torch.Tensor]:
+        """Optional named latent directions a run holds (e.g. a melody's note density), for
+        ``vaekit serve``'s transform; none by default."""
+        return {}
+
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         """Optional picture of items ``(N, ...)`` (an image grid, piano rolls on one pitch axis), with a
         label for each where given (``input A``, ``step 3``)."""

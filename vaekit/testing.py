@@ -296,3 +296,27 @@ def check_encode_decode(model: Any, batch: int, temperature: float, seed: int) -
             assert model.decode(mu, t).shape == x.shape
         out = model(x, x)
         assert out.log_px.shape == (batch,) and out.kl.shape == (batch, model.latent_dim)
+
+
+# ---- vaekit serve ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def installed_plugins(cache: Path) -> Iterator[None]:
+    """Every installed plugin (no ``VAEKIT_LOAD_PLUGINS`` filter) and a private ``VAEKIT_CACHE``, for
+    module-scoped fixtures that train runs."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VAEKIT_CACHE", str(cache))
+        mp.delenv("VAEKIT_LOAD_PLUGINS", raising=False)
+        yield
+
+
+def studio_client(given: list[str], runs_dir: Path | None = None) -> Any:
+    """FastAPI's test client of ``vaekit serve``'s application over the runs ``given`` and those in
+    ``runs_dir`` (needs the ``serve`` extra and httpx); use it as a context manager."""
+    from fastapi.testclient import TestClient
+
+    from vaekit.server.app import create_app
+    from vaekit.server.models import collect
+
+    return TestClient(create_app(collect(given, runs_dir)))

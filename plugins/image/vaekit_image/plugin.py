@@ -23,3 +23,11 @@ def register_models(register):
 
     for card in sorted((Path(__file__).parent / "models").glob("*/card.json")):
         register(card.parent)
+
+
+@vaekit.hookimpl
+def register_web(register):
+    """The studio's image page (``vaekit serve``): static files in ``web/``."""
+    from pathlib import Path
+
+    register("image", Path(__file__).parent / "web")

@@ -97,6 +97,24 @@ class MidiModality(Modality):
             return None
         return interpolation_quality(model, held_out.cpu().numpy(), train.windows.numpy())
 
+    def describe(self, x: torch.Tensor, config: Config) -> list[dict]:
+        """Each item's tracks as notes ``[onset step, end step, pitch]`` on its grid (drum hits: pitch is
+        the General MIDI drum), for the web page's piano rolls and player."""
+        kind = _kind(config)
+        spb = int(config["data"]["steps_per_bar"])
+        names = kind.tracks(config)
+        return [{"steps_per_bar": spb, "tracks": [
+            {"name": name, "drums": drums, "notes": notes.tolist()}
+            for (name, _, drums), notes in zip(names, kind.to_tracks(item))]} for item in x.detach().cpu().numpy()]
+
+    def attribute_vectors(self, run_dir: Path, config: Config) -> dict[str, torch.Tensor]:
+        """The vectors ``vaekit attributes`` stored in a melody run (none elsewhere)."""
+        from vaekit_midi import attributes
+
+        if _kind(config).name != "melody" or not (Path(run_dir) / attributes.FILE).exists():
+            return {}
+        return attributes.load(Path(run_dir))[0]
+
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         """Piano rolls of the items on one pitch axis, a label each (a grid of hits for drums; melody
         and bass rolls for trios)."""

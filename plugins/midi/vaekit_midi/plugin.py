@@ -23,3 +23,11 @@ def register_commands(cli):
     from vaekit_midi.commands import register
 
     register(cli)
+
+
+@vaekit.hookimpl
+def register_web(register):
+    """The studio's melody page (``vaekit serve``): static files in ``web/``."""
+    from pathlib import Path
+
+    register("midi", Path(__file__).parent / "web")

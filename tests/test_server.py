@@ -1,0 +1,247 @@
+"""vaekit serve's HTTP API through FastAPI's test client, against the in-process example ``vectors``
+modality: every route, the bad inputs, and concurrent calls."""
+
+from __future__ import annotations
+
+import io
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+
+import vaekit  # noqa: E402
+from vaekit.server.app import create_app  # noqa: E402
+from vaekit.server.models import collect  # noqa: E402
+
+from .conftest import isolate, register_vectors  # noqa: E402
+
+
+class WebPlugin:
+    """A plugin that only adds a page, to check ``register_web``."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    @vaekit.hookimpl
+    def register_web(self, register):
+        register("vectors", self.folder)
+
+
+@pytest.fixture(scope="module")
+def runs_folder(tmp_path_factory):
+    """A folder holding one tiny trained run, ``waves`` (2-D latent)."""
+    tmp = tmp_path_factory.mktemp("server")
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, tmp / "cache")
+        register_vectors()
+        vaekit.train("vectors", "mlp", overrides=["data.items=200", "model.latent_dim=2"], steps=4,
+                     out=tmp / "runs" / "waves", progress=False)
+    return tmp / "runs"
+
+
+@pytest.fixture(scope="module")
+def client(runs_folder):
+    from fastapi.testclient import TestClient
+
+    from vaekit import plugins
+
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, runs_folder.parent / "cache")
+        register_vectors()
+        (runs_folder.parent / "page").mkdir()
+        (runs_folder.parent / "page" / "index.html").write_text("<p>vectors page</p>")
+        plugins.pm.register(WebPlugin(runs_folder.parent / "page"), name="vectors-web")
+        with TestClient(create_app(collect([], runs_folder), max_upload=4096)) as c:
+            yield c
+
+
+def rows(*rows) -> bytes:
+    return "\n".join(",".join(f"{v:.4f}" for v in row) for row in rows).encode()
+
+
+WAVE_A = rows(np.sin(np.linspace(0, 6, 32)))
+WAVE_B = rows(np.cos(np.linspace(0, 3, 32)))
+
+
+def one_line(response, status: int) -> str:
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail
+    return detail
+
+
+def interpolate(client, a=("a.csv", WAVE_A), b=("b.csv", WAVE_B), model="waves", steps=4, **params):
+    return client.post("/api/interpolate", data={"model": model, "steps": steps}, files={"a": a, "b": b},
+                       params=params)
+
+
+def test_models_lists_the_runs_found(client):
+    [model] = client.get("/api/models").json()
+    assert model["name"] == "waves" and model["modality"] == "vectors" and model["preset"] == "mlp"
+    assert model["attributes"] == [] and model["latent_dim"] == 2 and model["page"] == "/web/vectors/"
+    info = client.get("/api/models/waves").json()
+    assert info["config"]["train"]["steps"] == 4 and info["last_validation"]["split"] == "val"
+    assert [r["step"] for r in client.get("/api/models/waves/metrics").json()][-1] == 4
+    assert client.get("/api/models/waves/metrics", params={"since": 100}).json() == []
+    assert "no model" in one_line(client.get("/api/models/nope/metrics"), 404)
+
+
+def test_pages_and_openapi(client):
+    assert "vaekit studio" in client.get("/").text
+    assert "vectors page" in client.get("/web/vectors/").text
+    assert "/api/interpolate" in client.get("/openapi.json").json()["paths"]
+
+
+def test_interpolate_as_json_and_as_a_file(client):
+    items = interpolate(client).json()["items"]
+    assert len(items) == 4 and all(len(item["values"]) == 32 for item in items)
+    assert items[0]["values"] != items[-1]["values"]
+    one = interpolate(client, format="csv", item=2)
+    assert one.status_code == 200 and "step" not in one.headers["content-disposition"]
+    assert np.allclose(np.loadtxt(io.StringIO(one.text), delimiter=","), items[2]["values"], atol=1e-4)
+    assert "several files" in one_line(interpolate(client, format="csv"), 400)
+    assert "writes json or csv" in one_line(interpolate(client, format="png"), 400)
+    assert "out of range" in one_line(interpolate(client, format="csv", item=9), 400)
+
+
+def test_generate_is_seeded(client):
+    def generate(seed):
+        return client.post("/api/generate", data={"model": "waves", "count": 3, "temperature": 0.5, "seed": seed})
+
+    first, again, other = generate(1).json(), generate(1).json(), generate(2).json()
+    assert len(first["items"]) == 3 and first == again and first != other
+    assert "count must lie in 1..64" in one_line(
+        client.post("/api/generate", data={"model": "waves", "count": 0}), 400)
+
+
+def test_reconstruct_encode_decode(client):
+    files = [("files", ("a.csv", WAVE_A)), ("files", ("b.csv", WAVE_B))]
+    recon = client.post("/api/reconstruct", data={"model": "waves"}, files=files).json()["items"]
+    assert len(recon) == 2 and len(recon[0]["input"]) == 32
+    encoded = client.post("/api/encode", data={"model": "waves"}, files=files).json()
+    assert encoded["names"] == ["a.csv", "b.csv"] and np.array(encoded["z"]).shape == (2, 2)
+    decoded = client.post("/api/decode", json={"model": "waves", "z": encoded["z"]}).json()["items"]
+    assert np.allclose([d["values"] for d in decoded], [r["values"] for r in recon], atol=1e-5)
+    assert "rows of 2" in one_line(client.post("/api/decode", json={"model": "waves", "z": [[1, 2, 3]]}), 400)
+    assert "equal length" in one_line(client.post("/api/decode", json={"model": "waves", "z": [[1], [1, 2]]}), 400)
+
+
+def test_plane_of_a_2d_model_is_its_latent(client):
+    plane = client.get("/api/models/waves/plane").json()
+    assert plane["axes"] == [[1.0, 0.0], [0.0, 1.0]] and plane["origin"] == [0.0, 0.0]
+
+
+def test_transform_needs_attribute_vectors(client):
+    response = client.post("/api/transform", data={"model": "waves", "attribute": "density"},
+                           files={"a": ("a.csv", WAVE_A)})
+    assert "no attribute vector 'density'" in one_line(response, 400)
+
+
+def test_examples_come_from_built_in_datasets(client):
+    example = client.get("/api/example", params={"model": "waves", "dataset": "waves", "index": 1})
+    assert example.status_code == 200 and len(example.text.split(",")) == 32
+    assert "'nope'" in one_line(client.get("/api/example", params={"model": "waves", "dataset": "nope"}), 404)
+
+
+@pytest.mark.parametrize("upload, says", [
+    (("bad.csv", b"\x00\xff\x13garbage\x88"), "bad.csv: cannot read numbers"),
+    (("empty.csv", b""), "empty.csv: empty file"),
+    (("short.csv", b"1,2,3"), "short.csv: rows have 3 values, the run expects 32"),
+    (("tune.mid", b"MThd"), "tune.mid: the vectors modality reads .csv, .npy"),
+])  # fmt: skip
+def test_a_bad_upload_is_one_line_and_the_server_keeps_serving(client, upload, says):
+    detail = one_line(interpolate(client, a=upload), 400)
+    assert detail.startswith(says) and "vaekit-serve-" not in detail
+    assert interpolate(client).status_code == 200
+
+
+def test_oversized_uploads_are_refused(client):
+    big = rows(*[np.zeros(32)] * 200)
+    assert len(big) > 4096
+    assert "upload too large" in one_line(interpolate(client, a=("big.csv", big)), 413)
+
+
+@pytest.mark.parametrize("name, status", [("nope", 404), ("../runs/waves", 400), ("/etc", 400), ("./waves", 400)])
+def test_models_are_named_never_paths(client, name, status):
+    assert "models are named: waves" in one_line(interpolate(client, model=name), status)
+    assert "models are named: waves" in one_line(client.get("/api/example", params={"model": name, "dataset": "waves"}),
+                                                 status)
+
+
+def test_concurrent_calls_give_the_sequential_bytes(client):
+    def call(seed):
+        if seed % 2:
+            return interpolate(client, steps=5).content
+        return client.post("/api/generate", data={"model": "waves", "count": 4, "temperature": 1.0,
+                                                  "seed": seed}).content
+
+    sequential = [call(seed) for seed in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        concurrent = list(pool.map(call, list(range(8)) * 3))
+    assert concurrent == sequential * 3
+    assert all(json.loads(c)["items"] for c in concurrent)
+
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 60) -> str:
+    """``url`` once a server answers it (``vaekit serve`` prints its address just before listening)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return url
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_vaekit_serve_prints_its_address_and_stops_on_ctrl_c(runs_folder, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "VAEKIT_LOAD_PLUGINS": "vectors", "VAEKIT_CACHE": str(tmp_path / "cache")}
+    server = subprocess.Popen([sys.executable, "-m", "vaekit", "serve", str(runs_folder / "waves"), "--port",
+                               str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert server.stdout.readline().startswith("vaekit studio: 1 model(s) (waves)")
+        assert server.stdout.readline().strip() == f"serving on http://127.0.0.1:{port}/ (Ctrl-C stops)"
+        with urllib.request.urlopen(wait_for(f"http://127.0.0.1:{port}/api/models")) as r:
+            assert [m["name"] for m in json.load(r)] == ["waves"]
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    assert server.returncode == 0, err
+    assert out.strip().endswith("stopped") and "Traceback" not in err
+
+
+def test_other_hosts_than_loopback_are_warned(runs_folder, monkeypatch, capsys):
+    import uvicorn
+
+    from vaekit.server import serve
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, log_level: None)
+    serve.serve([str(runs_folder / "waves")], None, "0.0.0.0", 8765, False)
+    serve.serve([str(runs_folder / "waves")], None, "localhost", 8765, False)
+    err = capsys.readouterr().err
+    assert err.count("warning: binding 0.0.0.0, not 127.0.0.1") == 1

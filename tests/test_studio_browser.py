@@ -1,0 +1,142 @@
+"""vaekit studio in a real browser: headless Chromium (Debian's ``chromium``) driven by Playwright,
+against ``vaekit serve`` started as a user would, with the installed MIDI and image plugins and two tiny
+runs. Skips, saying why, where no browser is installed, unless ``VAEKIT_REQUIRE_BROWSER=1`` (CI), which
+makes that a failure. ``VAEKIT_SCREENSHOTS=docs`` keeps the two pages' screenshots there."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .test_server import free_port, wait_for
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _missing() -> str | None:
+    """Why the browser test cannot run here, or None."""
+    for module in ("playwright", "fastapi", "vaekit_midi", "vaekit_image", "pretty_midi"):
+        try:
+            __import__(module)
+        except ImportError:
+            return f"{module} is not installed (pip install playwright and the serve extra)"
+    if not CHROMIUM.exists():
+        return f"no browser at {CHROMIUM} (apt-get install -y chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    """``vaekit serve`` on a free port with a tiny melody run and a tiny 2-D image run; its URL."""
+    reason = _missing()
+    if reason and os.environ.get("VAEKIT_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"VAEKIT_REQUIRE_BROWSER=1 but {reason}")
+    if reason:
+        pytest.skip(reason)
+    import pretty_midi
+
+    tmp = tmp_path_factory.mktemp("studio")
+    env = {**os.environ, "VAEKIT_CACHE": str(tmp / "cache")}
+    env.pop("VAEKIT_LOAD_PLUGINS", None)
+    (tmp / "songs").mkdir()
+    for i in range(4):  # slow low tunes and quick high ones, so that an interpolation moves
+        song = pretty_midi.PrettyMIDI()
+        melody = pretty_midi.Instrument(0)
+        melody.notes = ([pretty_midi.Note(90, 72 + k * 5 % 12, k / 4, k / 4 + 0.125) for k in range(48)] if i % 2 else
+                        [pretty_midi.Note(90, 48 + k * 3 % 7, k, k + 0.9) for k in range(12)])
+        song.instruments.append(melody)
+        song.write(str(tmp / "songs" / f"song{i}.mid"))
+    small = ["model.encoder_hidden=16", "model.decoder_hidden=32", "model.latent_dim=8", "model.embed=8",
+             "train.batch_size=8", "train.eval_every=10"]
+    # two steps leave the melody decoder near its random start, where it plays many notes, not silence
+    for args in (["-m", "midi", "--data", str(tmp / "songs"), "--steps", "2", *(f"--set={s}" for s in small),
+                  "--out", str(tmp / "runs" / "melody")],
+                 ["-m", "image", "-p", "conv2d", "--steps", "30", "--set=model.widths=[8, 8]", "--set=model.hidden=16",
+                  "--out", str(tmp / "runs" / "digits")]):
+        subprocess.run([sys.executable, "-m", "vaekit", "train", *args, "--no-progress"], env=env, check=True,
+                       capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "vaekit", "serve", "--runs", str(tmp / "runs"), "--port",
+                               str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(url + "api/models")
+        yield url, tmp
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser(studio):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+def keep(screenshot: Path) -> None:
+    folder = os.environ.get("VAEKIT_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(screenshot, Path(folder) / screenshot.name)
+
+
+def canvas(page, selector: str) -> str:
+    return page.eval_on_selector(selector, "c => c.toDataURL()")
+
+
+def test_melody_page_interpolates_plays_and_downloads(studio, browser):
+    import pretty_midi
+
+    url, tmp = studio
+    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    page.goto(url + "web/midi/")
+    page.wait_for_selector("#model option[value=melody]", state="attached")
+    page.set_input_files("#file-a", str(tmp / "songs" / "song0.mid"))
+    page.set_input_files("#file-b", str(tmp / "songs" / "song1.mid"))
+    page.fill("#steps", "5")
+    page.click("#interpolate")
+    page.wait_for_function("document.querySelector('#title').textContent.includes('5 item(s)')")
+    first = canvas(page, "#roll")
+    page.focus("#slider")
+    page.keyboard.press("End")
+    assert page.text_content("#position").startswith("item 4 of 5")
+    assert canvas(page, "#roll") != first
+    page.click("#play-path")  # the Web Audio synthesizer schedules every note without an error
+    assert page.text_content("#status") == ""
+    with page.expect_download() as download:
+        page.click("#download-path")
+    midi = pretty_midi.PrettyMIDI(download.value.path())
+    assert sum(len(i.notes) for i in midi.instruments) > 0
+    page.screenshot(path=str(tmp / "studio-melody.png"), full_page=True)
+    keep(tmp / "studio-melody.png")
+
+
+def test_image_page_latent_map_decodes_the_points_clicked(studio, browser):
+    url, tmp = studio
+    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    page.goto(url + "web/image/")
+    page.wait_for_selector("#model option[value=digits]", state="attached")
+    page.click("#generate")
+    page.wait_for_selector("#samples canvas")
+    page.wait_for_function("document.querySelector('#plane-note').textContent.includes('2-D latent')")
+    decoded = [("", "")]
+    for x, y in ((40, 40), (280, 280)):
+        page.click("#map", position={"x": x, "y": y})
+        page.wait_for_function("before => (document.querySelector('#decoded').dataset.z || '') !== before",
+                               arg=decoded[-1][0])
+        decoded.append((page.eval_on_selector("#decoded", "c => c.dataset.z"), canvas(page, "#decoded")))
+    decoded = decoded[1:]
+    assert decoded[0][0] != decoded[1][0] and decoded[0][1] != decoded[1][1]
+    page.screenshot(path=str(tmp / "studio-image.png"), full_page=True)
+    keep(tmp / "studio-image.png")

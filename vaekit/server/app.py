@@ -1,0 +1,309 @@
+"""The FastAPI application: JSON and files over the ``Pipeline`` verbs, one lock per model.
+
+Every model call goes through :func:`_call`, which takes the model's lock and turns a ``VaekitError``
+into HTTP 400 with its one line. Uploads are written to a temporary folder under their own base name
+(so that an error names ``tune.mid``, not a temporary path) and read by the modality's own ``read``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from starlette.background import BackgroundTask
+
+from vaekit import plugins, runs
+from vaekit.errors import VaekitError
+from vaekit.server.models import Served
+
+MAX_UPLOAD = 16 * 1024 * 1024
+MAX_ITEMS = 64
+STATIC = Path(__file__).parent / "static"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class DecodeRequest(BaseModel):
+    model: str
+    z: list[list[float]]
+    temperature: float = 0.0
+    seed: int = 0
+
+
+def web_pages() -> dict[str, Path]:
+    """Modality name -> folder of its page's static files, from the plugins' ``register_web`` hooks."""
+    pages: dict[str, Path] = {}
+    plugins.load_plugins()
+    for impl in plugins.pm.hook.register_web.get_hookimpls():
+        try:
+            impl.function(register=lambda modality, folder: pages.setdefault(modality, Path(folder)))
+        except Exception as e:  # a broken plugin must not break the server
+            plugins.errors[impl.plugin_name] = f"register_web raised {type(e).__name__}: {e}"
+    return pages
+
+
+def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastAPI:
+    """The application serving ``models`` (by name) and the pages."""
+    app = FastAPI(title="vaekit studio", description="The vaekit verbs over HTTP.")
+    pages = web_pages()
+
+    @app.middleware("http")
+    async def cap_uploads(request: Request, call_next: Callable) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_upload:
+            return JSONResponse({"detail": f"upload too large: over {max_upload // 2**20} MiB"}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(VaekitError)
+    async def bad_input(request: Request, e: VaekitError) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=400)
+
+    def served(name: str) -> Served:
+        if name not in models:
+            what = "a path" if ("/" in name or "\\" in name or name.startswith(".")) else "no model"
+            raise HTTPException(404 if what == "no model" else 400,
+                                f"{name!r} is {what}; models are named: {', '.join(sorted(models)) or 'none'}")
+        return models[name]
+
+    def call(name: str, verb: Callable[[Any], Any]) -> Any:
+        """``verb(pipeline)`` under the model's lock; a bad input becomes HTTP 400 with its one line."""
+        model = served(name)
+        with model.lock:
+            return verb(model.open())
+
+    @contextmanager
+    def uploaded(*files: UploadFile) -> Iterator[list[Path]]:
+        """The uploads as files under their base names (an empty or oversized one is refused)."""
+        with tempfile.TemporaryDirectory(prefix="vaekit-serve-") as tmp:
+            paths = []
+            for i, f in enumerate(files):
+                name = _SAFE_NAME.sub("_", Path(f.filename or "upload").name).lstrip(".") or "upload"
+                data = f.file.read(max_upload + 1)
+                if len(data) > max_upload:
+                    raise HTTPException(413, f"{name}: upload too large: over {max_upload // 2**20} MiB")
+                if not data:
+                    raise HTTPException(400, f"{name}: empty file")
+                (Path(tmp) / str(i)).mkdir()
+                path = Path(tmp) / str(i) / name
+                path.write_bytes(data)
+                paths.append(path)
+            try:
+                yield paths
+            except VaekitError as e:  # name the upload, not where it was kept
+                message = str(e)
+                for path in paths:
+                    message = message.replace(f"{path.parent}/", "")
+                raise VaekitError(message) from None
+
+    def answer(model: str, x: Any, fmt: str, item: int | None, extra: list[dict[str, Any]] | None = None) -> Response:
+        """Items ``x`` as JSON (each item's values, what the modality says of it, and ``extra``) or as
+        the modality's file in format ``fmt`` (one item with ``item``, else all in one file)."""
+        p = models[model].pipeline
+        if fmt == "json":
+            described = p.modality.describe(x, p.config)
+            return JSONResponse({"model": model, "modality": p.modality.name, "items": [
+                {"index": i, "values": x[i].tolist(), **described[i], **(extra[i] if extra else {})}
+                for i in range(len(x))]})
+        suffix = f".{fmt.lower()}"
+        if suffix not in (p.modality.output_suffix, *p.modality.file_types):
+            raise HTTPException(400, f"format {fmt!r}: the {p.modality.name} modality writes json or "
+                                     f"{p.modality.output_suffix.lstrip('.')}")
+        if item is not None and not 0 <= item < len(x):
+            raise HTTPException(400, f"item {item} is out of range (0..{len(x) - 1})")
+        tmp = Path(tempfile.mkdtemp(prefix="vaekit-serve-"))
+        out = tmp / f"{model}{'' if item is None else f'_{item:02d}'}{suffix}"
+        try:
+            with models[model].lock:
+                if item is not None:
+                    p.modality.write(x[item], out, p.config)
+                    written = [out]
+                else:
+                    written = p.modality.write_interpolation(x, out, p.config)
+            if written != [out]:
+                raise HTTPException(400, f"the {p.modality.name} modality writes these items as several files; "
+                                         "ask for one with ?item=N")
+        except BaseException:
+            shutil.rmtree(tmp)
+            raise
+        return FileResponse(out, filename=out.name, background=BackgroundTask(shutil.rmtree, tmp))
+
+    def count_ok(n: int, what: str, low: int = 1) -> None:
+        if not low <= n <= MAX_ITEMS:
+            raise HTTPException(400, f"{what} must lie in {low}..{MAX_ITEMS}, got {n}")
+
+    # models -------------------------------------------------------------------------------------
+
+    @app.get("/api/models")
+    def list_models() -> list[dict[str, Any]]:
+        """Every model served: name, modality, preset, card, attribute vectors, page."""
+        rows = []
+        for name, m in models.items():
+            config = m.config()
+            modality = plugins.modalities().get(config["modality"])
+            vectors = modality.attribute_vectors(m.path, config) if modality else {}
+            rows.append({"name": name, "modality": config["modality"], "preset": config.get("preset"),
+                         "card": m.card, "shipped": m.card is not None, "attributes": sorted(vectors),
+                         "latent_dim": config.get("model", {}).get("latent_dim"),
+                         "file_types": list(modality.file_types) if modality else [],
+                         "datasets": sorted(modality.datasets()) if modality else [],
+                         "page": f"/web/{config['modality']}/" if config["modality"] in pages else None})
+        return rows
+
+    @app.get("/api/models/{name}")
+    def model_info(name: str) -> dict[str, Any]:
+        """A model's config, card and held-out figures (the last validation row of its metrics)."""
+        m = served(name)
+        rows = runs.RunDir(m.path).read_metrics()
+        figures = [r for r in rows if r.get("split") == "val"]
+        return {"name": name, "config": m.config(), "card": m.card, "last_validation": figures[-1] if figures else None,
+                "steps": rows[-1].get("step") if rows else None}
+
+    @app.get("/api/models/{name}/metrics")
+    def metrics(name: str, since: int = 0) -> list[dict[str, Any]]:
+        """The rows of ``metrics.jsonl`` from row ``since`` on (the runs page polls this while a run trains)."""
+        return runs.RunDir(served(name).path).read_metrics()[max(0, since):]
+
+    @app.get("/api/models/{name}/plane")
+    def plane(name: str) -> dict[str, Any]:
+        """A 2-D plane of the latent space for the latent map: for a 2-D model the latent itself; else
+        the plane of the two main directions of the validation items' posterior means, through their mean.
+        ``extent`` is three standard deviations along each axis."""
+        import torch
+
+        def compute(p: Any) -> dict[str, Any]:
+            if "plane" not in served(name).cache:
+                d = p.model.latent_dim
+                if d == 2:
+                    result = {"origin": [0.0, 0.0], "axes": [[1.0, 0.0], [0.0, 1.0]], "extent": [3.0, 3.0]}
+                else:
+                    z = torch.from_numpy(p.encode(data=p.config["data"]["source"])["z"]).double()
+                    mean = z.mean(0)
+                    _, s, v = torch.linalg.svd(z - mean, full_matrices=False)
+                    std = s[:2] / max(1, len(z) - 1) ** 0.5
+                    result = {"origin": mean.tolist(), "axes": v[:2].tolist(), "extent": (3 * std).tolist()}
+                served(name).cache["plane"] = result
+            return served(name).cache["plane"]
+
+        return {"model": name, **call(name, compute)}
+
+    @app.get("/api/example")
+    def example(model: str, dataset: str, index: int = Query(0, ge=0, lt=8)) -> FileResponse:
+        """Item ``index`` of a built-in dataset of the model's modality as an ordinary file (what
+        ``vaekit datasets export`` writes), to try the verbs without files of one's own."""
+        import copy
+
+        def export(p: Any) -> list[Path]:
+            if dataset not in p.modality.datasets():
+                raise HTTPException(404, f"{dataset!r}: the {p.modality.name} modality has the datasets "
+                                         f"{', '.join(sorted(p.modality.datasets()))}")
+            key = f"example:{dataset}"
+            if key not in served(model).cache:
+                folder = Path(tempfile.mkdtemp(prefix="vaekit-serve-"))
+                served(model).cache[key] = p.modality.export_dataset(dataset, 8, folder, copy.deepcopy(p.config))
+            return served(model).cache[key]
+
+        files = call(model, export)
+        if index >= len(files):
+            raise HTTPException(404, f"{dataset} has {len(files)} examples")
+        return FileResponse(files[index], filename=files[index].name)
+
+    # verbs --------------------------------------------------------------------------------------
+
+    @app.post("/api/generate")
+    def generate(model: str = Form(...), count: int = Form(8), temperature: float = Form(1.0), seed: int = Form(0),
+                 format: str = Query("json"), item: int | None = Query(None)) -> Response:
+        """``count`` samples from the prior at ``temperature``; the same seed gives the same samples."""
+        count_ok(count, "count")
+        x = call(model, lambda p: p.generate(count, temperature, seed))
+        return answer(model, x, format, item)
+
+    @app.post("/api/interpolate")
+    def interpolate(model: str = Form(...), a: UploadFile = File(...), b: UploadFile = File(...), steps: int = Form(8),
+                    method: str = Form("slerp"), index_a: int = Form(0), index_b: int = Form(0),
+                    format: str = Query("json"), item: int | None = Query(None)) -> Response:
+        """Decoded steps from upload ``a`` to upload ``b``, endpoints included."""
+        count_ok(steps, "steps", 2)
+        with uploaded(a, b) as (pa, pb):
+            x = call(model, lambda p: p.interpolate(pa, pb, steps, method, index_a, index_b))
+        return answer(model, x, format, item)
+
+    @app.post("/api/reconstruct")
+    def reconstruct(model: str = Form(...), files: list[UploadFile] = File(...), index: int = Form(0),
+                    format: str = Query("json"), item: int | None = Query(None)) -> Response:
+        """Reconstructions of the uploads (decoded from their posterior means), each with its input."""
+        count_ok(len(files), "the number of files")
+        with uploaded(*files) as paths:
+            inputs, outputs = call(model, lambda p: p.reconstruct(paths, index))
+        return answer(model, outputs, format, item, [{"input": x.tolist()} for x in inputs])
+
+    @app.post("/api/encode")
+    def encode(model: str = Form(...), files: list[UploadFile] = File(...), index: int = Form(0)) -> dict[str, Any]:
+        """Posterior means ``z`` and log-variances of the uploads."""
+        count_ok(len(files), "the number of files")
+        with uploaded(*files) as paths:
+            result = call(model, lambda p: p.encode(paths, index=index))
+        return {"model": model, "names": [f.filename for f in files], "z": result["z"].tolist(),
+                "logvar": result["logvar"].tolist()}
+
+    @app.post("/api/decode")
+    def decode(request: DecodeRequest, format: str = Query("json"), item: int | None = Query(None)) -> Response:
+        """Outputs for latents ``z`` (temperature 0: greedy, or the mean)."""
+        import torch
+
+        count_ok(len(request.z), "the number of latents")
+        try:
+            z = torch.tensor(request.z, dtype=torch.float32)
+        except ValueError:
+            raise HTTPException(400, "z must be rows of equal length") from None
+
+        def run(p: Any) -> Any:
+            if z.shape[1:] != (p.model.latent_dim,) or not torch.isfinite(z).all():
+                raise VaekitError(f"z must be finite rows of {p.model.latent_dim} numbers")
+            torch.manual_seed(request.seed)
+            return p.model.decode(z, request.temperature).cpu()
+
+        return answer(request.model, call(request.model, run), format, item)
+
+    @app.post("/api/transform")
+    def transform(model: str = Form(...), a: UploadFile = File(...), attribute: str = Form(...),
+                  amount: float = Form(1.0), index: int = Form(0), temperature: float = Form(0.0),
+                  seed: int = Form(0), format: str = Query("json"), item: int | None = Query(None)) -> Response:
+        """Move an upload along one of the model's attribute vectors: items are the reconstruction
+        (z) and the transformed output (z + amount * vector)."""
+        import torch
+
+        if not math.isfinite(amount):
+            raise HTTPException(400, f"amount must be a finite number, got {amount}")
+
+        def run(p: Any, path: Path) -> Any:
+            vectors = p.modality.attribute_vectors(p.run_dir, p.config)
+            if attribute not in vectors:
+                raise VaekitError(f"model {model!r} has no attribute vector {attribute!r} "
+                                  f"(it has: {', '.join(sorted(vectors)) or 'none'})")
+            mu, _ = p.model.encode(p.read(path, index)[None])
+            torch.manual_seed(seed)
+            return p.model.decode(torch.cat([mu, mu + amount * vectors[attribute].to(mu)]), temperature).cpu()
+
+        with uploaded(a) as (pa,):
+            x = call(model, lambda p: run(p, pa))
+        return answer(model, x, format, item, [{"label": "reconstruction"}, {"label": f"{attribute} {amount:+g}"}])
+
+    # pages --------------------------------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    def shell() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for modality, folder in pages.items():
+        app.mount(f"/web/{modality}", StaticFiles(directory=folder, html=True), name=f"web-{modality}")
+    return app
