@@ -84,6 +84,13 @@ def browser(studio):
         browser.close()
 
 
+def open_page(browser):
+    """A page that waits up to 2 minutes for what it expects: on 2 busy cores a model call can take long."""
+    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    page.set_default_timeout(120_000)
+    return page
+
+
 def keep(screenshot: Path) -> None:
     folder = os.environ.get("VAEKIT_SCREENSHOTS")
     if folder:
@@ -99,9 +106,10 @@ def test_melody_page_interpolates_plays_and_downloads(studio, browser):
     import pretty_midi
 
     url, tmp = studio
-    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    page = open_page(browser)
     page.goto(url + "web/midi/")
     page.wait_for_selector("#model option[value=melody]", state="attached")
+    page.select_option("#model", "melody")  # the tiny run, not a shipped model listed before it
     page.set_input_files("#file-a", str(tmp / "songs" / "song0.mid"))
     page.set_input_files("#file-b", str(tmp / "songs" / "song1.mid"))
     page.fill("#steps", "5")
@@ -124,9 +132,10 @@ def test_melody_page_interpolates_plays_and_downloads(studio, browser):
 
 def test_image_page_latent_map_decodes_the_points_clicked(studio, browser):
     url, tmp = studio
-    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    page = open_page(browser)
     page.goto(url + "web/image/")
     page.wait_for_selector("#model option[value=digits]", state="attached")
+    page.select_option("#model", "digits")
     page.click("#generate")
     page.wait_for_selector("#samples canvas")
     page.wait_for_function("document.querySelector('#plane-note').textContent.includes('2-D latent')")
