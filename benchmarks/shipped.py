@@ -1,5 +1,6 @@
-"""What the scripts that make shipped models share: the CPU they ran on, and putting a trained run into
-a plugin's ``models/NAME/`` folder (config, best weights, extra files, and a card of its figures)."""
+"""What the scripts that make and measure shipped models share: the CPU they ran on, the held-out
+figures of a melody model, and putting a trained run into a plugin's ``models/NAME/`` folder (config,
+best weights, extra files, and a card of its figures)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from vaekit import runs
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+FIGURES = ("acc_tf", "acc_sampled", "note_f1")
 
 
 def cpu() -> str:
@@ -23,6 +25,31 @@ def cpu() -> str:
                  if line.startswith("model name")), platform.processor())
     amx = bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
     return f"{name}, {torch.get_num_threads()} threads, AMX/bf16 {'yes' if amx else 'no'}"
+
+
+def chorales(folder: Path, first: int = 0, count: int = 100) -> Path:
+    """Bach chorales ``first`` to ``first + count`` of music21's corpus, copied into ``folder``: melodies
+    (four voices each) that no shipped model trained on."""
+    import music21
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted((Path(music21.__file__).parent / "corpus" / "bach").glob("bwv*.mxl"))[first:first + count]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def melody_figures(p: Any, chorale_dir: Path, max_items: int | None = None) -> dict[str, dict[str, float]]:
+    """acc_tf / acc_sampled / note F1 (z = mu, greedy) and the windows scored: on the held-out folk tunes
+    and pop songs (their validation split; at most ``max_items`` windows each), and on every window of
+    the chorales in ``chorale_dir``."""
+    from vaekit import evaluation
+
+    found = {}
+    for name in ("folk", "pop"):
+        _, val = p.modality.load_dataset(name, json.loads(json.dumps(p.config)))
+        found[name] = evaluation.evaluate(p.model, p.modality, val, k=0, batch_size=256, max_items=max_items)
+    found["bach_chorales"] = p.evaluate(str(chorale_dir), k=0)
+    return {name: {**{f: round(v[f], 4) for f in FIGURES}, "windows": v["items"]} for name, v in found.items()}
 
 
 def package(run: Path, folder: Path, card: dict[str, Any], extra: tuple[str, ...] = (), half: bool = False,

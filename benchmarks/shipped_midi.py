@@ -17,48 +17,22 @@ Prints the CPU and whether it has AMX (bf16 autocast is on only where it does).
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from shipped import ROOT, cpu, package, write_result
+from shipped import FIGURES, ROOT, chorales, cpu, melody_figures, package, write_result
 
 import vaekit
-from vaekit import evaluation, runs
+from vaekit import runs
 
 MODELS = ROOT / "plugins" / "midi" / "vaekit_midi" / "models"
-FIGURES = ("acc_tf", "acc_sampled", "note_f1")
 DESCRIPTIONS = {
     "mel_2bar": "2-bar melodies (MusicVAE's cat-mel_2bar, sized for a CPU): interpolate, sample, transform",
     "mel_16bar": "16-bar melodies with a hierarchical decoder (MusicVAE's hierdec-mel_16bar, sized for a CPU)",
 }
-
-
-def chorales(folder: Path, count: int) -> Path:
-    """The first ``count`` Bach chorales of music21's corpus, copied into ``folder``."""
-    import music21
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in sorted((Path(music21.__file__).parent / "corpus" / "bach").glob("bwv*.mxl"))[:count]:
-        shutil.copy(path, folder / path.name)
-    return folder
-
-
-def heldout(p: vaekit.Pipeline, chorale_dir: Path) -> dict[str, dict[str, float]]:
-    """The figures on each held-out set, and how many 2-bar windows each holds."""
-    sets = {"folk": p.modality.load_dataset("folk", json.loads(json.dumps(p.config)))[1],
-            "pop": p.modality.load_dataset("pop", json.loads(json.dumps(p.config)))[1]}
-    out = {}
-    for name, val in sets.items():
-        scores = evaluation.evaluate(p.model, p.modality, val, k=0, batch_size=256)
-        out[name] = {**{f: round(scores[f], 4) for f in FIGURES}, "windows": scores["items"]}
-    scores = p.evaluate(str(chorale_dir), k=0)
-    out["bach_chorales"] = {**{f: round(scores[f], 4) for f in FIGURES}, "windows": scores["items"]}
-    return out
 
 
 def main() -> None:
@@ -80,7 +54,7 @@ def main() -> None:
                     "regression"], check=True)
     p = vaekit.load(run)
     with tempfile.TemporaryDirectory() as tmp:
-        figures = heldout(p, chorales(Path(tmp), args.chorales))
+        figures = melody_figures(p, chorales(Path(tmp), count=args.chorales))
     rows = [r for r in runs.RunDir(run).read_metrics() if r.get("split") == "train"]
     speed = sorted(r["examples_per_s"] for r in rows if "examples_per_s" in r)
     card = {
