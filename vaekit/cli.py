@@ -336,11 +336,13 @@ def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path,
 @click.option("--data", "-d", help="Data to score, every item of it (default: the run's own validation split).")
 @click.option("-k", "k", default=100, show_default=True, help="Importance samples for nll_iw (0: skip).")
 @click.option("--max-items", type=int, help="Evaluate at most this many items.")
-@click.option("--quality", is_flag=True, help="Instead: how samples compare with held-out items, feature by "
-              "feature (overlapping area and KL divergence of distance distributions, after MGEval).")
+@click.option("--quality", is_flag=True, help="Instead: how samples compare with held-out items: feature by "
+              "feature (overlapping area and KL divergence of distance distributions, after MGEval) and, where the "
+              "modality measures it, as a whole (e.g. images: a Frechet distance in a digit classifier's features).")
 @click.option("--samples", default=500, show_default=True, help="--quality: samples and held-out items compared.")
 @click.option("--temperature", "-t", default=1.0, show_default=True, help="--quality: of the samples.")
-@click.option("--png", type=click.Path(path_type=Path), help="--quality: draw the distance distributions here.")
+@click.option("--png", type=click.Path(path_type=Path), help="--quality: draw the distance distributions here "
+              "(a modality without features: the first 64 samples).")
 @click.option("--json", "as_json", is_flag=True)
 @_device_opt
 def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, quality: bool, samples: int,
@@ -354,10 +356,25 @@ def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, qua
             click.echo(json.dumps(result, indent=2))
             return
         click.echo(f"{result['samples']} samples at temperature {temperature:g} against as many held-out items")
-        click.echo(f"{'feature':<32} {'overlap':>8} {'kl':>8} {'real':>8} {'samples':>8}")
-        for name, v in result["features"].items():
+        if "features" in result:
+            click.echo(f"{'feature':<32} {'overlap':>8} {'kl':>8} {'real':>8} {'samples':>8}")
+        for name, v in result.get("features", {}).items():
             means = [f"{m:8.3f}" if isinstance(m, float) else f"{'':>8}" for m in (v["real_mean"], v["generated_mean"])]
             click.echo(f"{name:<32} {v['overlap']:8.3f} {v['kl']:8.3f} {means[0]} {means[1]}")
+        whole = result.get("samples_vs_real")
+        if whole:
+            click.echo(f"samples against real items, in {whole['space']}")
+            if whole.get("about"):
+                click.echo(whole["about"])
+            click.echo(f"{'figure':<32} {'samples':>10} {'held-out':>10}")
+            for name, v in whole["figures"].items():
+                if any(isinstance(v[k], list) for k in ("samples", "held_out")):
+                    for k, label in (("samples", "samples"), ("held_out", "held-out")):
+                        values = v[k] if isinstance(v[k], list) else [v[k]]
+                        click.echo(f"{name} ({label}): " + " ".join("-" if x is None else f"{x:.3g}" for x in values))
+                    continue
+                cells = [f"{'-':>10}" if v[k] is None else f"{v[k]:10.4g}" for k in ("samples", "held_out")]
+                click.echo(f"{name:<32} {cells[0]} {cells[1]}")
         interpolation = result.get("interpolation", {})
         if "skipped" in interpolation:
             click.echo(f"interpolations: skipped: {interpolation['skipped']}")

@@ -77,10 +77,20 @@ class Modality(ABC):
 
     def features(self, x: torch.Tensor, config: Config) -> dict[str, Any]:
         """Optional features of items ``(N, ...)`` for ``vaekit evaluate --quality``: name -> an array of
-        ``N`` values or rows (e.g. a melody's pitch count, its pitch-class histogram)."""
-        from vaekit.errors import VaekitError
+        ``N`` values or rows (e.g. a melody's pitch count, its pitch-class histogram); none by default."""
+        return {}
 
-        raise VaekitError(f"the {self.name} modality has no quality features")
+    def sample_quality(self, generated: torch.Tensor, held_out: Dataset, train: Dataset | None,
+                       config: Config) -> dict[str, Any] | None:
+        """Optional: how close samples ``(N, ...)`` are to real items as a whole (for ``vaekit evaluate
+        --quality``), e.g. a Fréchet distance in some feature space (``vaekit.quality.frechet_distance``).
+        ``held_out`` and ``train`` (None where the run's training data cannot be loaded) are the
+        datasets to take up to ``N`` real items from.
+
+        Returns None, or ``{"space": one line saying what the figures are measured in, "figures": {name:
+        {"samples": value, "held_out": value}}, ...}``: each figure for the samples and, as the reference,
+        for held-out real items (a number or a list of numbers); more keys go to the JSON alone."""
+        return None
 
     def interpolation_quality(self, model: VAE, held_out: torch.Tensor, train: Dataset,
                               config: Config) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaekit import checkpoint, evaluation, plugins, runs, shipped, training
+from vaekit import checkpoint, evaluation, plugins, prior, runs, shipped, training
 from vaekit.batches import fetch
 from vaekit.config import Config, apply_overrides, build, read_toml
 from vaekit.devices import pick_device
@@ -112,6 +112,7 @@ class Pipeline:
             raise VaekitError(f"{run.file(runs.CONFIG)}: cannot build the model ({type(e).__name__}: {e})") from None
         best = run.file(runs.BEST)
         checkpoint.load_model_weights(best if weights == "best" and best.exists() else run.file(runs.LAST), model)
+        model.prior = prior.load_prior(run.path)
         model.to(pick_device(device)).eval()
         return cls(run, config, modality, model)
 
@@ -220,11 +221,14 @@ class Pipeline:
     def quality(self, n: int = 500, temperature: float = 1.0, data: str | None = None, seed: int = 0,
                 png: str | Path | None = None) -> dict[str, Any]:
         """How ``n`` samples at ``temperature`` compare with ``n`` held-out items (the run's validation
-        split, or every item of ``data``), feature by feature (see ``vaekit.quality``)."""
+        split, or every item of ``data``): feature by feature where the modality has features (see
+        ``vaekit.quality``), as a whole where it measures that (``Modality.sample_quality``, e.g. a
+        Fréchet distance), and interpolations where it scores them. ``png``: the feature distance
+        distributions, or without features the first 64 samples."""
         from vaekit import quality
 
         generated = self.generate(n, temperature, seed)
-        generated_features = self.modality.features(generated, self.config)  # first: it may have none
+        generated_features = self.modality.features(generated, self.config)  # first: it may refuse
         config = copy.deepcopy(self.config)
         if data is not None:
             config["data"]["val_fraction"] = 1.0
@@ -232,19 +236,30 @@ class Pipeline:
         real = fetch(val, torch.arange(min(n, len(val))))[1]
         if len(real) < 2:
             raise VaekitError(f"{data or config['data']['source']}: {len(real)} held-out item(s); need 2 to compare")
-        real_features = self.modality.features(real, self.config)
-        generated_features = {name: f[: len(real)] for name, f in generated_features.items()}
-        if png is not None:
-            quality.plot(real_features, generated_features, Path(png))
-        result = {"samples": len(real), "temperature": temperature,
-                  "features": quality.compare(real_features, generated_features)}
+        generated = generated[: len(real)]
+        result: dict[str, Any] = {"samples": len(real), "temperature": temperature}
+        if generated_features:
+            real_features = self.modality.features(real, self.config)
+            generated_features = {name: f[: len(real)] for name, f in generated_features.items()}
+            if png is not None:
+                quality.plot(real_features, generated_features, Path(png))
+            result["features"] = quality.compare(real_features, generated_features)
+        elif png is not None:
+            self.modality.render(generated[:64], Path(png), self.config)
         own = copy.deepcopy(self.config)
         try:
             train, _ = self.modality.load_dataset(own["data"]["source"], own)
-        except VaekitError as e:  # the training data is not on this machine: no language model to fit
+        except VaekitError as e:  # the training data is not on this machine: nothing fitted on it, no floor
+            train = None
             result["interpolation"] = {"skipped": f"the run's training data cannot be loaded ({e})"}
-            return result
-        interpolation = self.modality.interpolation_quality(self.model, real, train, self.config)
+        whole = self.modality.sample_quality(generated, val, train, self.config)
+        if whole is not None:
+            result["samples_vs_real"] = whole
+        if not generated_features and whole is None:
+            raise VaekitError(f"the {self.modality.name} modality measures no generation quality (neither "
+                              "features nor sample_quality)")
+        interpolation = None if train is None else self.modality.interpolation_quality(
+            self.model, real, train, self.config)
         if interpolation is not None:
             result["interpolation"] = interpolation
         return result

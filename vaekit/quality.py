@@ -3,7 +3,11 @@
 real items (intra-set) and between real and generated items (inter-set), each smoothed by a Gaussian
 kernel density estimate; their overlapping area (1: the generated items sit among the real ones as
 the real ones sit among themselves) and the KL divergence of the inter-set density from the
-intra-set one. The modality supplies the features (``Modality.features``)."""
+intra-set one. The modality supplies the features (``Modality.features``).
+
+For items with no such features (images), ``frechet_distance``: the Fréchet distance between Gaussians
+fitted to two sets of feature vectors, as FID computes it (Heusel et al., 2017) in whatever feature space
+the modality supplies (``Modality.sample_quality``)."""
 
 from __future__ import annotations
 
@@ -62,6 +66,30 @@ def compare(real: dict[str, np.ndarray], generated: dict[str, np.ndarray]) -> di
                      "real_mean": means[0][0] if r.ndim == 1 else means[0],
                      "generated_mean": means[1][0] if g.ndim == 1 else means[1]}
     return out
+
+
+def psd_sqrt(m: np.ndarray) -> np.ndarray:
+    """The square root of a symmetric positive semi-definite matrix (negative rounding errors clipped)."""
+    values, vectors = np.linalg.eigh((m + m.T) / 2)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """The Fréchet distance between Gaussians fitted to the rows of ``a`` ``(N, d)`` and ``b`` ``(M, d)``:
+    ``|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))``. The trace of the matrix square root is taken
+    as that of the symmetric ``(S_a^(1/2) S_b S_a^(1/2))^(1/2)``, which has the same eigenvalues, so two
+    symmetric eigendecompositions do it (no scipy). 0 for a set against itself."""
+    a = np.asarray(a, dtype=np.float64).reshape(len(a), -1)
+    b = np.asarray(b, dtype=np.float64).reshape(len(b), -1)
+    if len(a) < 2 or len(b) < 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"need two sets of at least 2 rows of the same width, got {a.shape} and {b.shape}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    root_a = psd_sqrt(cov_a)
+    product = root_a @ cov_b @ root_a
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh((product + product.T) / 2), 0.0, None)).sum()
+    distance = ((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * cross
+    return max(float(distance), 0.0)
 
 
 def plot(real: dict[str, np.ndarray], generated: dict[str, np.ndarray], path: Path) -> None:
