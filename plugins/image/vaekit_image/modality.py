@@ -110,6 +110,15 @@ class ImageModality(Modality):
 
         return image_metrics(model, batch[0], batch[1])
 
+    def sample_quality(self, generated: torch.Tensor, held_out: Any, train: Any | None,
+                       config: Config) -> dict[str, Any]:
+        """The Fréchet distance between samples and held-out images in the features of a shipped digit
+        classifier, its floor (held-out against training images), the classifier's confidence on the
+        samples and their spread over the digits (see ``classifier.py``)."""
+        from vaekit_image.classifier import sample_quality
+
+        return sample_quality(generated, held_out, train, config)
+
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         """A grid of the items, in order (the labels are for pictures that have room for them)."""
         from vaekit_image.outputs import grid, save
