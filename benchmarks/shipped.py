@@ -53,11 +53,15 @@ def melody_figures(p: Any, chorale_dir: Path, max_items: int | None = None) -> d
 
 
 def package(run: Path, folder: Path, card: dict[str, Any], extra: tuple[str, ...] = (), half: bool = False,
-            source: str | None = None) -> None:
-    """Copy ``run``'s config and best weights (as float16 with ``half``, half the size; they load into
-    float32 models) and ``extra`` files into ``folder`` beside ``card.json``; ``source`` replaces the
-    config's data.source (what ``vaekit evaluate NAME`` scores without --data)."""
+            compress: bool = False, source: str | None = None) -> None:
+    """Copy ``run``'s config and best weights (as float16 with ``half``, half the size; with ``compress``,
+    large matrices as int8 and the rest float16, a quarter of it: see ``vaekit.checkpoint.compress``;
+    both load into float32 models) and ``extra`` files into ``folder`` beside ``card.json``; ``source``
+    replaces the config's data.source (what ``vaekit evaluate NAME`` scores without --data)."""
+    from safetensors import safe_open
     from safetensors.torch import load_file, save_file
+
+    from vaekit.checkpoint import compress as compressed
 
     folder.mkdir(parents=True, exist_ok=True)
     config = json.loads((run / runs.CONFIG).read_text())
@@ -65,10 +69,10 @@ def package(run: Path, folder: Path, card: dict[str, Any], extra: tuple[str, ...
         config["data"]["source"] = source
     (folder / runs.CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     tensors = load_file(run / runs.BEST)
-    if half:
+    if compress:
+        tensors = compressed(tensors)
+    elif half:
         tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
-    from safetensors import safe_open
-
     with safe_open(str(run / runs.BEST), "pt") as f:
         metadata = f.metadata()
     save_file(tensors, folder / runs.BEST, metadata=metadata)

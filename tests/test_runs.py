@@ -103,3 +103,32 @@ def test_checkpoint_round_trip_keeps_optimizer_and_rng(tmp_path):
     assert torch.equal(model2.weight, model.weight)
     for a, b in zip(opt.state_dict()["state"].values(), opt2.state_dict()["state"].values()):
         assert torch.equal(a["exp_avg"], b["exp_avg"])
+
+
+def test_compressed_weights_are_a_quarter_of_the_size_and_load_close_to_the_originals(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(256, 128), torch.nn.Linear(128, 3))
+    checkpoint.save_checkpoint(tmp_path / "full.safetensors", model)
+    small = checkpoint.compress(load_file(tmp_path / "full.safetensors"))
+    assert small["model.0.weight"].dtype == torch.int8  # 256 x 128: large enough to be int8
+    assert small["model.1.weight"].dtype == torch.float16  # 3 x 128: too small to be worth it
+    save_file(small, tmp_path / "small.safetensors")
+    full, compressed = (tmp_path / "full.safetensors").stat().st_size, (tmp_path / "small.safetensors").stat().st_size
+    assert compressed < 0.3 * full
+    loaded = torch.nn.Sequential(torch.nn.Linear(256, 128), torch.nn.Linear(128, 3))
+    checkpoint.load_model_weights(tmp_path / "small.safetensors", loaded)
+    for (name, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
+        assert b.dtype == torch.float32
+        assert (a - b).abs().max() <= a.abs().max() / 254 + 1e-3, name  # half a step of 127 per row, at most
+    x = torch.randn(16, 256)
+    assert torch.allclose(model(x), loaded(x), atol=0.02)
+
+
+def test_compressed_weights_missing_their_matrix_are_named(tmp_path):
+    from safetensors.torch import save_file
+
+    save_file({"scale.0.weight": torch.ones(3, dtype=torch.float16)}, tmp_path / "bad.safetensors")
+    with pytest.raises(VaekitError, match="bad.safetensors: not a valid safetensors checkpoint"):
+        checkpoint.read_checkpoint(tmp_path / "bad.safetensors")

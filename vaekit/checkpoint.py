@@ -3,6 +3,9 @@
 A checkpoint is one file, so it is replaced atomically as a whole: model tensors under ``model.``,
 optimizer tensors under ``optim.``, the torch RNG state under ``rng.torch``, and everything else
 (step, optimizer hyperparameters, progress) as JSON in the safetensors metadata.
+
+Shipped weights may be stored smaller (:func:`compress`): large matrices as int8 with one float16
+scale per row under ``scale.``, other floats as float16. Reading turns them back into float32.
 """
 
 from __future__ import annotations
@@ -42,6 +45,33 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
     atomic_write(path, save(tensors, metadata={"vaekit": json.dumps(meta)}))
 
 
+def compress(tensors: dict[str, torch.Tensor], min_elements: int = 16384) -> dict[str, torch.Tensor]:
+    """``model.`` tensors a quarter of their float32 size: each float matrix of at least ``min_elements``
+    as int8 times a float16 scale per row (symmetric, the row's largest magnitude maps to 127), every
+    other float tensor as float16."""
+    out: dict[str, torch.Tensor] = {}
+    for key, t in tensors.items():
+        if not t.is_floating_point():
+            out[key] = t
+        elif key.startswith("model.") and t.dim() == 2 and t.numel() >= min_elements:
+            scale = t.abs().amax(1).clamp_min(1e-12) / 127
+            out[key] = (t / scale[:, None]).round().clamp(-127, 127).to(torch.int8).contiguous()
+            out["scale." + key.removeprefix("model.")] = scale.half()
+        else:
+            out[key] = t.half()
+    return out
+
+
+def expand(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The float32 tensors that :func:`compress` stored (unchanged tensors pass through)."""
+    out = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items() if not k.startswith("scale.")}
+    for key, scale in tensors.items():
+        if key.startswith("scale."):
+            name = "model." + key.removeprefix("scale.")
+            out[name] = out[name].float() * scale.float()[:, None]
+    return out
+
+
 def read_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Tensors and metadata of a checkpoint; a missing or corrupt file is a ``VaekitError``."""
     if not path.exists():
@@ -52,7 +82,9 @@ def read_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]
 
         with safe_open(path, "pt") as f:
             meta = json.loads((f.metadata() or {}).get("vaekit", "{}"))
-    except (SafetensorError, OSError, json.JSONDecodeError, ValueError) as e:
+        if any(k.startswith("scale.") for k in tensors):
+            tensors = expand(tensors)
+    except (SafetensorError, OSError, json.JSONDecodeError, ValueError, KeyError, RuntimeError) as e:
         raise VaekitError(f"{path}: not a valid safetensors checkpoint ({e})") from None
     return tensors, meta
 
