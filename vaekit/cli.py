@@ -394,6 +394,17 @@ def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, qua
         click.echo(f"{key:>14}  {value:.4f}" if isinstance(value, float) else f"{key:>14}  {value}")
 
 
+@cli.command(name="prior")
+@_run_arg
+@click.option("--data", "-d", help="Fit to this data's training items instead of the run's own.")
+def prior_command(run_dir: Path, data: str | None) -> None:
+    """Fit the Gaussian that samples are drawn from to where the run's codes lie (training does this at
+    its end; this refits it, e.g. for a run trained before vaekit did)."""
+    p = vaekit.load(run_dir)
+    path = p.fit_prior(data)
+    click.echo(f"wrote {path}: generate now draws z from it, not from N(0, I)")
+
+
 @cli.command(name="models")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def models_command(as_json: bool) -> None:

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from vaekit import latent, objective
+from vaekit.prior import draw
 
 
 class Encoder(nn.Module):
@@ -56,6 +57,8 @@ class VAE(nn.Module):
         self.decoder = decoder
         self.latent_dim = latent_dim
         self.variational = variational
+        #: The Gaussian that ``sample`` draws z from (see ``vaekit.prior``); None: N(0, I).
+        self.prior: dict[str, torch.Tensor] | None = None
 
     @property
     def device(self) -> torch.device:
@@ -83,8 +86,8 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode ``n`` draws of z from the prior."""
-        z = torch.randn(n, self.latent_dim, generator=generator)
+        """Decode ``n`` draws of z from the prior: the fitted one where the run has it, else N(0, I)."""
+        z = draw(self.prior, n, self.latent_dim, generator)
         return self.decode(z, temperature)
 
     @torch.no_grad()

@@ -112,7 +112,7 @@ class Pipeline:
             raise VaekitError(f"{run.file(runs.CONFIG)}: cannot build the model ({type(e).__name__}: {e})") from None
         best = run.file(runs.BEST)
         checkpoint.load_model_weights(best if weights == "best" and best.exists() else run.file(runs.LAST), model)
-        model.prior = prior.load_prior(run.path)
+        model.prior = prior.load_prior(run.path) if weights == "best" else None  # fitted to the best weights
         model.to(pick_device(device)).eval()
         return cls(run, config, modality, model)
 
@@ -217,6 +217,14 @@ class Pipeline:
             with atomic_file(out) as f:
                 np.savez(f, **result)
         return result
+
+    def fit_prior(self, data: str | None = None) -> Path:
+        """Fit the Gaussian that ``generate`` draws from to the codes of the training items (of the run's
+        data, or of ``data``) and write it into the run, as training does at its end (``vaekit.prior``)."""
+        config = copy.deepcopy(self.config)
+        train, _ = self.modality.load_dataset(data or config["data"]["source"], config)
+        self.model.prior = prior.fit_dataset(self.model, train)
+        return prior.save_prior(self.run_dir, self.model.prior)
 
     def quality(self, n: int = 500, temperature: float = 1.0, data: str | None = None, seed: int = 0,
                 png: str | Path | None = None) -> dict[str, Any]:

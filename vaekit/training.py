@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from vaekit import checkpoint, distributed, objective, runs
+from vaekit import checkpoint, distributed, objective, prior, runs
 from vaekit.batches import fetch
 from vaekit.config import Config, parse_duration
 from vaekit.devices import pick_device
@@ -208,6 +208,13 @@ class Trainer:
             raise VaekitError(f"{path}: could not write the checkpoint at step {self.step} ({e.strerror or e}); "
                               "the previous checkpoint is intact") from None
 
+    def fit_prior(self) -> None:
+        """Write the Gaussian that the best weights' codes of the training items fill (``vaekit.prior``)."""
+        model = self.modality.build_model(self.config)
+        best = self.run.file(runs.BEST)
+        checkpoint.load_model_weights(best if best.exists() else self.run.file(runs.LAST), model)
+        prior.save_prior(self.run.path, prior.fit_dataset(model.to(self.device).eval(), self.train_ds))
+
     def resume(self) -> None:
         state = checkpoint.load_training_state(self.run.file(runs.LAST), self.model, self.optimizer)
         # runs saved before train.best_metric existed hold "best_elbo"
@@ -324,7 +331,7 @@ def train(modality: Modality, config: Config, run_dir: str | Path, *, resume: bo
             if resume and not run.file(runs.LAST).exists():
                 raise VaekitError(f"{run.path}: nothing to resume ({runs.LAST} is missing)")
             if force and not resume:
-                for name in (runs.BEST, runs.LAST, runs.METRICS):
+                for name in (runs.BEST, runs.LAST, runs.METRICS, prior.FILE):
                     run.file(name).unlink(missing_ok=True)
         trainer = Trainer(modality, config, run, dev, progress)
         if resume:
@@ -335,6 +342,8 @@ def train(modality: Modality, config: Config, run_dir: str | Path, *, resume: bo
             config["versions"] = package_versions(modality)
             run.write_config(config)
         trainer.fit()
+        if is_main:
+            trainer.fit_prior()
     except BaseException as e:
         if created and is_main and not run.file(runs.LAST).exists():  # nothing worth keeping: leave no trace
             run.unlock()
