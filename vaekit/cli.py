@@ -357,6 +357,7 @@ def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, qua
             return
         click.echo(f"{result['samples']} samples at temperature {temperature:g} against as many held-out items")
         if "features" in result:
+            click.echo(f"feature by feature, against {result['reference']}")
             click.echo(f"{'feature':<32} {'overlap':>8} {'kl':>8} {'real':>8} {'samples':>8}")
         for name, v in result.get("features", {}).items():
             means = [f"{m:8.3f}" if isinstance(m, float) else f"{'':>8}" for m in (v["real_mean"], v["generated_mean"])]

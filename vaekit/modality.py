@@ -92,6 +92,13 @@ class Modality(ABC):
         for held-out real items (a number or a list of numbers); more keys go to the JSON alone."""
         return None
 
+    def quality_reference(self, held_out: torch.Tensor, config: Config) -> tuple[torch.Tensor, str]:
+        """Optional: the held-out items that ``vaekit evaluate --quality`` compares samples with, feature
+        by feature, and a line that says how they were made. By default the items as they are; a modality
+        whose training augments items may augment these the same way, since that is what its models learn
+        to generate (a melody model that saw every key through random transposition)."""
+        return held_out, "the held-out items as they are"
+
     def interpolation_quality(self, model: VAE, held_out: torch.Tensor, train: Dataset,
                               config: Config) -> dict[str, Any] | None:
         """Optional: how smooth and natural interpolations between held-out items are (for ``vaekit

@@ -247,7 +247,8 @@ class Pipeline:
         generated = generated[: len(real)]
         result: dict[str, Any] = {"samples": len(real), "temperature": temperature}
         if generated_features:
-            real_features = self.modality.features(real, self.config)
+            reference, result["reference"] = self.modality.quality_reference(real, self.config)
+            real_features = self.modality.features(reference, self.config)
             generated_features = {name: f[: len(real)] for name, f in generated_features.items()}
             if png is not None:
                 quality.plot(real_features, generated_features, Path(png))

@@ -91,3 +91,21 @@ def test_evaluate_quality_reports_interpolations(tmp_path, private_cache, write_
     assert interpolation["data"]["monotone"] == 1.0  # data-space paths are monotone by construction
     assert interpolation["real"]["naturalness_mean"] < 0
     assert MidiModality().interpolation_quality(None, None, None, {"data": {"kind": "drums"}}) is None
+
+
+def test_samples_are_compared_with_held_out_melodies_transposed_as_in_training():
+    import torch
+    from vaekit_midi.modality import MidiModality
+
+    windows = torch.from_numpy(np.stack([melody([(0, 4, 60 + i % 3), (4, 8, 64), (8, 16, 67)]) for i in range(200)]))
+    config = {"data": {"kind": "melody", "transpose": 5}}
+    shifted, how = MidiModality().quality_reference(windows, config)
+    assert "transposed by a random -5..+5 semitones" in how
+    moved = (shifted - windows)[windows >= 2].reshape(200, -1)
+    assert (moved == moved[:, :1]).all()  # each window moves as a whole: its rhythm and intervals stay
+    assert set(moved[:, 0].tolist()) == set(range(-5, 6))  # into every key of the range
+    assert torch.equal(shifted[windows < 2], windows[windows < 2])  # rests and holds stay
+    again, _ = MidiModality().quality_reference(windows, config)
+    assert torch.equal(again, shifted)  # the same transpositions each time
+    plain, how = MidiModality().quality_reference(windows, {"data": {"kind": "melody", "transpose": 0}})
+    assert plain is windows and how == "the held-out windows as they are"
