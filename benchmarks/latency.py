@@ -1,11 +1,11 @@
-"""Whole-process latency (not a test): ``vaekit --help``, ``vaekit interpolate`` on a mel_2bar run and
-``vaekit generate -n 64`` on an image run, each the median of several runs, as a user would meet them.
-Trains tiny runs of the real default presets first (latency depends on model size, not quality).
+"""Whole-process latency (not a test): ``vaekit --help``, ``vaekit interpolate`` with each shipped melody
+model between two pop melodies, and ``vaekit generate -n 64`` with the shipped image models, each the
+median of several runs, as a user meets them after installing the plugins.
 
     python benchmarks/latency.py [--repeat 7]
 
-Writes benchmarks/results/latency.json and latency.md. Goals (issue 6): --help under 0.3 s,
-interpolate under 3 s, generate -n 64 under 3 s.
+Writes benchmarks/results/latency.json and latency.md. Goals: --help under 0.3 s (issue 6),
+``vaekit interpolate NAME a.mid b.mid`` under 2 s (issue 15), generate -n 64 under 3 s (issue 6).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from shipped import cpu
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -41,24 +43,23 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="vaekit-latency-"))
     env = {**os.environ, "VAEKIT_CACHE": os.environ.get("VAEKIT_CACHE", str(tmp / "cache"))}
-    quiet = ["--no-progress", "--force"]
-    vaekit("train", "-m", "midi", "--set", "data.limit_tunes=200", "--steps", "2", "--out", str(tmp / "mel"), *quiet,
-           env=env)
-    vaekit("datasets", "export", "folk", "--n", "2", "--set", "data.limit_tunes=200", "--out", str(tmp / "tunes"),
-           env=env)
-    vaekit("train", "-m", "image", "--data", "digits", "--steps", "2", "--out", str(tmp / "img"), *quiet, env=env)
+    vaekit("datasets", "export", "pop", "--n", "2", "--out", str(tmp / "tunes"), env=env)
     a, b = sorted((tmp / "tunes").glob("*.mid"))[:2]
-    results = {
-        "vaekit --help": median_of(args.repeat, "--help", env=env),
-        "vaekit interpolate (mel_2bar, 8 steps, one .mid)": median_of(
-            args.repeat, "interpolate", str(tmp / "mel"), str(a), str(b), "--steps", "8", "--out", str(tmp / "mix.mid"),
-            env=env),
-        "vaekit generate -n 64 (image conv, digits)": median_of(
-            args.repeat, "generate", str(tmp / "img"), "-n", "64", "--out", str(tmp / "gen"), env=env),
-    }
+    shipped = json.loads(subprocess.run([sys.executable, "-m", "vaekit", "models", "--json"], env=env, check=True,
+                                        capture_output=True, text=True).stdout)
+    results = {"vaekit --help": median_of(args.repeat, "--help", env=env)}
+    for model in shipped:
+        name = model["name"]
+        if model["modality"] == "midi":
+            results[f"vaekit interpolate {name} a.mid b.mid --steps 8"] = median_of(
+                args.repeat, "interpolate", name, str(a), str(b), "--steps", "8", "--out", str(tmp / "mix.mid"),
+                env=env)
+        elif model["modality"] == "image":
+            results[f"vaekit generate {name} -n 64"] = median_of(
+                args.repeat, "generate", name, "-n", "64", "--out", str(tmp / name), env=env)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latency.json").write_text(json.dumps(results, indent=2) + "\n")
-    lines = ["# Whole-process latency", "", f"Median of {args.repeat} runs each; load average before "
+    lines = ["# Whole-process latency", "", f"{cpu()}; median of {args.repeat} runs each; load average before "
              f"{os.getloadavg()[0]:.1f}.", "", "| command | median s | min s | max s |", "| --- | --- | --- | --- |"]
     for name, r in results.items():
         lines.append(f"| `{name}` | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['max_s']:.2f} |")

@@ -5,9 +5,12 @@
 1. ``vaekit train`` of the preset on MNIST at 28x28 (the test set's first 8,000 images; the last 2,000
    held out: ``data.split=tail``), dynamic binarization, seed 0, into ``runs/shipped-PRESET``;
 2. held-out figures of the weights as shipped: the importance-weighted NLL (k=100, every 4th held-out
-   image) and the per-pixel BCE;
-3. the run's config and best weights (float16: half the size, and they load into float32 models) and a
-   card into ``plugins/image/vaekit_image/models/PRESET/``, the figures into ``benchmarks/results/``.
+   image), the per-pixel BCE, and how 2,000 samples (from the run's fitted prior) compare with the
+   2,000 held-out images in the shipped digit classifier's features (``vaekit evaluate --quality``:
+   Fréchet distance, its floor, mean confidence);
+3. the run's config, best weights (large matrices int8, the rest float16: a quarter of the size, and
+   they load into float32 models) and fitted prior, and a card into
+   ``plugins/image/vaekit_image/models/PRESET/``, the figures into ``benchmarks/results/``.
 
 MNIST is not shipped, so the packaged config's data.source is scikit-learn's ``digits`` (resized to
 28x28): what ``vaekit evaluate PRESET`` scores without --data.
@@ -24,10 +27,11 @@ from pathlib import Path
 from shipped import ROOT, cpu, package, write_result
 
 import vaekit
-from vaekit import evaluation, runs
+from vaekit import evaluation, prior, runs
 
 MODELS = ROOT / "plugins" / "image" / "vaekit_image" / "models"
 N_TRAIN = 8000  # MNIST's test set less the 2,000 held out
+QUALITY = ("frechet_distance", "mean_confidence")
 DESCRIPTIONS = {
     "conv": "handwritten digits, 28x28 (the default preset: 32-D latent, residual stages): generate, "
             "reconstruct, interpolate",
@@ -56,13 +60,16 @@ def main() -> None:
                         "minutes": round(rows[-1]["seconds"] / 60, 1), "cpu": cpu()}}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / args.preset
-        package(run, folder, card, half=True)
+        package(run, folder, card, extra=(prior.FILE,), compress=True)
         p = vaekit.load(folder)  # the weights as shipped
         _, val = p.modality.load_dataset(str(args.mnist.resolve()), p.config)
         held = evaluation.evaluate(p.model, p.modality, val, k=0, batch_size=100)
         nll = evaluation.evaluate(p.model, p.modality, [val[i] for i in range(0, len(val), 4)], k=100, batch_size=50)
-    card["heldout"] = {"mnist": {"nll_iw": round(nll["nll_iw"], 2), "bce": round(held["bce"], 4)}}
-    package(run, MODELS / args.preset, card, extra=(runs.METRICS,), half=True, source="digits")
+        figures = p.quality(len(val))["samples_vs_real"]["figures"]  # the run's own held-out split
+    card["heldout"] = {"mnist": {"nll_iw": round(nll["nll_iw"], 2), "bce": round(held["bce"], 4),
+                                 **{f"samples_{name}": figures[name]["samples"] for name in QUALITY},
+                                 "frechet_floor": figures["frechet_distance"]["held_out"]}}
+    package(run, MODELS / args.preset, card, extra=(runs.METRICS, prior.FILE), compress=True, source="digits")
     write_result(args.preset, {**card, "seconds": round(time.time() - started)})
 
 
