@@ -28,7 +28,7 @@ from pathlib import Path
 from shipped import FIGURES, ROOT, chorales, cpu, melody_figures, package, write_result
 
 import vaekit
-from vaekit import runs
+from vaekit import prior, runs
 
 MODELS = ROOT / "plugins" / "midi" / "vaekit_midi" / "models"
 DESCRIPTIONS = {
@@ -57,7 +57,7 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "vaekit", "attributes", str(run), "--data", "folk+pop", "--method",
                     "regression"], check=True)
     folder = MODELS / args.preset
-    package(run, folder, {"name": args.preset}, extra=("attributes.safetensors", runs.METRICS),
+    package(run, folder, {"name": args.preset}, extra=("attributes.safetensors", runs.METRICS, prior.FILE),
             compress=args.preset in COMPRESSED)
     p = vaekit.load(folder)  # measured as it ships
     with tempfile.TemporaryDirectory() as tmp:

@@ -399,10 +399,11 @@ def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, qua
 @_run_arg
 @click.option("--data", "-d", help="Fit to this data's training items instead of the run's own.")
 def prior_command(run_dir: Path, data: str | None) -> None:
-    """Fit the Gaussian that samples are drawn from to where the run's codes lie (training does this at
-    its end; this refits it, e.g. for a run trained before vaekit did)."""
-    p = vaekit.load(run_dir)
-    path = p.fit_prior(data)
+    """Fit the Gaussian mixture that samples are drawn from to where the run's codes lie (training does
+    this at its end; this refits it, e.g. for a run trained before vaekit did)."""
+    from vaekit.pipeline import Pipeline
+
+    path = Pipeline.open(run_dir, prior_file=False).fit_prior(data)
     click.echo(f"wrote {path}: generate now draws z from it, not from N(0, I)")
 
 

@@ -57,7 +57,7 @@ class VAE(nn.Module):
         self.decoder = decoder
         self.latent_dim = latent_dim
         self.variational = variational
-        #: The Gaussian that ``sample`` draws z from (see ``vaekit.prior``); None: N(0, I).
+        #: The Gaussian mixture that ``sample`` draws z from (see ``vaekit.prior``); None: N(0, I).
         self.prior: dict[str, torch.Tensor] | None = None
 
     @property

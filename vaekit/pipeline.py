@@ -94,9 +94,10 @@ class Pipeline:
         return self.run.path
 
     @classmethod
-    def open(cls, run_dir: str | Path, device: str = "cpu", weights: str = "best") -> Pipeline:
-        """Load config and weights, ``best`` (``last`` where no best was saved yet) or ``last``;
-        never unpickles."""
+    def open(cls, run_dir: str | Path, device: str = "cpu", weights: str = "best", prior_file: bool = True) -> Pipeline:
+        """Load config and weights, ``best`` (``last`` where no best was saved yet) or ``last``, and with
+        the best weights the run's fitted prior (unless ``prior_file`` is False: to refit it); never
+        unpickles."""
         run = RunDir(shipped.resolve(run_dir))
         config = run.read_config()
         try:
@@ -112,7 +113,7 @@ class Pipeline:
             raise VaekitError(f"{run.file(runs.CONFIG)}: cannot build the model ({type(e).__name__}: {e})") from None
         best = run.file(runs.BEST)
         checkpoint.load_model_weights(best if weights == "best" and best.exists() else run.file(runs.LAST), model)
-        model.prior = prior.load_prior(run.path) if weights == "best" else None  # fitted to the best weights
+        model.prior = prior.load_prior(run.path) if weights == "best" and prior_file else None  # fitted to the best
         model.to(pick_device(device)).eval()
         return cls(run, config, modality, model)
 
@@ -219,12 +220,13 @@ class Pipeline:
         return result
 
     def fit_prior(self, data: str | None = None) -> Path:
-        """Fit the Gaussian that ``generate`` draws from to the codes of the training items (of the run's
-        data, or of ``data``) and write it into the run, as training does at its end (``vaekit.prior``)."""
+        """Fit the Gaussian mixture that ``generate`` draws from to the codes of the training items (of the
+        run's data, or of ``data``) and write it into the run, as training does at its end (``vaekit.prior``)."""
         config = copy.deepcopy(self.config)
         train, _ = self.modality.load_dataset(data or config["data"]["source"], config)
-        self.model.prior = prior.fit_dataset(self.model, train)
-        return prior.save_prior(self.run_dir, self.model.prior)
+        path = prior.save_prior(self.run_dir, prior.fit_dataset(self.model, train))
+        self.model.prior = prior.load_prior(self.run_dir)  # as stored, as every later load gets it
+        return path
 
     def quality(self, n: int = 500, temperature: float = 1.0, data: str | None = None, seed: int = 0,
                 png: str | Path | None = None) -> dict[str, Any]:

@@ -209,7 +209,7 @@ class Trainer:
                               "the previous checkpoint is intact") from None
 
     def fit_prior(self) -> None:
-        """Write the Gaussian that the best weights' codes of the training items fill (``vaekit.prior``)."""
+        """Write the Gaussian mixture that the best weights' codes of the training items fill (``vaekit.prior``)."""
         model = self.modality.build_model(self.config)
         best = self.run.file(runs.BEST)
         checkpoint.load_model_weights(best if best.exists() else self.run.file(runs.LAST), model)
