@@ -25,7 +25,7 @@ FILE = "prior.safetensors"
 ITEMS = 20000  # training items whose codes make the fit (a random subset of larger sets, seed 0)
 COMPONENTS = 64  # at most; more came closer to real melodies (mel_2bar: 1, 16, 32, 64 tried)
 POINTS_PER_COMPONENT = 50  # fewer components where there are fewer codes
-STORED_FLOATS = 2**21  # and fewer where their Cholesky factors would take more (4 MB as float16)
+STORED_FLOATS = 2**20  # and fewer where their Cholesky factors would take more (2 MB as float16)
 
 
 @torch.no_grad()

@@ -10,9 +10,10 @@ import vaekit
 SHIPPED = {name: m for name, m in vaekit.shipped_models().items() if m.plugin == "midi"}
 
 
-def test_the_plugin_ships_mel_2bar():
-    assert "mel_2bar" in SHIPPED
-    card = SHIPPED["mel_2bar"].describe()
+@pytest.mark.parametrize("name", ["mel_2bar", "mel_16bar"])
+def test_the_plugin_ships_both_melody_models(name):
+    assert name in SHIPPED
+    card = SHIPPED[name].describe()
     assert card["data"] == "folk+pop" and {"folk", "pop"} <= set(card["heldout"])
     assert card["size_mb"] < 8
 
@@ -24,7 +25,9 @@ def test_a_shipped_model_round_trips_held_out_pop_melodies(name, tmp_path, priva
     x = val.get_batch(torch.arange(64))[0]
     with torch.no_grad():
         back = p.model.decode(p.model.encode(x)[0])
-    assert (back == x).float().mean() > 0.9  # greedy reconstruction of melodies it never trained on
+    # greedy reconstruction of melodies it never trained on, as good as the model's card says (mel_2bar: 0.938
+    # over all held-out pop windows, 0.948 on these; mel_16bar: 0.801 and 0.793)
+    assert (back == x).float().mean() > SHIPPED[name].describe()["heldout"]["pop"]["acc_sampled"] - 0.03
     assert set(p.modality.attribute_vectors(p.run_dir, p.config)) >= {"density", "interval"}
     for i in range(2):
         p.modality.write(x[i], tmp_path / f"{i}.mid", p.config)
