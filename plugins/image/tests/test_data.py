@@ -115,6 +115,10 @@ def test_idx_corrupt_and_truncated(tmp_path, capsys):
         data.read_idx(tmp_path / "b-images-idx3-ubyte")
     with pytest.raises(VaekitError, match="impossible shape"):
         data.read_idx(tmp_path / "d-images-idx3-ubyte")
+    # found by the reader fuzz: no data, but a shape numpy cannot even make
+    (tmp_path / "e-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + struct.pack(">III", 0, 2**31, 2**31))
+    with pytest.raises(VaekitError, match="impossible shape"):
+        data.read_idx(tmp_path / "e-images-idx3-ubyte")
 
 
 @pytest.mark.parametrize("shape,expect", [

@@ -182,7 +182,8 @@ def read_idx(path: Path) -> np.ndarray:
             dims = [int(d) for d in np.frombuffer(f.read(4 * head[3]), ">u4")]
             dtype = np.dtype(_IDX_TYPES[head[2]])
             count = math.prod(dims)
-            if len(dims) != head[3] or count * dtype.itemsize > MAX_ARRAY_BYTES:
+            # a zero among huge sizes is no data, and numpy refuses even to shape it
+            if len(dims) != head[3] or count == 0 or count * dtype.itemsize > MAX_ARRAY_BYTES:
                 raise VaekitError(f"{path}: IDX header declares an impossible shape {tuple(dims)}")
             body = f.read(count * dtype.itemsize)
     except (OSError, EOFError, ValueError) as e:
