@@ -43,14 +43,15 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="vaekit-latency-"))
     env = {**os.environ, "VAEKIT_CACHE": os.environ.get("VAEKIT_CACHE", str(tmp / "cache"))}
-    vaekit("datasets", "export", "pop", "--n", "2", "--out", str(tmp / "tunes"), env=env)
-    a, b = sorted((tmp / "tunes").glob("*.mid"))[:2]
     shipped = json.loads(subprocess.run([sys.executable, "-m", "vaekit", "models", "--json"], env=env, check=True,
                                         capture_output=True, text=True).stdout)
     results = {"vaekit --help": median_of(args.repeat, "--help", env=env)}
     for model in shipped:
         name = model["name"]
-        if model["modality"] == "midi":
+        if model["modality"] == "midi":  # two held-out pop melodies as long as the model's windows
+            tunes = tmp / f"tunes-{name}"
+            vaekit("datasets", "export", "pop", "--n", "2", "--preset", model["preset"], "--out", str(tunes), env=env)
+            a, b = sorted(tunes.glob("*.mid"))[:2]
             results[f"vaekit interpolate {name} a.mid b.mid --steps 8"] = median_of(
                 args.repeat, "interpolate", name, str(a), str(b), "--steps", "8", "--out", str(tmp / "mix.mid"),
                 env=env)
