@@ -16,8 +16,8 @@ vaekit interpolate mel_2bar "$out/tunes/pop_000.mid" "$out/tunes/pop_001.mid" --
 vaekit generate mel_2bar -n 8 --temperature 0.5 --out "$out/melodies" --png "$out/melodies.png"
 vaekit transform mel_2bar "$out/tunes/pop_000.mid" --attribute density --amount 2 --out "$out/denser.mid"
 
-echo "== images: the shipped conv2d generates 64 digits and draws its 2-D latent"
-vaekit generate conv2d -n 64 --out "$out/images"
+echo "== images: the shipped conv generates 64 digits; conv2d draws its 2-D latent"
+vaekit generate conv -n 64 --out "$out/images"
 vaekit plot manifold conv2d --out "$out/manifold.png"
 
 echo "== training: a small melody model, one minute on POP909's melodies"
@@ -29,6 +29,6 @@ echo "outputs are in $out/:"
 echo "  interpolation (shipped mel_2bar)  $out/interpolation.mid and $out/interpolation.png"
 echo "  sampled melodies                  $out/melodies/ and $out/melodies.png"
 echo "  a denser melody                   $out/denser.mid"
-echo "  generated digits (shipped conv2d) $out/images/grid.png"
+echo "  generated digits (shipped conv)   $out/images/grid.png"
 echo "  the 2-D latent (shipped conv2d)   $out/manifold.png"
 echo "  the melody model trained here     $out/melody (vaekit info $out/melody)"

@@ -11,6 +11,7 @@ al., 2020, "From variational to deterministic autoencoders"). Training fits one 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -44,12 +45,16 @@ def codes(model: torch.nn.Module, items: torch.Tensor, batch: int = 512) -> torc
 def fit(model: torch.nn.Module, items: torch.Tensor, components: int = COMPONENTS) -> dict[str, torch.Tensor]:
     """A mixture of full-covariance Gaussians (scikit-learn's EM) fitted to the codes of ``items``:
     ``weights`` (K,), ``means`` (K, D) and ``scale_tril`` (K, D, D), float32 on the CPU."""
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
 
     z = codes(model, items).double().numpy()
     d = z.shape[1]
     k = max(1, min(components, len(z) // POINTS_PER_COMPONENT, STORED_FLOATS // (d * (d + 1) // 2)))
-    mixture = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=30, random_state=0).fit(z)
+    mixture = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=30, random_state=0)
+    with warnings.catch_warnings():  # 30 EM steps may stop short of scikit-learn's tolerance: still a good fit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mixture.fit(z)
     return {"weights": torch.from_numpy(mixture.weights_).float(), "means": torch.from_numpy(mixture.means_).float(),
             "scale_tril": torch.linalg.cholesky(torch.from_numpy(mixture.covariances_)).float()}
 
