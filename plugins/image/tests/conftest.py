@@ -1,6 +1,8 @@
 import pytest
+from click.testing import CliRunner
 from vaekit_image.modality import ImageModality
 
+from vaekit import plugins
 from vaekit.config import CORE_DEFAULTS, merge
 from vaekit.testing import flat_peak_memory, watched_open, within  # noqa: F401  (fixtures)
 
@@ -31,3 +33,29 @@ def config_of(modality):
         return config
 
     return make
+
+
+@pytest.fixture
+def vaekit(monkeypatch, tmp_path):
+    """The CLI with the installed image plugin alone, run in ``tmp_path``: ``vaekit(*args, code=0)``."""
+    monkeypatch.setenv("VAEKIT_LOAD_PLUGINS", "image")
+    monkeypatch.setattr(plugins, "pm", plugins.new_manager())
+    monkeypatch.setattr(plugins, "_loaded", False)
+    monkeypatch.setattr(plugins, "errors", {})
+    monkeypatch.setattr(plugins, "versions", {})
+    from vaekit_image.commands import plot
+
+    from vaekit.cli import cli
+
+    plugins.load_plugins()
+    assert "image" in plugins.modalities(), plugins.errors
+    monkeypatch.setitem(cli.commands, "plot", plot)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def run(*args, code=0):
+        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return run

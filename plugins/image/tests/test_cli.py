@@ -3,36 +3,7 @@
 import json
 
 import numpy as np
-import pytest
-from click.testing import CliRunner
 from PIL import Image
-
-from vaekit import plugins
-
-
-@pytest.fixture
-def vaekit(monkeypatch, tmp_path):
-    monkeypatch.setenv("VAEKIT_LOAD_PLUGINS", "image")
-    monkeypatch.setattr(plugins, "pm", plugins.new_manager())
-    monkeypatch.setattr(plugins, "_loaded", False)
-    monkeypatch.setattr(plugins, "errors", {})
-    monkeypatch.setattr(plugins, "versions", {})
-    from vaekit_image.commands import plot
-
-    from vaekit.cli import cli
-
-    plugins.load_plugins()
-    assert "image" in plugins.modalities(), plugins.errors
-    monkeypatch.setitem(cli.commands, "plot", plot)
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def run(*args, code=0):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result.output
-
-    return run
 
 
 def _size(path):

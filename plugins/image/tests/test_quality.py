@@ -6,33 +6,10 @@ import json
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 from vaekit_image import classifier
 from vaekit_image.data import digits
 
-from vaekit import plugins
 from vaekit.quality import frechet_distance
-
-
-@pytest.fixture
-def vaekit(monkeypatch, tmp_path):
-    """The CLI with the installed image plugin alone, run in ``tmp_path``."""
-    monkeypatch.setenv("VAEKIT_LOAD_PLUGINS", "image")
-    monkeypatch.setattr(plugins, "pm", plugins.new_manager())
-    monkeypatch.setattr(plugins, "_loaded", False)
-    monkeypatch.setattr(plugins, "errors", {})
-    monkeypatch.setattr(plugins, "versions", {})
-    from vaekit.cli import cli
-
-    plugins.load_plugins()
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args):
-        result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    return run
 
 
 @pytest.fixture(scope="module")
