@@ -33,6 +33,19 @@ def test_the_mixture_draws_where_the_codes_are_not_between_them():
     assert (standard[:, 0].abs() < 1.5).float().mean() > 0.8  # N(0, I) puts most draws in the gap
 
 
+def test_spread_scales_each_draw_about_its_components_mean():
+    torch.manual_seed(1)
+    fitted = prior.fit(Codes(), torch.tensor([[4.0, 0.0], [-4.0, 0.0]])[torch.arange(2000) % 2] + torch.randn(2000, 2),
+                       components=2)
+    full, half, centres = (prior.draw(fitted, 500, 2, torch.Generator().manual_seed(2), spread)
+                           for spread in (1.0, 0.5, 0.0))
+    assert torch.cdist(centres, fitted["means"]).min(1).values.max() < 1e-5  # spread 0: the components' means
+    assert torch.allclose(half - centres, 0.5 * (full - centres), atol=1e-5)  # the same draws, half as far out
+    assert (half - centres).std() < 0.6 * (full - centres).std()
+    standard = prior.draw(None, 500, 2, torch.Generator().manual_seed(2))
+    assert torch.allclose(prior.draw(None, 500, 2, torch.Generator().manual_seed(2), 0.5), 0.5 * standard)
+
+
 def test_a_saved_prior_loads_as_fitted(tmp_path):
     torch.manual_seed(0)
     fitted = prior.fit(Codes(), torch.randn(3000, 5) @ torch.randn(5, 5), components=3)
@@ -73,3 +86,25 @@ def test_a_corrupt_prior_is_named(run):
         vaekit.load(run)
     result = CliRunner().invoke(cli, ["generate", str(run), "--out", str(run / "out")])
     assert result.exit_code == 2 and "prior.safetensors: not a valid safetensors file" in result.output
+
+
+def test_generate_draws_at_the_runs_spread_unless_told(run):
+    p = vaekit.load(run)
+    assert p.config["generate"]["spread"] == 1.0  # the core default: the prior as fitted
+    at_one = p.generate(6, seed=3)
+    p.config["generate"]["spread"] = 0.0
+    at_centres = p.generate(6, seed=3)
+    assert torch.equal(at_centres, p.generate(6, seed=3, spread=0.0))
+    assert torch.equal(at_one, p.generate(6, seed=3, spread=1.0)) and not torch.allclose(at_one, at_centres)
+    with pytest.raises(VaekitError, match="spread -1 is negative"):
+        p.generate(2, spread=-1)
+
+
+def test_the_spread_option(run, tmp_path):
+    def generate(spread, out):
+        return CliRunner().invoke(cli, ["generate", str(run), "-n", "2", "--spread", spread, "--out", str(out)])
+
+    result = generate("-0.5", tmp_path / "a")
+    assert result.exit_code == 2 and "--spread" in result.output and not (tmp_path / "a").exists()
+    result = generate("0.5", tmp_path / "b")
+    assert result.exit_code == 0 and any((tmp_path / "b").iterdir()), result.output

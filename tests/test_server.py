@@ -108,11 +108,15 @@ def test_interpolate_as_json_and_as_a_file(client):
 
 
 def test_generate_is_seeded(client):
-    def generate(seed):
-        return client.post("/api/generate", data={"model": "waves", "count": 3, "temperature": 0.5, "seed": seed})
+    def generate(seed, **spread):
+        return client.post("/api/generate", data={"model": "waves", "count": 3, "temperature": 0.5, "seed": seed,
+                                                  **spread})
 
     first, again, other = generate(1).json(), generate(1).json(), generate(2).json()
     assert len(first["items"]) == 3 and first == again and first != other
+    assert generate(1, spread=1.0).json() == first  # the model's own spread, 1 here
+    assert generate(1, spread=0.0).json() != first
+    assert generate(1, spread=-1).status_code == 422
     assert "count must lie in 1..64" in one_line(
         client.post("/api/generate", data={"model": "waves", "count": 0}), 400)
 

@@ -257,6 +257,11 @@ def _extras_opt(f: Any) -> Any:
     return click.option("--png", "png", type=click.Path(path_type=Path), help="Also draw the outputs to this PNG.")(f)
 
 
+_spread_opt = click.option(
+    "--spread", type=click.FloatRange(min=0), help="How far from the prior's centres z is drawn: 1 draws the fitted "
+    "prior as it is, less keeps nearer the codes of real items  [default: the run's generate.spread]")
+
+
 def _said_outputs(p: Any, png: Path | None, wav: Path | None) -> None:
     """A verb's audio and picture (the Pipeline writes them first) each on its own line, then its outputs."""
     extras = (wav is not None) + (png is not None)
@@ -269,15 +274,16 @@ def _said_outputs(p: Any, png: Path | None, wav: Path | None) -> None:
 @_run_arg
 @click.option("-n", "--n", "count", default=8, show_default=True)
 @click.option("--temperature", "-t", default=1.0, show_default=True, help="0 is greedy (or the mean).")
+@_spread_opt
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Folder for the outputs.")
 @_extras_opt
 @_device_opt
-def generate(run_dir: Path, count: int, temperature: float, seed: int, out: Path, png: Path | None,
-             wav: Path | None, device: str, weights: str) -> None:
+def generate(run_dir: Path, count: int, temperature: float, spread: float | None, seed: int, out: Path,
+             png: Path | None, wav: Path | None, device: str, weights: str) -> None:
     """Sample new items from the prior."""
     p = vaekit.load(run_dir, device, weights)
-    p.generate(count, temperature, seed, out=out, png=png, wav=wav)
+    p.generate(count, temperature, seed, out=out, png=png, wav=wav, spread=spread)
     _said_outputs(p, png, wav)
 
 
@@ -341,21 +347,24 @@ def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path,
               "modality measures it, as a whole (e.g. images: a Frechet distance in a digit classifier's features).")
 @click.option("--samples", default=500, show_default=True, help="--quality: samples and held-out items compared.")
 @click.option("--temperature", "-t", default=1.0, show_default=True, help="--quality: of the samples.")
+@_spread_opt
 @click.option("--png", type=click.Path(path_type=Path), help="--quality: draw the distance distributions here "
               "(a modality without features: the first 64 samples).")
 @click.option("--json", "as_json", is_flag=True)
 @_device_opt
 def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, quality: bool, samples: int,
-             temperature: float, png: Path | None, as_json: bool, device: str, weights: str) -> None:
+             temperature: float, spread: float | None, png: Path | None, as_json: bool, device: str,
+             weights: str) -> None:
     """ELBO, importance-weighted NLL (nats per item) and the modality's metrics on held-out data; with
     --quality, how generated items compare with real ones."""
     p = vaekit.load(run_dir, device, weights)
     if quality:
-        result = p.quality(samples, temperature, data, png=png)
+        result = p.quality(samples, temperature, data, png=png, spread=spread)
         if as_json:
             click.echo(json.dumps(result, indent=2))
             return
-        click.echo(f"{result['samples']} samples at temperature {temperature:g} against as many held-out items")
+        click.echo(f"{result['samples']} samples at temperature {temperature:g}, spread {result['spread']:g}, against "
+                   "as many held-out items")
         if "features" in result:
             click.echo(f"feature by feature, against {result['reference']}")
             click.echo(f"{'feature':<32} {'overlap':>8} {'kl':>8} {'real':>8} {'samples':>8}")

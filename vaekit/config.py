@@ -46,6 +46,8 @@ CORE_DEFAULTS: Config = {
         "checkpoint_seconds": 60,
         "seed": 0,
     },
+    # how far from the prior's centres generate draws z: 1 draws the prior as fitted (see vaekit.prior.draw)
+    "generate": {"spread": 1.0},
 }
 
 

@@ -85,9 +85,11 @@ class VAE(nn.Module):
         return self.decoder.sample(z.to(self.device), temperature)
 
     @torch.no_grad()
-    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode ``n`` draws of z from the prior: the fitted one where the run has it, else N(0, I)."""
-        z = draw(self.prior, n, self.latent_dim, generator)
+    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None,
+               spread: float = 1.0) -> torch.Tensor:
+        """Decode ``n`` draws of z from the prior: the fitted one where the run has it, else N(0, I);
+        ``spread`` scales each draw's distance from its component's mean (``vaekit.prior.draw``)."""
+        z = draw(self.prior, n, self.latent_dim, generator, spread)
         return self.decode(z, temperature)
 
     @torch.no_grad()

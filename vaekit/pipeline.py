@@ -146,15 +146,26 @@ class Pipeline:
             self.modality.render(x if shown is None else shown, Path(png), self.config, labels=labels)
             self.written.append(Path(png))
 
+    def spread(self, spread: float | None = None) -> float:
+        """``spread``, or where it is None the run's ``generate.spread`` (1 for runs saved before it)."""
+        if spread is None:
+            spread = self.config.get("generate", {}).get("spread", 1.0)
+        if not spread >= 0:
+            raise VaekitError(f"spread {spread} is negative; 1 draws the prior as fitted, 0 its centres")
+        return spread
+
     # verbs: each writes its outputs where asked (out: the modality's layout; png: a picture; wav: audio)
     # and lists the files in ``self.written``
 
     def generate(self, n: int = 8, temperature: float = 1.0, seed: int = 0, out: str | Path | None = None,
-                 png: str | Path | None = None, wav: str | Path | None = None) -> torch.Tensor:
-        """``n`` samples from the prior; the same seed gives the same samples."""
+                 png: str | Path | None = None, wav: str | Path | None = None,
+                 spread: float | None = None) -> torch.Tensor:
+        """``n`` samples from the prior; the same seed gives the same samples. ``spread``: how far from
+        the prior's centres z is drawn (``vaekit.prior.draw``), by default the run's ``generate.spread``."""
+        spread = self.spread(spread)
         generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
-        x = self.model.sample(n, temperature, generator=generator).cpu()
+        x = self.model.sample(n, temperature, generator=generator, spread=spread).cpu()
         self._write_extras(x, png, wav, labels=[f"sample {i}" for i in range(n)])
         if out is not None:
             self.written += self.modality.write_samples(x, Path(out), self.config)
@@ -229,7 +240,7 @@ class Pipeline:
         return path
 
     def quality(self, n: int = 500, temperature: float = 1.0, data: str | None = None, seed: int = 0,
-                png: str | Path | None = None) -> dict[str, Any]:
+                png: str | Path | None = None, spread: float | None = None) -> dict[str, Any]:
         """How ``n`` samples at ``temperature`` compare with ``n`` held-out items (the run's validation
         split, or every item of ``data``): feature by feature where the modality has features (see
         ``vaekit.quality``), as a whole where it measures that (``Modality.sample_quality``, e.g. a
@@ -237,7 +248,7 @@ class Pipeline:
         distributions, or without features the first 64 samples."""
         from vaekit import quality
 
-        generated = self.generate(n, temperature, seed)
+        generated = self.generate(n, temperature, seed, spread=spread)
         generated_features = self.modality.features(generated, self.config)  # first: it may refuse
         config = copy.deepcopy(self.config)
         if data is not None:
@@ -247,7 +258,8 @@ class Pipeline:
         if len(real) < 2:
             raise VaekitError(f"{data or config['data']['source']}: {len(real)} held-out item(s); need 2 to compare")
         generated = generated[: len(real)]
-        result: dict[str, Any] = {"samples": len(real), "temperature": temperature}
+        result: dict[str, Any] = {"samples": len(real), "temperature": temperature,
+                                  "spread": self.spread(spread)}
         if generated_features:
             reference, result["reference"] = self.modality.quality_reference(real, self.config)
             real_features = self.modality.features(reference, self.config)

@@ -67,9 +67,16 @@ def fit_dataset(model: torch.nn.Module, dataset: torch.utils.data.Dataset,
 
 
 def draw(prior: dict[str, torch.Tensor] | None, n: int, dim: int,
-         generator: torch.Generator | None = None) -> torch.Tensor:
-    """``n`` codes from ``prior``, or from N(0, I) where it is None."""
-    eps = torch.randn(n, dim, generator=generator)
+         generator: torch.Generator | None = None, spread: float = 1.0) -> torch.Tensor:
+    """``n`` codes from ``prior``, or from N(0, I) where it is None, each drawn ``spread`` times as far
+    from its component's mean as the prior would draw it.
+
+    A spread under 1 is reduced-temperature sampling (Kingma and Dhariwal, 2018, "Glow"; Vahdat and
+    Kautz, 2020, "NVAE", which samples at 0.6-0.9): with free bits the codes fill only small
+    regions of z, which a mixture of a few dozen Gaussians covers with wide components, and draws
+    nearer their centres land nearer the codes (mel_16bar's samples: 12.8 distinct pitches at
+    spread 1, 10.8 at 0.7, against 10.0 in real windows)."""
+    eps = torch.randn(n, dim, generator=generator) * spread
     if prior is None:
         return eps
     component = torch.multinomial(prior["weights"], n, replacement=True, generator=generator)

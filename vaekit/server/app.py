@@ -220,10 +220,12 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
 
     @app.post("/api/generate")
     def generate(model: str = Form(...), count: int = Form(8), temperature: float = Form(1.0), seed: int = Form(0),
-                 format: str = Query("json"), item: int | None = Query(None)) -> Response:
-        """``count`` samples from the prior at ``temperature``; the same seed gives the same samples."""
+                 spread: float | None = Form(None, ge=0), format: str = Query("json"),
+                 item: int | None = Query(None)) -> Response:
+        """``count`` samples from the prior at ``temperature``; the same seed gives the same samples;
+        ``spread``: how far from the prior's centres (the model's own ``generate.spread`` when not given)."""
         count_ok(count, "count")
-        x = call(model, lambda p: p.generate(count, temperature, seed))
+        x = call(model, lambda p: p.generate(count, temperature, seed, spread=spread))
         return answer(model, x, format, item)
 
     @app.post("/api/interpolate")

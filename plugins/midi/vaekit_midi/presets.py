@@ -50,6 +50,11 @@ _MODEL = {
 # at beta 1 peaks early, while reconstructions keep improving as z carries more.
 _TRAIN = {"lr": 2e-3, "lr_decay": 0.9999, "lr_min": 1e-5, "grad_clip": 1.0, "best_metric": "acc_sampled"}
 
+# Melodies are drawn nearer the prior's centres (vaekit.prior.draw): at temperature 0.5, spread 0.7 brought
+# mel_16bar's distinct pitches from 12.8 to 10.8 (real windows: 10.0) and kept mel_2bar's features (see
+# benchmarks/results/quality_*.md).
+SPREAD = 0.7
+
 PRESETS: dict[str, dict[str, Any]] = {
     "mel_2bar": {
         "data": {**_DATA, "steps": 32},
@@ -65,6 +70,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 48.0},
         "train": {**_TRAIN, "batch_size": 256, "eval_every": 500, "eval_batches": 8, "time_limit": "15m"},
+        "generate": {"spread": SPREAD},
     },
     "mel_16bar": {
         "data": {**_DATA, "steps": 256},
@@ -80,6 +86,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 256.0},
         "train": {**_TRAIN, "batch_size": 128, "eval_every": 250, "eval_batches": 4, "time_limit": "2h"},
+        "generate": {"spread": SPREAD},
     },
 }
 
