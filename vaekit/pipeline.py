@@ -248,6 +248,7 @@ class Pipeline:
         distributions, or without features the first 64 samples."""
         from vaekit import quality
 
+        spread = self.spread(spread)
         generated = self.generate(n, temperature, seed, spread=spread)
         generated_features = self.modality.features(generated, self.config)  # first: it may refuse
         config = copy.deepcopy(self.config)
@@ -258,8 +259,7 @@ class Pipeline:
         if len(real) < 2:
             raise VaekitError(f"{data or config['data']['source']}: {len(real)} held-out item(s); need 2 to compare")
         generated = generated[: len(real)]
-        result: dict[str, Any] = {"samples": len(real), "temperature": temperature,
-                                  "spread": self.spread(spread)}
+        result: dict[str, Any] = {"samples": len(real), "temperature": temperature, "spread": spread}
         if generated_features:
             reference, result["reference"] = self.modality.quality_reference(real, self.config)
             real_features = self.modality.features(reference, self.config)

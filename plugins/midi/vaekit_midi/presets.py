@@ -50,12 +50,6 @@ _MODEL = {
 # at beta 1 peaks early, while reconstructions keep improving as z carries more.
 _TRAIN = {"lr": 2e-3, "lr_decay": 0.9999, "lr_min": 1e-5, "grad_clip": 1.0, "best_metric": "acc_sampled"}
 
-# Melodies are drawn nearer the prior's centres (vaekit.prior.draw), each model as near as its shipped one
-# measured best at temperature 0.5 (benchmarks/results/quality_*.md): mel_2bar at 0.7 (pitch range 0.874 ->
-# 0.907, every feature >= 0.86); mel_16bar, whose z carries more, at 0.55 (distinct pitches 13.7 at spread 1,
-# 11.7 at 0.7, 10.6 at 0.55, real windows 10.0; fewer leaps, though: average interval 0.92 -> 0.77).
-SPREAD = {"mel_2bar": 0.7, "mel_16bar": 0.55}
-
 PRESETS: dict[str, dict[str, Any]] = {
     "mel_2bar": {
         "data": {**_DATA, "steps": 32},
@@ -71,7 +65,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 48.0},
         "train": {**_TRAIN, "batch_size": 256, "eval_every": 500, "eval_batches": 8, "time_limit": "15m"},
-        "generate": {"spread": SPREAD["mel_2bar"]},
+        # z nearer the prior's centres (vaekit.prior.draw), as the shipped model measured best at T=0.5
+        # (benchmarks/results/quality_mel_2bar.md): pitch range 0.874 -> 0.907, every feature >= 0.86
+        "generate": {"spread": 0.7},
     },
     "mel_16bar": {
         "data": {**_DATA, "steps": 256},
@@ -87,7 +83,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 256.0},
         "train": {**_TRAIN, "batch_size": 128, "eval_every": 250, "eval_batches": 4, "time_limit": "2h"},
-        "generate": {"spread": SPREAD["mel_16bar"]},
+        # nearer still, its z carrying more (quality_mel_16bar.md, T=0.5): distinct pitches 13.7 at spread 1,
+        # 11.7 at 0.7, 10.5 at 0.55, 10.1 in real windows; fewer leaps, though (average interval 0.92 -> 0.77)
+        "generate": {"spread": 0.55},
     },
 }
 
