@@ -53,11 +53,11 @@ def melody_figures(p: Any, chorale_dir: Path, max_items: int | None = None) -> d
 
 
 def package(run: Path, folder: Path, card: dict[str, Any], extra: tuple[str, ...] = (), half: bool = False,
-            compress: bool = False, source: str | None = None) -> None:
+            compress: bool = False, data: dict[str, Any] | None = None) -> None:
     """Copy ``run``'s config and best weights (as float16 with ``half``, half the size; with ``compress``,
     large matrices as int8 and the rest float16, a quarter of it: see ``vaekit.checkpoint.compress``;
-    both load into float32 models) and ``extra`` files into ``folder`` beside ``card.json``; ``source``
-    replaces the config's data.source (what ``vaekit evaluate NAME`` scores without --data)."""
+    both load into float32 models) and ``extra`` files into ``folder`` beside ``card.json``; ``data``
+    replaces config keys under data (its source is what ``vaekit evaluate NAME`` scores without --data)."""
     from safetensors import safe_open
     from safetensors.torch import load_file, save_file
 
@@ -65,8 +65,7 @@ def package(run: Path, folder: Path, card: dict[str, Any], extra: tuple[str, ...
 
     folder.mkdir(parents=True, exist_ok=True)
     config = json.loads((run / runs.CONFIG).read_text())
-    if source is not None:
-        config["data"]["source"] = source
+    config["data"].update(data or {})
     (folder / runs.CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     tensors = load_file(run / runs.BEST)
     if compress:

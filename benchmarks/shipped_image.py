@@ -69,7 +69,7 @@ def main() -> None:
     card["heldout"] = {"mnist": {"nll_iw": round(nll["nll_iw"], 2), "bce": round(held["bce"], 4),
                                  **{f"samples_{name}": figures[name]["samples"] for name in QUALITY},
                                  "frechet_floor": figures["frechet_distance"]["held_out"]}}
-    package(run, MODELS / args.preset, card, extra=(runs.METRICS, prior.FILE), compress=True, source="digits")
+    package(run, MODELS / args.preset, card, extra=(runs.METRICS, prior.FILE), compress=True, data={"source": "digits"})
     write_result(args.preset, {**card, "seconds": round(time.time() - started)})
 
 

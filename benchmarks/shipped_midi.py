@@ -1,10 +1,15 @@
 """Trains a melody model that vaekit-midi ships, measures it, and puts it in the plugin:
 
-    python benchmarks/shipped_midi.py --preset mel_2bar --time-limit 75m
+    python benchmarks/shipped_midi.py --preset mel_2bar --time-limit 75m [--pop-time-limit 90m]
 
 1. ``vaekit train`` of the preset on folk+pop (music21's folk tunes and POP909's songs 001-800), seed
    0, into ``runs/shipped-PRESET`` (an existing run there is continued with --resume);
-2. attribute vectors (``vaekit attributes --method regression`` on folk+pop's training windows);
+   with ``--pop-time-limit``, then a second run, ``runs/shipped-PRESET-pop``, from the first one's best
+   weights on pop with the folk tunes replayed as half of each epoch (``data.replay``: pop is a sixth
+   of folk+pop's windows, and harder), at the learning rate where the first ended and a constant beta;
+   that run ships, its prior refitted to folk+pop's training windows;
+2. attribute vectors (``vaekit attributes --method regression`` on folk+pop's training windows) of
+   the weights as shipped;
 3. held-out acc_tf / acc_sampled / note F1 with z = mu and greedy decoding, on the folk tunes and the
    pop songs that training never saw (their validation split, by tune and by song), and on melodies
    of a source it never trained on: the voices of J. S. Bach's chorales in music21's corpus;
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="mel_2bar", choices=sorted(DESCRIPTIONS))
     parser.add_argument("--time-limit", default="75m")
+    parser.add_argument("--pop-time-limit", help="then continue on pop with folk replayed, for this long (see above)")
     parser.add_argument("--run", type=Path, help="run directory [runs/shipped-PRESET]")
     parser.add_argument("--chorales", type=int, default=100, help="Bach chorales to score")
     parser.add_argument("--package-only", action="store_true", help="measure and package the run as it is")
@@ -53,29 +60,54 @@ def main() -> None:
     if not args.package_only:
         vaekit.train("midi", args.preset, "folk+pop", time_limit=args.time_limit, out=run, seed=0, progress=False,
                      resume=(run / runs.LAST).exists())
+    phases = [run]
+    if args.pop_time_limit:
+        phases.append(run.with_name(run.name + "-pop"))
+        if not args.package_only:
+            pop_phase(run, phases[-1], args.pop_time_limit)
+        run = phases[-1]
     trained_s = time.time() - started
-    subprocess.run([sys.executable, "-m", "vaekit", "attributes", str(run), "--data", "folk+pop", "--method",
-                    "regression"], check=True)
     folder = MODELS / args.preset
-    package(run, folder, {"name": args.preset}, extra=("attributes.safetensors", runs.METRICS, prior.FILE),
-            compress=args.preset in COMPRESSED)
+    # as shipped: trained on folk+pop, replaying nothing when a user fine-tunes it
+    package(run, folder, {"name": args.preset}, extra=(runs.METRICS, prior.FILE), compress=args.preset in COMPRESSED,
+            data={"source": "folk+pop", "replay": ""})
+    if len(phases) > 1:  # its prior was fitted to the last run's mix of pop and folk: refit to folk+pop's
+        subprocess.run([sys.executable, "-m", "vaekit", "prior", str(folder)], check=True)
+    with tempfile.TemporaryDirectory() as tmp:  # vaekit writes nothing into a shipped model's folder: fit on a copy
+        copy = shutil.copytree(folder, Path(tmp) / args.preset)
+        subprocess.run([sys.executable, "-m", "vaekit", "attributes", str(copy), "--method", "regression"], check=True)
+        shutil.copy(copy / "attributes.safetensors", folder)
     p = vaekit.load(folder)  # measured as it ships
     with tempfile.TemporaryDirectory() as tmp:
         figures = melody_figures(p, chorales(Path(tmp), count=args.chorales))
-    rows = [r for r in runs.RunDir(run).read_metrics() if r.get("split") == "train"]
-    speed = sorted(r["examples_per_s"] for r in rows if "examples_per_s" in r)
+    last = [[r for r in runs.RunDir(phase).read_metrics() if r.get("split") == "train"][-1] for phase in phases]
+    speed = sorted(r["examples_per_s"] for phase in phases for r in runs.RunDir(phase).read_metrics()
+                   if "examples_per_s" in r)
     card = {
         "name": args.preset,
         "description": DESCRIPTIONS[args.preset],
         "data": "folk+pop",
         "licences": "folk: music21's corpora (Essen: non-commercial use); pop: POP909, MIT",
         "heldout": {name: {f: v[f] for f in FIGURES} for name, v in figures.items()},
-        "trained": {"steps": rows[-1]["step"] if rows else 0, "minutes": round(rows[-1]["seconds"] / 60, 1) if rows
-                    else 0, "windows_per_s": round(speed[len(speed) // 2]) if speed else None, "cpu": cpu()},
+        "trained": {"steps": sum(r["step"] for r in last), "minutes": round(sum(r["seconds"] for r in last) / 60, 1),
+                    "phases": [{"data": runs.RunDir(phase).read_config()["data"]["source"], "steps": r["step"],
+                                "minutes": round(r["seconds"] / 60, 1)} for phase, r in zip(phases, last)],
+                    "windows_per_s": round(speed[len(speed) // 2]) if speed else None, "cpu": cpu()},
     }
     (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     write_result(args.preset, {**card, "heldout": figures, "seconds_this_call": round(time.time() - started),
                                "train_s": round(trained_s)})
+
+
+def pop_phase(base: Path, run: Path, time_limit: str) -> None:
+    """Continue ``base``'s best weights in ``run`` on pop, folk tunes replayed as half of each epoch (or
+    resume ``run``)."""
+    t = runs.RunDir(base).read_config()["train"]
+    lr = max(t["lr"] * t["lr_decay"] ** runs.RunDir(base).read_metrics()[-1]["step"], t["lr_min"])
+    resume = (run / runs.LAST).exists()
+    vaekit.train(data="pop", overrides=["data.replay=folk", "data.replay_share=0.5", "loss.beta_schedule=constant",
+                                        f"train.lr={lr:.3g}"], time_limit=time_limit, out=run, seed=0,
+                 progress=False, resume=resume, init_from=None if resume else base)
 
 
 if __name__ == "__main__":
