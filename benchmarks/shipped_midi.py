@@ -50,6 +50,8 @@ def main() -> None:
     parser.add_argument("--preset", default="mel_2bar", choices=sorted(DESCRIPTIONS))
     parser.add_argument("--time-limit", default="75m")
     parser.add_argument("--pop-time-limit", help="then continue on pop with folk replayed, for this long (see above)")
+    parser.add_argument("--pop-best-metric", default="acc_sampled",
+                        help="the validation value that picks the pop run's shipped weights [acc_sampled]")
     parser.add_argument("--run", type=Path, help="run directory [runs/shipped-PRESET]")
     parser.add_argument("--chorales", type=int, default=100, help="Bach chorales to score")
     parser.add_argument("--package-only", action="store_true", help="measure and package the run as it is")
@@ -64,7 +66,7 @@ def main() -> None:
     if args.pop_time_limit:
         phases.append(run.with_name(run.name + "-pop"))
         if not args.package_only:
-            pop_phase(run, phases[-1], args.pop_time_limit)
+            pop_phase(run, phases[-1], args.pop_time_limit, args.pop_best_metric)
         run = phases[-1]
     trained_s = time.time() - started
     folder = MODELS / args.preset
@@ -99,15 +101,17 @@ def main() -> None:
                                "train_s": round(trained_s)})
 
 
-def pop_phase(base: Path, run: Path, time_limit: str) -> None:
+def pop_phase(base: Path, run: Path, time_limit: str, best_metric: str) -> None:
     """Continue ``base``'s best weights in ``run`` on pop, folk tunes replayed as half of each epoch (or
-    resume ``run``)."""
+    resume ``run``), its best weights chosen by ``best_metric``. Its scheduled sampling starts again
+    from teacher forcing, which lifts acc_tf first and acc_sampled later."""
     t = runs.RunDir(base).read_config()["train"]
     lr = max(t["lr"] * t["lr_decay"] ** runs.RunDir(base).read_metrics()[-1]["step"], t["lr_min"])
     resume = (run / runs.LAST).exists()
-    vaekit.train(data="pop", overrides=["data.replay=folk", "data.replay_share=0.5", "loss.beta_schedule=constant",
-                                        f"train.lr={lr:.3g}"], time_limit=time_limit, out=run, seed=0,
-                 progress=False, resume=resume, init_from=None if resume else base)
+    overrides = ["data.replay=folk", "data.replay_share=0.5", "loss.beta_schedule=constant", f"train.lr={lr:.3g}",
+                 f"train.best_metric={best_metric}"]
+    vaekit.train(data="pop", overrides=overrides, time_limit=time_limit, out=run, seed=0, progress=False,
+                 resume=resume, init_from=None if resume else base)
 
 
 if __name__ == "__main__":

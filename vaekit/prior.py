@@ -5,8 +5,8 @@ decoder has seen little, and it answers with a blend of what it knows. Melodies 
 (mel_2bar at temperature 0.5: a pitch range of 12.7 semitones in two bars against 9.7 in real ones,
 and 9.6 when decoded from the codes of those real ones). A single Gaussian fitted to the codes did
 not put the draws where the decoder learned (12.5); a mixture of full-covariance Gaussians fitted to
-codes drawn from the posteriors of training items does (11.7 with 64 components; ex-post density estimation: Ghosh et
-al., 2020, "From variational to deterministic autoencoders"). Training fits one at its end,
+the posterior means of training items does (ex-post density estimation: Ghosh et al., 2020, "From
+variational to deterministic autoencoders"). Training fits one at its end,
 ``vaekit prior RUN`` fits one for an older run, and a run without one samples from N(0, I)."""
 
 from __future__ import annotations
@@ -31,15 +31,11 @@ STORED_FLOATS = 2**20  # and fewer where their Cholesky factors would take more 
 
 @torch.no_grad()
 def codes(model: torch.nn.Module, items: torch.Tensor, batch: int = 512) -> torch.Tensor:
-    """One draw of z from the posterior of each item (the mean, for a plain autoencoder), seed 0."""
-    generator = torch.Generator().manual_seed(0)
-    out = []
-    for chunk in items.split(batch):
-        mu, logvar = model.encode(chunk)
-        mu, logvar = mu.float().cpu(), logvar.float().cpu()
-        noise = torch.randn(mu.shape, generator=generator) * (0.5 * logvar).exp()
-        out.append(mu + noise if model.variational else mu)
-    return torch.cat(out)
+    """The posterior mean of each item. Fitted to the means rather than to one draw from each
+    posterior, the mixture's components are tighter and its draws decode nearer real melodies
+    (shipped mel_2bar, T = 0.5, spread 0.7: average-interval overlap 0.824 to 0.873, pitch range
+    0.890 to 0.932)."""
+    return torch.cat([model.encode(chunk)[0].float().cpu() for chunk in items.split(batch)])
 
 
 def fit(model: torch.nn.Module, items: torch.Tensor, components: int = COMPONENTS) -> dict[str, torch.Tensor]:
