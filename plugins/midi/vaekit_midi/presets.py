@@ -66,7 +66,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 48.0},
         "train": {**_TRAIN, "batch_size": 256, "eval_every": 500, "eval_batches": 8, "time_limit": "15m"},
         # z nearer the prior's centres (vaekit.prior.draw), as the shipped model measured best at T=0.5
-        # (benchmarks/results/quality_mel_2bar.md): pitch range 0.874 -> 0.907, every feature >= 0.86
+        # (benchmarks/results/quality_mel_2bar.md): pitch range 0.903 -> 0.935, every feature >= 0.90
         "generate": {"spread": 0.7},
     },
     "mel_16bar": {
@@ -83,8 +83,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 256.0},
         "train": {**_TRAIN, "batch_size": 128, "eval_every": 250, "eval_batches": 4, "time_limit": "2h"},
-        # nearer still, its z carrying more (quality_mel_16bar.md, T=0.5): distinct pitches 13.7 at spread 1,
-        # 11.7 at 0.7, 10.5 at 0.55, 10.1 in real windows; fewer leaps, though (average interval 0.92 -> 0.77)
+        # nearer still, its z carrying more (quality_mel_16bar.md, T=0.5): distinct pitches 13.9 at spread 1,
+        # 11.9 at 0.7, 10.9 at 0.55, 10.1 in real windows; fewer leaps, though (average interval 0.92 -> 0.82)
         "generate": {"spread": 0.55},
     },
 }
