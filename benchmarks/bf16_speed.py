@@ -23,9 +23,9 @@ import vaekit
 from vaekit import runs
 
 
-def speed(preset: str, bf16: bool, time_limit: str, out: Path) -> dict[str, float]:
+def speed(preset: str, bf16: str, time_limit: str, out: Path) -> dict[str, float]:
     vaekit.train("midi", preset, "folk", time_limit=time_limit, out=out, seed=0, progress=False,
-                 overrides=[f"model.bf16={str(bf16).lower()}"])
+                 overrides=[f"model.bf16={bf16}"])
     rows = [r for r in runs.RunDir(out).read_metrics() if "examples_per_s" in r][1:]
     return {"windows_per_s": round(statistics.median(r["examples_per_s"] for r in rows)), "steps": rows[-1]["step"]}
 
@@ -37,8 +37,8 @@ def main() -> None:
     args = parser.parse_args()
     result = {"preset": args.preset, "cpu": cpu(), "time_limit": args.time_limit}
     with tempfile.TemporaryDirectory() as tmp:
-        for bf16 in (False, True):
-            result[f"bf16_{str(bf16).lower()}"] = speed(args.preset, bf16, args.time_limit, Path(tmp) / str(bf16))
+        for bf16 in ("false", "true"):
+            result[f"bf16_{bf16}"] = speed(args.preset, bf16, args.time_limit, Path(tmp) / bf16)
     off, on = result["bf16_false"]["windows_per_s"], result["bf16_true"]["windows_per_s"]
     lines = [f"# bf16 autocast on and off: {args.preset}", "",
              f"{result['cpu']}; {args.time_limit} each, back to back.", "",
