@@ -56,10 +56,11 @@ def _norm(kind: str, width: int) -> nn.Module:
     raise ValueError(f"unknown model.norm {kind!r}; use batch or none")
 
 
-def conv_context(x: torch.Tensor, bf16: bool | str) -> tuple[torch.Tensor, torch.autocast]:
-    """``x`` in the memory format, and the autocast, that the convolutions should run in on its device."""
+def conv_context(x: torch.Tensor, bf16: bool | str, training: bool) -> tuple[torch.Tensor, torch.autocast]:
+    """``x`` in the memory format, and the autocast, that the convolutions should run in on its device.
+    ``"auto"`` uses bf16 only while training, so that inference gives the same answers on every device."""
     cuda = x.device.type == "cuda"
-    enabled = bf16 is True or (bf16 == "auto" and cuda and torch.cuda.is_bf16_supported())
+    enabled = bf16 is True or (bf16 == "auto" and training and cuda and torch.cuda.is_bf16_supported())
     if cuda:
         x = x.contiguous(memory_format=torch.channels_last)
     return x, torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=enabled)
@@ -90,7 +91,7 @@ class ConvEncoder(Encoder):
         self.head = nn.Linear(hidden or flat, 2 * latent_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x, autocast = conv_context(x, self.bf16)
+        x, autocast = conv_context(x, self.bf16, self.training)
         with autocast:
             h = self.dense(self.features(x))
         mu, logvar = self.head(h.float()).chunk(2, dim=-1)
@@ -138,7 +139,7 @@ class ConvDecoder(Decoder):
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         c, s = self.start
-        h, autocast = conv_context(self.dense(z).view(-1, c, s, s), self.bf16)
+        h, autocast = conv_context(self.dense(z).view(-1, c, s, s), self.bf16, self.training)
         with autocast:
             return self.features(h).float()
 

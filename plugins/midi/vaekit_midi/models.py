@@ -4,8 +4,8 @@ embedding into that bar's steps), over melody or drum tokens; and the trio's enc
 and its conductor feeding three bar decoders.
 
 Teacher-forced decoding is one fused ``nn.LSTM`` call over the whole sequence, time-major inside
-(no transposes of hidden states), and under bf16 autocast where the hardware does bf16 matrix products
-natively (AMX CPUs, recent GPUs): the LSTMs train about twice as fast on such a CPU. Scheduled sampling
+(no transposes of hidden states), and in training under bf16 autocast where the hardware does bf16
+matrix products natively (AMX CPUs, recent GPUs); inference stays in fp32 unless bf16 is forced on. Scheduled sampling
 is "parallel scheduled sampling" (Duckworth et al. 2019): one teacher-forced pass without gradient
 predicts every step, a random share of the true previous tokens is swapped for those predictions,
 and a second teacher-forced pass on the mixed tokens is the one trained.
@@ -36,9 +36,12 @@ def bf16_is_fast(device: torch.device) -> bool:
     return False
 
 
-def autocast(device: torch.device, bf16: bool | str) -> torch.autocast:
-    """bf16 autocast when ``bf16`` is True, or ``"auto"`` and :func:`bf16_is_fast`."""
-    enabled = bf16 is True or (bf16 == "auto" and bf16_is_fast(device))
+def autocast(device: torch.device, bf16: bool | str, training: bool) -> torch.autocast:
+    """bf16 autocast when ``bf16`` is True, or ``"auto"`` while training where :func:`bf16_is_fast`.
+
+    ``"auto"`` never turns bf16 on at inference: a model's answers (codes, samples, reconstructions)
+    must not depend on whether the CPU has AMX, and inference is cheap enough in fp32."""
+    enabled = bf16 is True or (bf16 == "auto" and training and bf16_is_fast(device))
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
@@ -88,7 +91,7 @@ class LSTMEncoder(Encoder):
         n, steps = x.shape
         if steps % self.stride:
             raise ValueError(f"{steps} steps do not split into groups of {self.stride} tokens (the encoder's stride)")
-        with autocast(x.device, self.bf16):
+        with autocast(x.device, self.bf16, self.training):
             inp = self.embed(x.reshape(n, steps // self.stride, self.stride).transpose(0, 1)).flatten(2)
             _, (h, _) = self.rnn(inp)
         return torch.cat([h[-2], h[-1]], -1).float()
@@ -142,7 +145,7 @@ class LSTMCore(nn.Module):
     def forward(self, c: torch.Tensor, prev: torch.Tensor,
                 state: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, Any]:
         """Logits ``(N, T, V)`` for previous tokens ``prev`` ``(N, T)``, and the final LSTM state."""
-        with autocast(c.device, self.bf16):
+        with autocast(c.device, self.bf16, self.training):
             inp = torch.cat([self.embed(prev.t()), c.unsqueeze(0).expand(prev.shape[1], -1, -1)], -1)
             out, state = self.rnn(inp, self.initial_state(c) if state is None else state)
             return self.out(out).transpose(0, 1), state
@@ -243,7 +246,7 @@ class HierarchicalDecoder(TokenDecoder):
         linear map of z."""
         layers, hidden = self.conductor.num_layers, self.conductor.hidden_size
         hc = torch.tanh(self.conductor_init(z)).view(-1, 2, layers, hidden).permute(1, 2, 0, 3)
-        with autocast(z.device, self.bar.bf16):
+        with autocast(z.device, self.bar.bf16, self.training):
             out, _ = self.conductor(z.unsqueeze(0).expand(self.bars, -1, -1), (hc[0].contiguous(), hc[1].contiguous()))
         return out.transpose(0, 1).float() + self.bar_code(z).view(z.shape[0], self.bars, -1)
 
@@ -289,7 +292,7 @@ class TrioEncoder(Encoder):
         self.head = nn.Linear(2 * hidden, 2 * latent_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        with autocast(x.device, self.bf16):
+        with autocast(x.device, self.bf16, self.training):
             inp = torch.cat([e(x[:, i].t()) for i, e in enumerate(self.embeds)], -1)
             _, (h, _) = self.rnn(inp)
         mu, logvar = self.head(torch.cat([h[-2], h[-1]], -1).float()).chunk(2, -1)

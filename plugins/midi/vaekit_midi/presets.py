@@ -43,7 +43,7 @@ _MODEL = {
     "conductor_hidden": 256,
     "conductor_layers": 1,
     "dropout": 0.0,
-    "bf16": "auto",  # true | false | "auto": bf16 autocast where the hardware has fast bf16 (AMX, CUDA)
+    "bf16": "auto",  # true | false | "auto": bf16 autocast in training where the hardware has fast bf16 (AMX, CUDA)
 }
 
 # The best checkpoint is the one with the highest greedy (sampled) accuracy: with free bits the ELBO
