@@ -94,3 +94,51 @@ def test_sigkill_at_any_moment_leaves_a_resumable_run(tmp_path, delay):
              if json.loads(line)["split"] == "train"]
     assert steps == sorted(set(steps)) and steps[-1] == target  # no step logged twice after the resume
     assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]  # temp files of the killed writer swept
+
+
+def test_a_run_killed_five_times_finishes_with_resume_alone(tmp_path):
+    """The first kill lands while the data loads (before any checkpoint), the others at random moments;
+    each time ``--resume`` alone goes on, and the finished run logs every row once."""
+    import numpy as np
+
+    table = tmp_path / "table.csv"
+    np.savetxt(table, np.random.default_rng(0).normal(size=(60000, 8)), delimiter=",", fmt="%.5f")
+    run = tmp_path / "run"
+    first = [*TRAIN, "--data", str(table), "--steps", "300", "--set", "train.checkpoint_seconds=0.2", "--out", str(run)]
+    resume = [*TRAIN, "--resume", "--out", str(run)]
+    delays = np.random.default_rng(1).uniform(0.3, 3.0, size=4)
+    for n, delay in enumerate([None, *delays]):
+        proc = subprocess.Popen(first if n == 0 else resume, env=_env(tmp_path),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if delay is None:
+            _wait_for(run / "config.json")
+            assert not (run / "metrics.jsonl").exists()  # still loading the data
+        else:
+            time.sleep(delay)
+        proc.kill()
+        _, err = proc.communicate()
+        if n == 0:
+            assert not (run / "last.safetensors").exists()
+    done = subprocess.run(resume, env=_env(tmp_path), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    keys = [(r["step"], r["split"]) for r in rows]
+    assert len(keys) == len(set(keys)) and keys == sorted(keys, key=lambda k: k[0])
+    assert (300, "train") in keys and (300, "val") in keys
+
+
+def test_resume_of_a_run_that_never_reached_a_checkpoint_starts_it_again(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    config = subprocess.run([*TRAIN, "--steps", "20", "--out", str(tmp_path / "ref")], env=_env(tmp_path),
+                            capture_output=True, text=True)
+    assert config.returncode == 0, config.stderr
+    (run / "config.json").write_text((tmp_path / "ref" / "config.json").read_text())  # as a kill leaves it
+    again = subprocess.run([*TRAIN, "--out", str(run)], env=_env(tmp_path), capture_output=True, text=True)
+    assert again.returncode == 2 and "stopped before its first checkpoint; --resume starts it again" in again.stderr
+    resumed = subprocess.run([*TRAIN, "--resume", "--out", str(run)], env=_env(tmp_path), capture_output=True,
+                             text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "starting again from step 0 with its saved config" in resumed.stderr
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["step"] == 20

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -55,6 +56,25 @@ def cli() -> None:
         vaekit datasets export folk --n 2 --out tunes
         vaekit interpolate runs/mel tunes/folk_000.mid tunes/folk_001.mid --out mix.mid
     """
+    _show_diagnostics()
+
+
+class _StderrLines(logging.Handler):
+    """Log records as bare lines on whatever stderr is now (so that click's test runner sees them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.split(".")[0].startswith("vaekit")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _show_diagnostics() -> None:
+    """vaekit's and its plugins' log lines (info and up), and every library's warnings, go to stderr."""
+    root = logging.getLogger()
+    if not any(isinstance(h, _StderrLines) for h in root.handlers):
+        root.addHandler(_StderrLines())
+        root.setLevel(logging.INFO)
 
 
 def _said(paths: list[Path]) -> None:

@@ -3,6 +3,7 @@ validation, best and last checkpoints, metrics.jsonl, exact resume, and DDP unde
 
 from __future__ import annotations
 
+import logging
 import math
 import shutil
 import signal
@@ -21,6 +22,8 @@ from vaekit.devices import pick_device
 from vaekit.errors import VaekitError
 from vaekit.modality import Modality
 from vaekit.runs import RunDir
+
+log = logging.getLogger(__name__)
 
 
 class BatchOrder:
@@ -106,6 +109,7 @@ class Trainer:
         if self.stop_step() is None and self.time_limit is None:
             raise VaekitError("no stopping rule: give --steps, --epochs or --time-limit (or set train.steps)")
         self.step, self.best, self.seconds = 0, -math.inf, 0.0
+        self.validated_at = -1  # the last step whose validation is logged
         # The first step (1-based; 0: none) whose loss or gradient norm was not finite, and those two
         # values, kept on the device so that a step needs no host sync; see check_finite.
         self.first_bad = torch.zeros((), dtype=torch.long, device=device)
@@ -221,6 +225,8 @@ class Trainer:
         self.step, self.best, self.seconds = state["step"], state.get("best", state.get("best_elbo")), state["seconds"]
         if self.is_main:
             self.run.truncate_metrics(self.step)
+        # a run killed after its last step's validation must not log that validation twice
+        self.validated_at = max((r["step"] for r in self.run.read_metrics() if r.get("split") == "val"), default=-1)
 
     def fit(self) -> None:
         t = self.config["train"]
@@ -231,7 +237,6 @@ class Trainer:
         started, before = time.perf_counter(), self.seconds
         last_save = started
         window_start, window_loss, window_steps = started, torch.zeros(3, device=self.device), 0
-        validated_at = -1
         with _StopRequest() as stop:
             while True:
                 elapsed = before + time.perf_counter() - started  # a resumed run counts its earlier time
@@ -251,7 +256,7 @@ class Trainer:
                     window_start, window_loss, window_steps = time.perf_counter(), torch.zeros_like(window_loss), 0
                 if self.step % t["eval_every"] == 0:
                     self.log_validation()
-                    validated_at = self.step
+                    self.validated_at = self.step
                     self.save_last()
                     last_save = time.perf_counter()
                 elif time.perf_counter() - last_save >= t["checkpoint_seconds"]:
@@ -260,7 +265,7 @@ class Trainer:
             interrupted = stop.requested
         if window_steps:
             self.log_train(window_loss / window_steps, window_steps, time.perf_counter() - window_start, bar)
-        if validated_at != self.step and self.step > 0 and not interrupted:
+        if self.validated_at != self.step and self.step > 0 and not interrupted:
             self.log_validation()
         self.save_last()
         bar.close()
@@ -324,17 +329,23 @@ def train(modality: Modality, config: Config, run_dir: str | Path, *, resume: bo
     distributed.setup(dev)
     is_main = distributed.world()[0] == 0
     try:
+        restart = resume and not run.file(runs.LAST).exists()  # killed before its first checkpoint
         if is_main:
             run.lock()
             if run.exists() and not (resume or force):
-                raise VaekitError(f"{run.path} already holds a run; --resume continues it, --force overwrites it")
-            if resume and not run.file(runs.LAST).exists():
-                raise VaekitError(f"{run.path}: nothing to resume ({runs.LAST} is missing)")
-            if force and not resume:
+                if run.file(runs.LAST).exists():
+                    raise VaekitError(f"{run.path} already holds a run; --resume continues it, --force overwrites it")
+                raise VaekitError(f"{run.path} holds a run that stopped before its first checkpoint; --resume "
+                                  "starts it again from step 0 with its saved config, --force overwrites it")
+            if (force and not resume) or restart:
                 for name in (runs.BEST, runs.LAST, runs.METRICS, prior.FILE):
                     run.file(name).unlink(missing_ok=True)
+            if restart:
+                log.info(f"{run.path}: no checkpoint to resume from (stopped before its first one); "
+                         "starting again from step 0 with its saved config")
+            run.write_config(config)  # before loading data, so that a run killed while loading can resume
         trainer = Trainer(modality, config, run, dev, progress)
-        if resume:
+        if resume and not restart:
             trainer.resume()
         elif init_from is not None:
             checkpoint.load_model_weights(RunDir(init_from).file(runs.BEST), trainer.model)
