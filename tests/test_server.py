@@ -116,9 +116,9 @@ def test_generate_is_seeded(client):
     assert len(first["items"]) == 3 and first == again and first != other
     assert generate(1, spread=1.0).json() == first  # the model's own spread, 1 here
     assert generate(1, spread=0.0).json() != first
-    assert generate(1, spread=-1).status_code == 422
-    assert "count must lie in 1..64" in one_line(
-        client.post("/api/generate", data={"model": "waves", "count": 0}), 400)
+    assert one_line(generate(1, spread=-1), 400) == "spread: must be a finite number in 0..10, got '-1'"
+    assert one_line(client.post("/api/generate", data={"model": "waves", "count": 0}), 400) == (
+        "count: must be an integer in 1..64, got '0'")
 
 
 def test_reconstruct_encode_decode(client):
@@ -131,6 +131,43 @@ def test_reconstruct_encode_decode(client):
     assert np.allclose([d["values"] for d in decoded], [r["values"] for r in recon], atol=1e-5)
     assert "rows of 2" in one_line(client.post("/api/decode", json={"model": "waves", "z": [[1, 2, 3]]}), 400)
     assert "equal length" in one_line(client.post("/api/decode", json={"model": "waves", "z": [[1], [1, 2]]}), 400)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("temperature", "-1"), ("temperature", "nan"), ("temperature", "inf"), ("temperature", "1e6"),
+    ("spread", "1e30"), ("spread", "inf"), ("seed", str(2**63)), ("seed", "-1"), ("count", "1.5"), ("count", "x"),
+])  # fmt: skip
+def test_numbers_out_of_their_declared_range_are_400_naming_the_field(client, field, value):
+    data = {"model": "waves", field: value}
+    assert one_line(client.post("/api/generate", data=data), 400).startswith(f"{field}: must be ")
+
+
+@pytest.mark.parametrize("body, says", [
+    ({"z": [[3e38, 0]]}, "z[0][0]: must be a finite number in -100..100"),
+    ({"z": [[0, 0]], "seed": 2**64}, "seed: must be an integer in 0..9223372036854775807"),
+    ({"z": [[0, 0]], "temperature": -0.5}, "temperature: must be a finite number in 0..10"),
+    ({"z": []}, "z: list should have at least 1 item"),
+    ({"z": "zz"}, "z: input should be a valid list"),
+    ({"model": "waves"}, "z: field required"),
+])  # fmt: skip
+def test_decode_checks_its_body(client, body, says):
+    assert one_line(client.post("/api/decode", json={"model": "waves", **body}), 400).startswith(says)
+
+
+def test_a_bug_is_one_line_not_a_bare_500(runs_folder, monkeypatch, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from vaekit.pipeline import Pipeline
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(Pipeline, "generate", broken)
+    isolate(monkeypatch, tmp_path / "cache")
+    register_vectors()
+    with TestClient(create_app(collect([], runs_folder)), raise_server_exceptions=False) as c:
+        response = c.post("/api/generate", data={"model": "waves"})
+    assert one_line(response, 500) == "internal error (a bug in vaekit): ZeroDivisionError: division by zero"
 
 
 def test_plane_of_a_2d_model_is_its_latent(client):

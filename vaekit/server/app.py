@@ -7,19 +7,19 @@ into HTTP 400 with its one line. Uploads are written to a temporary folder under
 
 from __future__ import annotations
 
-import math
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from vaekit import plugins, runs
@@ -30,13 +30,60 @@ MAX_UPLOAD = 16 * 1024 * 1024
 MAX_ITEMS = 64
 STATIC = Path(__file__).parent / "static"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_SEED = 2**63 - 1
+#: The declared range of every numeric field, inclusive: what a request may send, and what a 400 says.
+RANGES: dict[str, tuple[float, float]] = {
+    "temperature": (0.0, 10.0),  # 0: greedy (sequences) or the mean (pixels)
+    "spread": (0.0, 10.0),  # 0: the prior's centres, 1: the prior as fitted
+    "amount": (-10.0, 10.0),  # along an attribute vector, in its own units
+    "seed": (0, MAX_SEED),
+    "count": (1, MAX_ITEMS),
+    "steps": (2, MAX_ITEMS),
+    "index": (0, 9999),  # which item of a file that holds several
+    "index_a": (0, 9999),
+    "index_b": (0, 9999),
+    "item": (0, MAX_ITEMS - 1),
+    "since": (0, 2**31 - 1),
+    "z": (-100.0, 100.0),  # codes lie within a few units of 0; far out the decoder overflows
+}
+
+
+def ranged(source: Callable[..., Any], name: str, default: Any) -> Any:
+    """A form or query parameter ``name`` (``source``: ``Form`` or ``Query``) within ``RANGES[name]``;
+    a float one must also be finite."""
+    low, high = RANGES[name]
+    finite = {"allow_inf_nan": False} if isinstance(low, float) else {}
+    return source(default, ge=low, le=high, **finite)
+
+
+Latent = Annotated[float, Field(ge=RANGES["z"][0], le=RANGES["z"][1], allow_inf_nan=False)]
 
 
 class DecodeRequest(BaseModel):
     model: str
-    z: list[list[float]]
-    temperature: float = 0.0
-    seed: int = 0
+    z: list[Annotated[list[Latent], Field(min_length=1, max_length=4096)]] = Field(min_length=1, max_length=MAX_ITEMS)
+    temperature: float = Field(0.0, ge=RANGES["temperature"][0], le=RANGES["temperature"][1], allow_inf_nan=False)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+def field_name(loc: tuple[Any, ...]) -> str:
+    """``('body', 'z', 0, 1)`` -> ``z[0][1]``: the field as the request named it."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "form")] or ["request"]
+    return str(parts[0]) + "".join(f"[{p}]" for p in parts[1:])
+
+
+def validation_line(error: dict[str, Any]) -> str:
+    """One line naming the field of a validation error and, for a numeric one, its declared range."""
+    name = field_name(tuple(error["loc"]))
+    key = str(next((p for p in error["loc"] if p in RANGES), ""))
+    if key and error["type"] not in ("missing", "list_type", "too_short", "too_long"):
+        low, high = RANGES[key]
+        if isinstance(low, float):
+            what, low, high = "a finite number", f"{low:g}", f"{high:g}"
+        else:
+            what = "an integer"
+        return f"{name}: must be {what} in {low}..{high}, got {repr(error.get('input'))[:40]}"
+    return f"{name}: {error['msg'][:1].lower()}{error['msg'][1:]}"
 
 
 def web_pages() -> dict[str, Path]:
@@ -66,6 +113,16 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
     @app.exception_handler(VaekitError)
     async def bad_input(request: Request, e: VaekitError) -> JSONResponse:
         return JSONResponse({"detail": str(e)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_line(e.errors()[0])}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, e: Exception) -> JSONResponse:
+        """A bug, not bad input: one line rather than a bare 500 (uvicorn logs the traceback)."""
+        line = f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__
+        return JSONResponse({"detail": f"internal error (a bug in vaekit): {line[:200]}"}, status_code=500)
 
     def served(name: str) -> Served:
         if name not in models:
@@ -136,9 +193,9 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
             raise
         return FileResponse(out, filename=out.name, background=BackgroundTask(shutil.rmtree, tmp))
 
-    def count_ok(n: int, what: str, low: int = 1) -> None:
-        if not low <= n <= MAX_ITEMS:
-            raise HTTPException(400, f"{what} must lie in {low}..{MAX_ITEMS}, got {n}")
+    def count_ok(n: int, what: str) -> None:
+        if not 1 <= n <= MAX_ITEMS:
+            raise HTTPException(400, f"{what} must lie in 1..{MAX_ITEMS}, got {n}")
 
     # models -------------------------------------------------------------------------------------
 
@@ -168,9 +225,9 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
                 "steps": rows[-1].get("step") if rows else None}
 
     @app.get("/api/models/{name}/metrics")
-    def metrics(name: str, since: int = 0) -> list[dict[str, Any]]:
+    def metrics(name: str, since: int = ranged(Query, "since", 0)) -> list[dict[str, Any]]:
         """The rows of ``metrics.jsonl`` from row ``since`` on (the runs page polls this while a run trains)."""
-        return runs.RunDir(served(name).path).read_metrics()[max(0, since):]
+        return runs.RunDir(served(name).path).read_metrics()[since:]
 
     @app.get("/api/models/{name}/plane")
     def plane(name: str) -> dict[str, Any]:
@@ -196,7 +253,7 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
         return {"model": name, **call(name, compute)}
 
     @app.get("/api/example")
-    def example(model: str, dataset: str, index: int = Query(0, ge=0, lt=8)) -> FileResponse:
+    def example(model: str, dataset: str, index: int = ranged(Query, "index", 0)) -> FileResponse:
         """Item ``index`` of a built-in dataset of the model's modality as an ordinary file (what
         ``vaekit datasets export`` writes), to try the verbs without files of one's own."""
         import copy
@@ -219,28 +276,28 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
     # verbs --------------------------------------------------------------------------------------
 
     @app.post("/api/generate")
-    def generate(model: str = Form(...), count: int = Form(8), temperature: float = Form(1.0), seed: int = Form(0),
-                 spread: float | None = Form(None, ge=0), format: str = Query("json"),
-                 item: int | None = Query(None)) -> Response:
+    def generate(model: str = Form(...), count: int = ranged(Form, "count", 8),
+                 temperature: float = ranged(Form, "temperature", 1.0), seed: int = ranged(Form, "seed", 0),
+                 spread: float | None = ranged(Form, "spread", None), format: str = Query("json"),
+                 item: int | None = ranged(Query, "item", None)) -> Response:
         """``count`` samples from the prior at ``temperature``; the same seed gives the same samples;
         ``spread``: how far from the prior's centres (the model's own ``generate.spread`` when not given)."""
-        count_ok(count, "count")
         x = call(model, lambda p: p.generate(count, temperature, seed, spread=spread))
         return answer(model, x, format, item)
 
     @app.post("/api/interpolate")
-    def interpolate(model: str = Form(...), a: UploadFile = File(...), b: UploadFile = File(...), steps: int = Form(8),
-                    method: str = Form("slerp"), index_a: int = Form(0), index_b: int = Form(0),
-                    format: str = Query("json"), item: int | None = Query(None)) -> Response:
+    def interpolate(model: str = Form(...), a: UploadFile = File(...), b: UploadFile = File(...),
+                    steps: int = ranged(Form, "steps", 8), method: str = Form("slerp"),
+                    index_a: int = ranged(Form, "index_a", 0), index_b: int = ranged(Form, "index_b", 0),
+                    format: str = Query("json"), item: int | None = ranged(Query, "item", None)) -> Response:
         """Decoded steps from upload ``a`` to upload ``b``, endpoints included."""
-        count_ok(steps, "steps", 2)
         with uploaded(a, b) as (pa, pb):
             x = call(model, lambda p: p.interpolate(pa, pb, steps, method, index_a, index_b))
         return answer(model, x, format, item)
 
     @app.post("/api/reconstruct")
-    def reconstruct(model: str = Form(...), files: list[UploadFile] = File(...), index: int = Form(0),
-                    format: str = Query("json"), item: int | None = Query(None)) -> Response:
+    def reconstruct(model: str = Form(...), files: list[UploadFile] = File(...), index: int = ranged(Form, "index", 0),
+                    format: str = Query("json"), item: int | None = ranged(Query, "item", None)) -> Response:
         """Reconstructions of the uploads (decoded from their posterior means), each with its input."""
         count_ok(len(files), "the number of files")
         with uploaded(*files) as paths:
@@ -248,7 +305,8 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
         return answer(model, outputs, format, item, [{"input": x.tolist()} for x in inputs])
 
     @app.post("/api/encode")
-    def encode(model: str = Form(...), files: list[UploadFile] = File(...), index: int = Form(0)) -> dict[str, Any]:
+    def encode(model: str = Form(...), files: list[UploadFile] = File(...),
+               index: int = ranged(Form, "index", 0)) -> dict[str, Any]:
         """Posterior means ``z`` and log-variances of the uploads."""
         count_ok(len(files), "the number of files")
         with uploaded(*files) as paths:
@@ -257,11 +315,11 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
                 "logvar": result["logvar"].tolist()}
 
     @app.post("/api/decode")
-    def decode(request: DecodeRequest, format: str = Query("json"), item: int | None = Query(None)) -> Response:
+    def decode(request: DecodeRequest, format: str = Query("json"),
+               item: int | None = ranged(Query, "item", None)) -> Response:
         """Outputs for latents ``z`` (temperature 0: greedy, or the mean)."""
         import torch
 
-        count_ok(len(request.z), "the number of latents")
         try:
             z = torch.tensor(request.z, dtype=torch.float32)
         except ValueError:
@@ -277,14 +335,12 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
 
     @app.post("/api/transform")
     def transform(model: str = Form(...), a: UploadFile = File(...), attribute: str = Form(...),
-                  amount: float = Form(1.0), index: int = Form(0), temperature: float = Form(0.0),
-                  seed: int = Form(0), format: str = Query("json"), item: int | None = Query(None)) -> Response:
+                  amount: float = ranged(Form, "amount", 1.0), index: int = ranged(Form, "index", 0),
+                  temperature: float = ranged(Form, "temperature", 0.0), seed: int = ranged(Form, "seed", 0),
+                  format: str = Query("json"), item: int | None = ranged(Query, "item", None)) -> Response:
         """Move an upload along one of the model's attribute vectors: items are the reconstruction
         (z) and the transformed output (z + amount * vector)."""
         import torch
-
-        if not math.isfinite(amount):
-            raise HTTPException(400, f"amount must be a finite number, got {amount}")
 
         def run(p: Any, path: Path) -> Any:
             vectors = p.modality.attribute_vectors(p.run_dir, p.config)
