@@ -12,7 +12,7 @@ separate benchmark venv that has pythae (pip install pythae; never in the main v
 
     nice -n 5 /work/bench-venv/bin/python benchmarks/image_mnist.py --epochs 20
 
-Writes benchmarks/results/image_mnist.json and .md, and conv2d_manifold.png / conv2d_latent.png.
+Writes benchmarks/results/image_mnist.json and .md, and docs/img/conv2d_manifold.png / conv2d_latent.png.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+DOCS_IMG = ROOT / "docs" / "img"  # the pictures the docs show
 N_TRAIN = 8000
 
 
@@ -261,8 +262,8 @@ def conv2d_pictures(args) -> dict:
         _, val = modality.load_dataset(config["data"]["source"], config)
         x, _, labels = val.get_batch(torch.arange(len(val)))
     model.eval()
-    plots.manifold(model, args.out / "conv2d_manifold.png", n=20)
-    plots.latent_scatter(model, x, args.out / "conv2d_latent.png", labels, config["data"]["label_names"])
+    plots.manifold(model, DOCS_IMG / "conv2d_manifold.png", n=20)
+    plots.latent_scatter(model, x, DOCS_IMG / "conv2d_latent.png", labels, config["data"]["label_names"])
     scores = held_out_scores(model, nll_set(args.data, args.nll_every), args.k, args.nll_batch, args.nll_chunk)
     return {"trainer": "vaekit", "arch": "conv2d", "epochs": epochs, "wall_seconds": wall, **scores}
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import copy
 import json
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from vaekit.errors import VaekitError
 
