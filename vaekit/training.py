@@ -270,8 +270,7 @@ class Trainer:
         self.save_last()
         bar.close()
         if interrupted and self.is_main:
-            print(f"interrupted: saved step {self.step} to {self.run.file(runs.LAST)}; --resume continues",
-                  file=sys.stderr)
+            log.warning(f"interrupted: saved step {self.step} to {self.run.file(runs.LAST)}; --resume continues")
 
     def log_train(self, mean: torch.Tensor, steps: int, seconds: float, bar: Any) -> None:
         self.check_finite()

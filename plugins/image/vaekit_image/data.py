@@ -8,10 +8,10 @@ pixel is decoded, so a decompression bomb is skipped as too large.
 from __future__ import annotations
 
 import gzip
+import logging
 import math
 import mmap
 import stat
-import sys
 import warnings
 import zipfile
 from collections import Counter
@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from vaekit import SKIP_REASONS, VaekitError, too_large, walk
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 ARRAY_SUFFIXES = (".npy", ".npz")
@@ -283,8 +285,7 @@ class Skipped:
     def report(self, where: Path, total: int) -> None:
         if self.reasons:
             why = ", ".join(f"{n} {reason}" for reason, n in self.reasons.most_common())
-            print(f"vaekit image: skipped {sum(self.reasons.values())} of {total} files in {where} ({why})",
-                  file=sys.stderr)
+            log.warning(f"vaekit image: skipped {sum(self.reasons.values())} of {total} files in {where} ({why})")
 
 
 def _reason(error: VaekitError) -> str:
