@@ -51,10 +51,12 @@ def read_midi(path: Path) -> tuple[Any, str | None]:
 @dataclass
 class Grid:
     """Where a file's 16th-note steps and bar lines lie: ``step(seconds)``, the nearest step, and the
-    meters as (start step, steps a bar, or None for a stretch to leave out), in order."""
+    meters as (start step, steps a bar, or None for a stretch to leave out), in order; ``position``,
+    where known, the unrounded step (what quantisation moves a note by)."""
 
     step: Callable[[float], int]
     meters: list[tuple[int, int | None]]
+    position: Callable[[float], float] | None = None
 
 
 def grid_of(pm: Any, path: Path, steps_per_bar: int = 16) -> Grid:
@@ -68,8 +70,11 @@ def grid_of(pm: Any, path: Path, steps_per_bar: int = 16) -> Grid:
         return annotated_grid(beats, steps_per_bar)
     scale = steps_per_bar / 4 / pm.resolution
 
+    def position(time: float) -> float:
+        return pm.time_to_tick(time) * scale
+
     def step(time: float) -> int:
-        return int(round(pm.time_to_tick(time) * scale))
+        return int(round(position(time)))
 
     meters: list[tuple[int, int | None]] = []
     for ts in sorted(pm.time_signature_changes, key=lambda t: t.time):
@@ -80,7 +85,7 @@ def grid_of(pm: Any, path: Path, steps_per_bar: int = 16) -> Grid:
         meters.append((at, int(bar) if bar == int(bar) and bar > 0 else None))
     if not meters or meters[0][0] > 0:
         meters.insert(0, (0, steps_per_bar))
-    return Grid(step, meters)
+    return Grid(step, meters, position)
 
 
 def read_beats(path: Path) -> np.ndarray | None:
@@ -114,14 +119,17 @@ def annotated_grid(beats: np.ndarray, steps_per_bar: int = 16) -> Grid:
     times, per_beat = beats[:, 0], steps_per_bar / 4
     last = len(times) - 1
 
-    def step(time: float) -> int:
+    def position(time: float) -> float:
         if time < times[0]:
             beat = (time - times[0]) / (times[1] - times[0])
         elif time > times[-1]:
             beat = last + (time - times[-1]) / (times[-1] - times[-2])
         else:
             beat = float(np.interp(time, times, np.arange(len(times))))
-        return int(round(beat * per_beat))
+        return beat * per_beat
+
+    def step(time: float) -> int:
+        return int(round(position(time)))
 
     downbeats = np.flatnonzero(beats[:, 1] == 1)
     lengths = np.append(np.diff(downbeats), downbeats[-1] - downbeats[-2] if len(downbeats) > 1 else 4)
@@ -130,7 +138,7 @@ def annotated_grid(beats: np.ndarray, steps_per_bar: int = 16) -> Grid:
         bar = int(round(length * per_beat))
         if not meters or meters[-1][1] != bar:
             meters.append((int(round(at * per_beat)), bar))
-    return Grid(step, meters)
+    return Grid(step, meters, position)
 
 
 def on_grid(grid: Grid, instruments: Sequence[Any]) -> tuple[list[np.ndarray], str | None]:
@@ -166,24 +174,36 @@ def inside(notes: np.ndarray, start: int, stop: int) -> np.ndarray:
 
 
 def to_pretty_midi(items: Sequence[tuple[int, Sequence[np.ndarray]]], tracks: Sequence[tuple[str, int, bool]],
-                   tempo: float = 120.0, steps_per_bar: int = 16, gap_bars: int = 1):
-    """A ``pretty_midi.PrettyMIDI`` in 4/4 at ``tempo`` quarter notes a minute with one instrument per
-    ``(name, program, is_drum)`` of ``tracks``, playing ``items`` one after another with ``gap_bars``
-    bars of rest between them. An item is ``(length in steps, notes of each track)``, notes ``(N, 3)``
-    of (onset step, end step, pitch)."""
+                   tempo: float = 120.0, steps_per_bar: int = 16, gap_bars: int = 1,
+                   meter: tuple[int, int] = (4, 4), key: int | None = None, swing: float | None = None):
+    """A ``pretty_midi.PrettyMIDI`` in ``meter`` (and ``key``, a pretty_midi key number, where given) at
+    ``tempo`` quarter notes a minute with one instrument per ``(name, program, is_drum)`` of ``tracks``,
+    playing ``items`` one after another, each from a bar line, with ``gap_bars`` bars of rest between
+    them. An item is ``(length in steps, notes of each track)``, notes ``(N, 3)`` of (onset step, end
+    step, pitch). ``swing``: where in the beat the off-beat eighth is played (``swing.swung``)."""
     import pretty_midi
 
+    from vaekit_midi.swing import swung
+
     pm = pretty_midi.PrettyMIDI(resolution=TICKS_PER_QUARTER, initial_tempo=float(tempo))
-    pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
-    seconds = 60.0 / float(tempo) / (steps_per_bar / 4)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(int(meter[0]), int(meter[1]), 0.0))
+    if key is not None:
+        pm.key_signature_changes.append(pretty_midi.KeySignature(int(key), 0.0))
+    per_beat = steps_per_bar / 4
+    seconds = 60.0 / float(tempo) / per_beat
+    bar = steps_per_bar * meter[0] / meter[1]
+    bar = int(bar) if bar == int(bar) and bar > 0 else steps_per_bar
     instruments = [pretty_midi.Instrument(program=int(program), is_drum=drum, name=name)
                    for name, program, drum in tracks]
+
+    def time(step: int) -> float:
+        return (step if swing is None else swung(step / per_beat, swing) * per_beat) * seconds
+
     offset = 0
     for length, parts in items:
         for instrument, notes in zip(instruments, parts):
             for onset, end, pitch in np.asarray(notes).tolist():
-                instrument.notes.append(pretty_midi.Note(100, int(pitch), (offset + onset) * seconds,
-                                                         (offset + end) * seconds))
-        offset += length + gap_bars * steps_per_bar
+                instrument.notes.append(pretty_midi.Note(100, int(pitch), time(offset + onset), time(offset + end)))
+        offset += -(-length // bar) * bar + gap_bars * bar
     pm.instruments += instruments
     return pm

@@ -68,6 +68,30 @@ class MidiModality(Modality):
             return [out]
         return super().write_interpolation(x, out, config)
 
+    def write_reconstructions(self, inputs: torch.Tensor, outputs: torch.Tensor, names: list[str], out_dir: Path,
+                              config: Config) -> list[Path]:
+        """Each reconstruction in the tempo, meter and key of its own input (``music_memo``)."""
+        from vaekit_midi.music_memo import recall, writing
+
+        paths = []
+        for x, y, name in zip(inputs, outputs, names):
+            with writing(recall(x)):
+                paths += self._write_each(y[None], [f"{name}_recon"], Path(out_dir), config)
+        return paths
+
+    def write_samples(self, x: torch.Tensor, out_dir: Path, config: Config) -> list[Path]:
+        """Samples in the run's own 4/4 and tempo, whatever was read before."""
+        from vaekit_midi.music_memo import writing
+
+        with writing(plain=True):
+            return super().write_samples(x, out_dir, config)
+
+    def export_dataset(self, name: str, n: int, out_dir: Path, config: Config) -> list[Path]:
+        from vaekit_midi.music_memo import writing
+
+        with writing(plain=True):
+            return super().export_dataset(name, n, out_dir, config)
+
     def write_audio(self, x: torch.Tensor, path: Path, config: Config) -> None:
         """A WAV of outputs ``(N, ...)`` played in order, a bar of rest between them (the MIDI that
         ``write`` makes, synthesized by FluidSynth)."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vaekit import Config, VaekitError
-from vaekit_midi.parsed import REASONS, describe
+from vaekit_midi.parsed import REASONS, Parsed, describe
 
 if TYPE_CHECKING:
     import torch
@@ -68,18 +68,22 @@ class Kind:
 
     def read(self, path: Path, config: Config) -> torch.Tensor:
         """Every window ``(K, ..., T)`` of one file, in order, or a VaekitError naming the file and the reason."""
+        path = Path(path)
+        if path.suffix.lower() not in self.file_types:
+            raise VaekitError(self.wrong_type(path))
+        parsed = self.parse(path, int(config.get("data", {}).get("steps_per_bar", 16)))
+        if parsed.reason:
+            raise VaekitError(f"{path}: {REASONS[parsed.reason]}")
+        return self.windows_of(path, parsed, config)
+
+    def windows_of(self, path: Path, parsed: Parsed, config: Config) -> torch.Tensor:
+        """The distinct windows ``(K, ..., T)`` of one file's segments, in order."""
         import torch
 
         from vaekit_midi.corpus import Corpus
 
         data = config.get("data", {})
         steps, spb = int(data.get("steps", 32)), int(data.get("steps_per_bar", 16))
-        path = Path(path)
-        if path.suffix.lower() not in self.file_types:
-            raise VaekitError(self.wrong_type(path))
-        parsed = self.parse(path, spb)
-        if parsed.reason:
-            raise VaekitError(f"{path}: {REASONS[parsed.reason]}")
         one = Corpus.from_parsed([str(path)], [parsed], self.empty)
         found, _, _ = one.windows(steps, int(data.get("hop_bars", 1)), lambda w: self.keep(w, spb))
         if len(found) == 0:
@@ -131,13 +135,19 @@ class Kind:
         return dict(zip(["acc_tf", "acc_sampled", *scores], values))
 
     def write(self, x: Any, path: Path, config: Config) -> None:
-        """One item, or several ``(S, ...)`` played in order a bar apart, as a MIDI file."""
+        """One item, or several ``(S, ...)`` played in order a bar apart, as a MIDI file: in the tempo,
+        meter and key of the file they came from where one was read (``music_memo``), else in 4/4 at
+        ``data.tempo``."""
         from vaekit_midi.midi_file import to_pretty_midi
+        from vaekit_midi.music_memo import recall
 
         data = config.get("data", {})
         items = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
         if items.ndim == self.empty.ndim:
             items = items[None]
+        music = recall()
+        kept = {"meter": music.meter, "key": music.key, "swing": music.swing} if music else {}
         pm = to_pretty_midi([(item.shape[-1], self.to_tracks(item)) for item in items], self.tracks(config),
-                            float(data.get("tempo", 120)), int(data.get("steps_per_bar", 16)))
+                            music.tempo if music else float(data.get("tempo", 120)), int(data.get("steps_per_bar", 16)),
+                            **kept)
         pm.write(str(path))

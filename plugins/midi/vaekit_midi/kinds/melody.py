@@ -76,6 +76,23 @@ class Melody(Kind):
             warnings.simplefilter("ignore")
             return read_score(path, steps_per_bar)
 
+    def read(self, path: Path, config: Config) -> torch.Tensor:
+        """A MIDI file read faithfully (``reading.read_user_midi``: ``data.track`` and ``data.pickup``
+        where set), saying which track it took and what quantisation changed, and remembering its
+        tempo, meter and key for writing; a score as every kind reads it."""
+        path = Path(path)
+        if path.suffix.lower() not in MIDI_TYPES:
+            return super().read(path, config)
+        from vaekit_midi.music_memo import remember
+        from vaekit_midi.reading import read_user_midi
+
+        data = config.get("data", {})
+        reading = read_user_midi(path, int(data.get("steps_per_bar", 16)), data.get("track"), data.get("pickup"))
+        reading.say()
+        windows = self.windows_of(path, reading.parsed, config)
+        remember(reading.music, windows)
+        return windows
+
     def keep(self, windows: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
         return usable(windows, steps_per_bar)
 
@@ -179,6 +196,7 @@ class Melody(Kind):
         return [decode(item)]
 
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
+        from vaekit_midi.music_memo import recall
         from vaekit_midi.render import piano_roll
 
-        piano_roll(x.detach().cpu().numpy(), Path(path), config, labels)
+        piano_roll(x.detach().cpu().numpy(), Path(path), config, labels, recall())

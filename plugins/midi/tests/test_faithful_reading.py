@@ -1,0 +1,127 @@
+"""Issue 27: a user's own MIDI files (``handmade.py``, one per case) are read as the music they are, or
+reading says what it changed; writing gives back their tempo, meter and key."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from vaekit_midi.reading import read_user_midi
+from vaekit_midi.tokens import decode
+
+import vaekit
+
+sys.path.insert(0, str(Path(__file__).parent))  # the tests import in importlib mode: no sibling modules otherwise
+from handmade import ALTO, SOPRANO, write_all  # noqa: E402
+
+CONFIG = {"data": {"steps": 32, "steps_per_bar": 16}}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    return write_all(tmp_path_factory.mktemp("handmade"))
+
+
+@pytest.fixture(scope="module")
+def mel_2bar():
+    return vaekit.load("mel_2bar")
+
+
+def first_notes(reading, n=None):
+    return decode(reading.parsed.segments[0][0])[:n]
+
+
+def test_the_bass_track_first_is_not_the_melody(files):
+    r = read_user_midi(files["melody_and_bass"])
+    assert r.chosen == 1 and "highest" in r.why
+    assert first_notes(r)[:, 2].min() >= 67  # the tune, not the bass (36..43)
+    assert [t.chosen for t in r.tracks] == [False, True]
+
+
+def test_a_bass_program_is_never_the_melody(tmp_path):
+    from handmade import BASS, TUNE, song
+
+    path = tmp_path / "bass_program.mid"
+    song([("", 0, False, TUNE), ("", 33, False, [(t, d, p + 48) for t, d, p in BASS])]).write(str(path))
+    assert read_user_midi(path).chosen == 0  # the bass plays higher here, but is a bass program
+
+
+def test_two_voices_in_one_track_give_the_top_voice(files):
+    r = read_user_midi(files["two_voices"])
+    expected = [(round(4 * t), round(4 * (t + d)), p) for t, d, p in SOPRANO]
+    np.testing.assert_array_equal(first_notes(r), expected)
+    assert not set(first_notes(r)[:, 2]) & {p for _, _, p in ALTO}
+
+
+def test_triplets_are_reported_and_warned(files, caplog):
+    r = read_user_midi(files["triplets"])
+    assert r.report.cause == "triplets" and r.report.warned
+    assert r.report.onsets_moved == 32 and r.report.largest_onset_move == pytest.approx(1 / 12, abs=1e-3)
+    assert first_notes(r, 3)[:, 0].tolist() == [0, 1, 3]  # what the grid can hold: 16th, 8th, 16th
+    with caplog.at_level(logging.INFO, logger="vaekit_midi"):
+        r.say()
+    warnings = [rec.getMessage() for rec in caplog.records if rec.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "triplets.mid" in warnings[0] and "triplets" in warnings[0].split(": ", 1)[1]
+
+
+def test_swing_is_straightened_and_not_warned(files):
+    r = read_user_midi(files["swing"])
+    assert r.music.swing == pytest.approx(2 / 3, abs=0.01)
+    assert first_notes(r, 4)[:, 0].tolist() == [0, 2, 4, 6]  # even eighths
+    assert not r.report.warned
+
+
+@pytest.mark.parametrize(("name", "meter", "tempo", "bar"), [("waltz", (3, 4), 100, 12), ("jig", (6, 8), 110, 12),
+                                                             ("tempo_60", (4, 4), 60, 16),
+                                                             ("tempo_100", (4, 4), 100, 16),
+                                                             ("tempo_180", (4, 4), 180, 16)])
+def test_meter_and_tempo_are_read(files, name, meter, tempo, bar):
+    r = read_user_midi(files[name])
+    assert r.music.meter == meter and r.music.tempo == pytest.approx(tempo)
+    assert r.parsed.segments[0][1] == bar and not r.report.warned and r.music.pickup == 0
+
+
+def test_a_pickup_at_time_zero_is_found(files):
+    r = read_user_midi(files["pickup"])
+    assert r.music.pickup == 4
+    notes = first_notes(r, 2)
+    assert notes.tolist() == [[12, 16, 67], [16, 24, 72]]  # the tonic on the downbeat of bar 2
+    assert read_user_midi(files["pickup"], pickup=0).music.pickup == 0  # --pickup 0 keeps the file's bar lines
+
+
+def test_quintuplets_lose_notes(files):
+    r = read_user_midi(files["quintuplets"])
+    assert r.report.cause == "quintuplets" and r.report.warned and r.report.lost == 8
+
+
+def test_a_tempo_change_moves_no_note(files):
+    r = read_user_midi(files["tempo_change"])
+    assert r.music.tempo == pytest.approx(120) and r.changes == ["tempo 80 bpm at beat 16"]
+    assert r.report.moved == 0
+    np.testing.assert_array_equal(first_notes(r), first_notes(read_user_midi(files["tempo_100"])))
+
+
+def test_a_key_change_is_listed(files):
+    r = read_user_midi(files["key_change"])
+    assert r.music.key_name == "G Major" and r.changes == ["key D Major at beat 16"]
+
+
+def test_grace_notes_are_dropped_and_said(files):
+    r = read_user_midi(files["grace_notes"])
+    assert r.report.grace_notes == 4 and r.report.cause == "grace notes" and r.report.warned
+    np.testing.assert_array_equal(first_notes(r), first_notes(read_user_midi(files["tempo_100"])))
+
+
+def test_a_named_melody_track_that_is_not_first(files):
+    r = read_user_midi(files["melody_not_first"])
+    assert r.chosen == 2 and r.why == "named 'Melody'"
+
+
+def test_track_picks_another(files):
+    assert read_user_midi(files["melody_and_bass"], track="0").chosen == 0
+    assert read_user_midi(files["melody_not_first"], track="pad").chosen == 0
+    with pytest.raises(vaekit.VaekitError, match="no track 'flute'"):
+        read_user_midi(files["melody_not_first"], track="flute")

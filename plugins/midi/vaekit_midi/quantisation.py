@@ -1,0 +1,130 @@
+"""What putting a file's melody on the 16th-note grid changed, and why it likely did.
+
+Nearest-step rounding never moves an onset by more than half a step (a 32nd note), so a note counts
+as *moved* where its onset moved by more than a 64th or its length changed by more than a 32nd, and
+as *lost* where it landed on the step of an earlier note of its line or was a grace note dropped.
+Beats here are quarter notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+ONSET_MOVED = 1 / 16  # beats: a 64th note
+LENGTH_MOVED = 1 / 8  # beats: a 32nd note
+#: A file is warned about where this share of its melody's notes was moved or lost.
+WARN_SHARE = 0.05
+#: How close (in beats) an onset lies to a tuplet's position to count as on it.
+NEAR = 0.03
+
+ADVICE = {
+    "triplets": "the 16th-note grid cannot hold triplets; they come back as uneven 16ths and 8ths (a model of "
+                "12 steps a beat would keep them)",
+    "quintuplets": "the 16th-note grid cannot hold quintuplets; some of their notes merge or are lost",
+    "swing": "the swing is uneven from beat to beat; straighten the eighths in your editor (quantise) first",
+    "grace notes": "grace notes are dropped: the grid has no step shorter than a 16th",
+    "unquantised performance": "the notes were played, not placed on a grid; quantise the file to 16ths in "
+                               "your editor first",
+}
+
+
+@dataclass
+class QuantisationReport:
+    """How far quantisation moved one file's melody: counts, shares of its notes, largest moves in beats."""
+
+    notes: int = 0
+    #: Notes moved or lost, each counted once.
+    moved: int = 0
+    onsets_moved: int = 0
+    lengths_moved: int = 0
+    lost: int = 0
+    grace_notes: int = 0
+    largest_onset_move: float = 0.0
+    largest_length_move: float = 0.0
+    #: Where the off-beat eighths were played, when swing was found and straightened (2/3: 2:1 swing).
+    swing: float | None = None
+    cause: str | None = None
+    positions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def share_moved(self) -> float:
+        return self.moved / self.notes if self.notes else 0.0
+
+    @property
+    def warned(self) -> bool:
+        return self.share_moved >= WARN_SHARE
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "share_moved": round(self.share_moved, 4),
+                "warned": self.warned}
+
+    def __str__(self) -> str:
+        text = (f"quantisation moved {self.moved} of {self.notes} notes ({self.share_moved:.0%}): "
+                f"{self.onsets_moved} onsets by more than a 64th (largest {self.largest_onset_move:.3f} beats), "
+                f"{self.lengths_moved} lengths by more than a 32nd (largest {self.largest_length_move:.3f} beats), "
+                f"{self.lost} notes lost")
+        if self.swing is not None:
+            text += f"; swing at {self.swing:.2f} of the beat straightened (put back on output)"
+        return text
+
+    def warning(self, name: str) -> str | None:
+        """One line for a file past the threshold: what moved, the likely cause and what to do; else None."""
+        if not self.warned:
+            return None
+        return (f"{name}: quantisation to 16ths moved or lost {self.moved} of {self.notes} melody notes "
+                f"({self.share_moved:.0%}, up to {max(self.largest_onset_move, self.largest_length_move):.2f} "
+                f"beats); likely {self.cause}: {ADVICE[self.cause or 'unquantised performance']}")
+
+
+def measure(onsets: np.ndarray, ends: np.ndarray, steps_per_beat: float, grace_notes: int = 0,
+            swing: float | None = None) -> QuantisationReport:
+    """The report for a line's notes, given unrounded onsets and ends in steps (after any swing was
+    straightened: ``swing`` says where it was) and the grace notes already dropped from them."""
+    onsets, ends = np.asarray(onsets, np.float64), np.asarray(ends, np.float64)
+    order = np.argsort(onsets, kind="stable")
+    onsets, ends = onsets[order], ends[order]
+    q_on, q_end = np.round(onsets), np.round(ends)
+    q_end = np.maximum(q_end, q_on + 1)
+    onset_move = np.abs(onsets - q_on) / steps_per_beat
+    length_move = np.abs((ends - onsets) - (q_end - q_on)) / steps_per_beat
+    # a note whose onset rounds onto the step of an earlier one, from an onset of its own
+    lost = int(((q_on[1:] == q_on[:-1]) & (onsets[1:] - onsets[:-1] > 0.1)).sum()) if len(onsets) > 1 else 0
+    onset_moved, length_moved = onset_move > ONSET_MOVED + 1e-9, length_move > LENGTH_MOVED + 1e-9
+    report = QuantisationReport(
+        notes=len(onsets) + grace_notes, moved=int((onset_moved | length_moved).sum()) + lost + grace_notes,
+        onsets_moved=int(onset_moved.sum()), lengths_moved=int(length_moved.sum()), lost=lost + grace_notes,
+        grace_notes=grace_notes, largest_onset_move=round(float(onset_move.max(initial=0.0)), 4),
+        largest_length_move=round(float(length_move.max(initial=0.0)), 4), swing=swing)
+    report.positions = positions(onsets / steps_per_beat)
+    report.cause = likely_cause(report)
+    return report
+
+
+def positions(beats: np.ndarray) -> dict[str, int]:
+    """How many onsets lie near each tuplet position within the beat, and how many lie off all of them
+    and off the 16th-note grid."""
+    frac = np.asarray(beats) % 1.0
+    near = {name: np.zeros(len(frac), bool) for name in ("grid", "triplet", "quintuplet")}
+    for name, points in (("grid", (0, 0.25, 0.5, 0.75, 1)), ("triplet", (1 / 6, 1 / 3, 2 / 3, 5 / 6)),
+                         ("quintuplet", (0.2, 0.4, 0.6, 0.8))):
+        for point in points:
+            near[name] |= np.abs(frac - point) < NEAR
+    counts = {name: int((mask & ~near["grid"]).sum()) for name, mask in near.items() if name != "grid"}
+    counts["elsewhere"] = int((~near["grid"] & ~near["triplet"] & ~near["quintuplet"]).sum())
+    return counts
+
+
+def likely_cause(report: QuantisationReport) -> str | None:
+    """Triplets, quintuplets, swing (left uneven), grace notes or an unquantised performance: the
+    most common kind of misplaced onset; None where nothing moved."""
+    if not report.moved:
+        return None
+    counts = {"triplets": report.positions.get("triplet", 0), "quintuplets": report.positions.get("quintuplet", 0),
+              "grace notes": report.grace_notes,
+              "unquantised performance": report.positions.get("elsewhere", 0)}
+    if report.swing is not None and counts["unquantised performance"]:
+        return "swing"
+    cause, count = max(counts.items(), key=lambda kv: kv[1])
+    return cause if count else "unquantised performance"
