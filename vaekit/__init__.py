@@ -15,7 +15,7 @@ from vaekit.cache import cache_dir
 from vaekit.config import Config, merge
 from vaekit.errors import VaekitError
 from vaekit.files import SKIP_REASONS, atomic_file, atomic_write, atomic_write_json, too_large, walk
-from vaekit.hookspecs import hookimpl
+from vaekit.hookspecs import PLUGIN_API, hookimpl
 from vaekit.modality import Modality
 from vaekit.shipped import models as shipped_models
 from vaekit.shipped import resolve as run_path
@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-#: The plugin API this vaekit speaks. Each modality declares the one it was written for
-#: (``plugin_api = 1`` in its class); ``vaekit plugins`` reports one that differs or declares none.
-PLUGIN_API = 1
 
 #: Public names that import torch, loaded on first use: name -> module.
 _LAZY = {

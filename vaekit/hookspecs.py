@@ -2,6 +2,10 @@
 
 import pluggy
 
+#: The plugin API this vaekit speaks. Each modality declares the one it was written for
+#: (``plugin_api = 1`` in its class); ``vaekit plugins`` reports one that differs or declares none.
+PLUGIN_API = 1
+
 hookspec = pluggy.HookspecMarker("vaekit")
 hookimpl = pluggy.HookimplMarker("vaekit")
 

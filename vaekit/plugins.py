@@ -13,6 +13,7 @@ import pluggy
 
 from vaekit import hookspecs
 from vaekit.errors import VaekitError
+from vaekit.hookspecs import PLUGIN_API
 from vaekit.modality import Modality
 
 
@@ -50,35 +51,42 @@ def load_plugins() -> None:
             errors[ep.name] = f"failed to load: {type(e).__name__}: {e}"
 
 
-def _call_each(hook_name: str, **kwargs: Any) -> None:
-    """Call one hook plugin by plugin, so one that raises is isolated and recorded."""
+def call_each(hook_name: str, **kwargs: Any) -> None:
+    """Call one hook plugin by plugin, so that one that raises is isolated and recorded in ``errors``.
+    The one place that calls hooks."""
     load_plugins()
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
         try:
             impl.function(**kwargs)
-        except Exception as e:
+        except Exception as e:  # a broken plugin must not break the rest
             errors[impl.plugin_name] = f"{hook_name} raised {type(e).__name__}: {e}"
 
 
-def modalities_by_plugin() -> dict[str, list[Modality]]:
-    from vaekit import PLUGIN_API
-
-    found: dict[str, list[Modality]] = {}
+def registered(hook_name: str) -> list[tuple[str, tuple]]:
+    """What each plugin passed to ``register(...)`` in a ``register_*`` hook: ``(plugin name, args)``
+    in call order; a plugin whose hook raised contributes nothing."""
+    found: dict[str, list[tuple]] = {}
     load_plugins()
-    for impl in pm.hook.register_modalities.get_hookimpls():
-        registered: list[Modality] = []
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        calls: list[tuple] = []
         try:
-            impl.function(register=registered.append)
+            impl.function(register=lambda *args, into=calls: into.append(args))
         except Exception as e:
-            errors[impl.plugin_name] = f"register_modalities raised {type(e).__name__}: {e}"
+            errors[impl.plugin_name] = f"{hook_name} raised {type(e).__name__}: {e}"
             continue
-        for modality in registered:
-            declared = getattr(modality, "plugin_api", None)
-            if declared != PLUGIN_API:
-                built = "declares no plugin_api" if declared is None else f"was built for plugin API {declared}"
-                errors[impl.plugin_name] = f"modality {modality.name!r} {built}, this vaekit has {PLUGIN_API}"
-                continue
-            found.setdefault(impl.plugin_name, []).append(modality)
+        found[impl.plugin_name] = calls
+    return [(plugin, args) for plugin, calls in found.items() for args in calls]
+
+
+def modalities_by_plugin() -> dict[str, list[Modality]]:
+    found: dict[str, list[Modality]] = {}
+    for plugin, (modality,) in registered("register_modalities"):
+        declared = getattr(modality, "plugin_api", None)
+        if declared != PLUGIN_API:
+            built = "declares no plugin_api" if declared is None else f"was built for plugin API {declared}"
+            errors[plugin] = f"modality {modality.name!r} {built}, this vaekit has {PLUGIN_API}"
+            continue
+        found.setdefault(plugin, []).append(modality)
     return found
 
 
@@ -106,7 +114,7 @@ def get_modality(name: str) -> Modality:
 
 
 def register_commands(cli: Any) -> None:
-    _call_each("register_commands", cli=cli)
+    call_each("register_commands", cli=cli)
 
 
 def plugin_info() -> list[dict[str, Any]]:

@@ -38,25 +38,18 @@ def models() -> dict[str, ShippedModel]:
     """Every shipped model by name (the first plugin to register a name wins; a folder without a
     readable card is reported by ``vaekit plugins``)."""
     found: dict[str, ShippedModel] = {}
-    plugins.load_plugins()
-    for impl in plugins.pm.hook.register_models.get_hookimpls():
-        folders: list[Path] = []
+    for plugin, (folder,) in plugins.registered("register_models"):
+        folder = Path(folder)
         try:
-            impl.function(register=lambda folder, into=folders: into.append(Path(folder)))
-        except Exception as e:
-            plugins.errors[impl.plugin_name] = f"register_models raised {type(e).__name__}: {e}"
+            card = json.loads((folder / CARD).read_text())
+            name = str(card["name"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            plugins.errors[plugin] = f"shipped model {folder}: unreadable {CARD} ({e})"
             continue
-        for folder in folders:
-            try:
-                card = json.loads((folder / CARD).read_text())
-                name = str(card["name"])
-            except (OSError, ValueError, KeyError, TypeError) as e:
-                plugins.errors[impl.plugin_name] = f"shipped model {folder}: unreadable {CARD} ({e})"
-                continue
-            if name in found:
-                plugins.errors[impl.plugin_name] = f"shipped model {name!r} is already registered by another plugin"
-                continue
-            found[name] = ShippedModel(name, impl.plugin_name, folder, card)
+        if name in found:
+            plugins.errors[plugin] = f"shipped model {name!r} is already registered by another plugin"
+            continue
+        found[name] = ShippedModel(name, plugin, folder, card)
     return found
 
 
