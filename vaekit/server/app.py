@@ -24,6 +24,7 @@ from starlette.background import BackgroundTask
 
 from vaekit import plugins, runs
 from vaekit.errors import VaekitError
+from vaekit.server.items import add_routes as add_item_routes
 from vaekit.server.models import Served
 
 MAX_UPLOAD = 16 * 1024 * 1024
@@ -361,6 +362,7 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
     def shell() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    add_item_routes(app, models, max_upload)  # POST /api/items: the windows of a song, for the bar picker
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for modality, folder in pages.items():
         app.mount(f"/web/{modality}", StaticFiles(directory=folder, html=True), name=f"web-{modality}")
