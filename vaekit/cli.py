@@ -271,6 +271,24 @@ _index_opt = click.option("--index", "--bar", "index", default=0, show_default=T
                           help="Which item of a multi-item input (a MIDI file's window, a row of an array).")
 
 
+def reading_options(f: Any) -> Any:
+    """``--track`` and ``--pickup``: how to read input files that hold several parts or start before a
+    bar line (the MIDI modality; others ignore them). They set ``data.track`` and ``data.pickup``."""
+    f = click.option("--pickup", type=click.FloatRange(min=0), help="Beats before the first bar line of each input "
+                     "(default: found where the file does not say; 0: none).")(f)
+    return click.option("--track", help="The input's track to read, by index or name (default: the melody, "
+                        "chosen by rule; `vaekit inspect FILE` lists them).")(f)
+
+
+def use_reading_options(p: Any, track: str | None, pickup: float | None) -> None:
+    """Put ``--track`` and ``--pickup`` into the opened run's config, where its modality reads them."""
+    data = p.config.setdefault("data", {})
+    if track is not None:
+        data["track"] = track
+    if pickup is not None:
+        data["pickup"] = pickup
+
+
 def _extras_opt(f: Any) -> Any:
     """``--png`` and ``--wav``: a picture and audio of the outputs, where the modality makes them."""
     f = click.option("--wav", "wav", type=click.Path(path_type=Path), help="Also play the outputs into this WAV.")(f)
@@ -315,12 +333,14 @@ def generate(run_dir: Path, count: int, temperature: float, spread: float | None
 @click.option("--method", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True)
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="A file or a folder.")
 @_index_opt
+@reading_options
 @_extras_opt
 @_device_opt
-def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: Path, index: int,
-                png: Path | None, wav: Path | None, device: str, weights: str) -> None:
+def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: Path, index: int, track: str | None,
+                pickup: float | None, png: Path | None, wav: Path | None, device: str, weights: str) -> None:
     """Interpolate in latent space between inputs A and B."""
     p = vaekit.load(run_dir, device, weights)
+    use_reading_options(p, track, pickup)
     p.interpolate(a, b, steps, method, index_a=index, index_b=index, out=out, png=png, wav=wav)
     _said_outputs(p, png, wav)
 
@@ -330,12 +350,14 @@ def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: P
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Folder for the outputs.")
 @_index_opt
+@reading_options
 @_extras_opt
 @_device_opt
-def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, png: Path | None,
-                wav: Path | None, device: str, weights: str) -> None:
+def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, track: str | None,
+                pickup: float | None, png: Path | None, wav: Path | None, device: str, weights: str) -> None:
     """Encode and decode inputs (z = the posterior mean)."""
     p = vaekit.load(run_dir, device, weights)
+    use_reading_options(p, track, pickup)
     p.reconstruct(list(inputs), index, out=out, png=png, wav=wav)
     _said_outputs(p, png, wav)
 
@@ -346,13 +368,15 @@ def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, 
 @click.option("--data", "-d", help="Encode a dataset's validation split instead (labels where known).")
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="An .npz file.")
 @_index_opt
+@reading_options
 @_device_opt
-def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path, index: int, device: str,
-           weights: str) -> None:
+def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path, index: int, track: str | None,
+           pickup: float | None, device: str, weights: str) -> None:
     """Write latent means (z), log-variances, and labels where known, to an .npz file."""
     if bool(inputs) == bool(data):
         raise VaekitError("give either input files or --data, not both or neither")
     p = vaekit.load(run_dir, device, weights)
+    use_reading_options(p, track, pickup)
     result = p.encode(list(inputs) or None, data, index, out)
     click.echo(f"wrote {len(result['z'])} latents of size {result['z'].shape[1]} to {out}")
 
@@ -417,11 +441,14 @@ def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, qua
             click.echo(f"wrote {png}")
         return
     result = p.evaluate(data, k, max_items)
+    reading = p.modality.reading_report(data, p.config) if data and Path(data).exists() else None
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json.dumps({**result, **({"reading": reading.to_dict()} if reading is not None else {})}, indent=2))
         return
     for key, value in result.items():
         click.echo(f"{key:>14}  {value:.4f}" if isinstance(value, float) else f"{key:>14}  {value}")
+    if reading is not None:
+        click.echo(str(reading))
 
 
 @cli.command(name="prior")

@@ -115,6 +115,12 @@ class Modality(ABC):
         ``vaekit serve``'s transform; none by default."""
         return {}
 
+    def reading_report(self, source: str, config: Config) -> Any | None:
+        """Optional: what reading a user's files (``source``, a path) changed of them, for ``vaekit evaluate
+        --data`` to show beside its scores (e.g. how far quantisation moved a MIDI file's notes): an object
+        with ``to_dict()`` and a ``str()`` of a few lines, or None."""
+        return None
+
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         """Optional picture of items ``(N, ...)`` (an image grid, piano rolls on one pitch axis), with a
         label for each where given (``input A``, ``step 3``)."""

@@ -1,5 +1,6 @@
-"""The MIDI plugin's own verbs: ``vaekit attributes`` (attribute vectors of a melody run) and
-``vaekit transform`` (move a melody along one). Imports only click at module level."""
+"""The MIDI plugin's own verbs: ``vaekit attributes`` (attribute vectors of a melody run), ``vaekit
+transform`` (move a melody along one) and ``vaekit inspect`` (what reading a MIDI file finds in it).
+Imports only click at module level."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 
 import vaekit
 from vaekit import VaekitError
+from vaekit.cli import reading_options, use_reading_options
 
 ATTRIBUTES = ("density", "interval", "syncopation_16th", "syncopation_8th", "in_scale", "range")
 
@@ -67,15 +69,19 @@ def register(cli: click.Group) -> None:
     @click.option("--seed", default=0, show_default=True)
     @click.option("--png", type=click.Path(path_type=Path),
                   help="Also draw the input, its reconstruction and the transformed melody to this PNG.")
+    @reading_options
     @click.option("--device", default="cpu", show_default=True)
     def transform(run_dir: Path, input_path: Path, attribute: str, amount: float, out: Path, index: int,
-                  temperature: float, seed: int, png: Path | None, device: str) -> None:
-        """Move a melody along an attribute vector: decode z + AMOUNT * vector."""
+                  temperature: float, seed: int, png: Path | None, track: str | None, pickup: float | None,
+                  device: str) -> None:
+        """Move a melody along an attribute vector: decode z + AMOUNT * vector. The output keeps the
+        input's tempo, meter and key."""
         import torch
 
         from vaekit_midi import attributes as attrs
 
         p = _open_melody_run(run_dir, device)
+        use_reading_options(p, track, pickup)
         vectors, _ = attrs.load(p.run_dir)
         if attribute not in vectors:
             raise VaekitError(f"{p.run_dir / attrs.FILE}: holds no {attribute!r} vector")
@@ -92,5 +98,43 @@ def register(cli: click.Group) -> None:
                    f"transformed {values[2]:.3f} (amount {amount:g})")
         click.echo(f"wrote {out}")
         if png is not None:
-            p.modality.render(torch.stack([x.cpu(), recon, moved]), png, p.config)
+            p.modality.render(torch.stack([x.cpu(), recon, moved]), png, p.config,
+                              labels=["input", "reconstruction", f"transformed: {attribute} {amount:+g}"])
             click.echo(f"wrote {png}")
+
+    @cli.command()
+    @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+    @reading_options
+    @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+    def inspect(path: Path, track: str | None, pickup: float | None, as_json: bool) -> None:
+        """What reading a MIDI file finds: its tracks (which is taken as the melody, and why), tempo,
+        meter, key, pickup, and how far quantisation to 16th notes moves the melody."""
+        import json
+
+        from vaekit_midi.midi_file import MIDI_TYPES
+        from vaekit_midi.reading import read_user_midi
+
+        if path.suffix.lower() not in MIDI_TYPES:
+            raise VaekitError(f"{path}: inspect reads MIDI files ({', '.join(MIDI_TYPES)})")
+        r = read_user_midi(path, track=track, pickup=pickup)
+        if as_json:
+            click.echo(json.dumps(r.to_dict(), indent=2))
+            return
+        click.echo(f"{path}: {r.music}")
+        for change in r.changes:
+            click.echo(f"  later: {change} (the written file keeps the start's)")
+        click.echo(f"  {'':1} {'track':>5}  {'name':<16} {'program':>7} {'notes':>6}  range")
+        for t in r.tracks:
+            span = (f"{pretty_name(t.low)}..{pretty_name(t.high)}" if t.notes else "-") + ("  drums" if t.drums else "")
+            click.echo(f"  {'*' if t.chosen else '':1} {t.index:>5}  {(t.name or '(unnamed)')[:16]:<16} "
+                       f"{t.program:>7} {t.notes:>6}  {span}" + (f"  melody: {t.why}" if t.chosen else ""))
+        click.echo(f"  {r.report}" + (f"; likely {r.report.cause}" if r.report.cause else ""))
+        warning = r.report.warning(str(path))
+        if warning:
+            click.echo(f"warning: {warning}")
+
+
+def pretty_name(pitch: int) -> str:
+    import pretty_midi
+
+    return pretty_midi.note_number_to_name(pitch)

@@ -92,6 +92,15 @@ class MidiModality(Modality):
         with writing(plain=True):
             return super().export_dataset(name, n, out_dir, config)
 
+    def reading_report(self, source: str, config: Config):
+        """How far quantisation moves the notes of the MIDI files in ``source`` (``folder_quantisation``)."""
+        from vaekit_midi.folder_quantisation import folder_report
+        from vaekit_midi.user_files import list_files
+
+        kind = _kind(config)
+        paths, _ = list_files(Path(source), kind, int(config["data"].get("limit_tunes", 0) or 0))
+        return folder_report(paths, int(config["data"].get("steps_per_bar", 16))) if kind.name == "melody" else None
+
     def write_audio(self, x: torch.Tensor, path: Path, config: Config) -> None:
         """A WAV of outputs ``(N, ...)`` played in order, a bar of rest between them (the MIDI that
         ``write`` makes, synthesized by FluidSynth)."""

@@ -53,6 +53,16 @@ def recall(item: object | None = None) -> Music | None:
     return reads[0][0] if reads else None
 
 
+def recall_rows(items: object) -> list[Music | None]:
+    """The music of each item of a picture ``(N, T)``: its own where it is a window read, else that of
+    the row above where that one was read (a reconstruction under its input), else the verb's."""
+    reads, _, forced, plain = _state.get()
+    if plain or forced is not None or not reads:
+        return [None if plain else forced] * len(items)
+    own = [next((music for music, keys in reads if _key(item) in keys), None) for item in items]
+    return [mine or (own[i - 1] if i and own[i - 1] else reads[0][0]) for i, mine in enumerate(own)]
+
+
 @contextmanager
 def writing(music: Music | None = None, plain: bool = False) -> Iterator[None]:
     """Writes inside use ``music`` (with ``plain``: none, the run's own 4/4 and tempo)."""

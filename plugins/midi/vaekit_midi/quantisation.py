@@ -102,6 +102,20 @@ def measure(onsets: np.ndarray, ends: np.ndarray, steps_per_beat: float, grace_n
     return report
 
 
+def merged(reports: list[QuantisationReport]) -> QuantisationReport:
+    """One report for several lines (a file's instruments, a folder's files)."""
+    total = QuantisationReport()
+    for r in reports:
+        for name in ("notes", "moved", "onsets_moved", "lengths_moved", "lost", "grace_notes"):
+            setattr(total, name, getattr(total, name) + getattr(r, name))
+        total.largest_onset_move = max(total.largest_onset_move, r.largest_onset_move)
+        total.largest_length_move = max(total.largest_length_move, r.largest_length_move)
+        for name, count in r.positions.items():
+            total.positions[name] = total.positions.get(name, 0) + count
+    total.cause = likely_cause(total)
+    return total
+
+
 def positions(beats: np.ndarray) -> dict[str, int]:
     """How many onsets lie near each tuplet position within the beat, and how many lie off all of them
     and off the 16th-note grid."""

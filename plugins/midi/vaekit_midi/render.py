@@ -5,36 +5,53 @@ from __future__ import annotations
 import io
 import wave
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vaekit import Config, VaekitError, atomic_file, atomic_write
 from vaekit_midi.tokens import DRUM_CLASSES, decode
 
+if TYPE_CHECKING:
+    from vaekit_midi.reading import Music
 
-def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None, labels: list | None = None) -> None:
-    """A PNG with one piano roll per melody ``(N, T)`` (or one ``(T,)``), all on one pitch axis so that
-    what moves between them shows, bar lines dotted, each labelled (by its number where no label)."""
+#: How much shorter than its length (in steps) a note is drawn, so that repeated notes show apart.
+GAP = 0.25
+
+
+def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None, labels: list | None = None,
+               music: list[Music | None] | None = None) -> None:
+    """A PNG with one piano roll per melody ``(N, T)`` (or one ``(T,)``), all on one pitch axis named
+    by note (C4 is MIDI 60) so that what moves between them shows, each note drawn a little short so
+    that repeated notes read as several, bar lines dotted in each row's meter (``music``, one a row;
+    4/4 where none), each row labelled (by its number where no label) with its meter."""
+    import pretty_midi
+
     plt = _pyplot()
     melodies = np.atleast_2d(np.asarray(melodies))
     steps_per_bar = int((config or {}).get("data", {}).get("steps_per_bar", 16))
     n, steps = melodies.shape
+    music = list(music or [None] * n)
     notes = [decode(tokens) for tokens in melodies]
     pitches = np.concatenate([m[:, 2] for m in notes] + [np.zeros(0, np.int64)])
-    low, high = (pitches.min(), pitches.max()) if len(pitches) else (60, 72)
+    low, high = (int(pitches.min()), int(pitches.max())) if len(pitches) else (60, 72)
     fig, axes = plt.subplots(n, 1, figsize=(max(6.0, steps / 12), 0.9 * n + 0.2 * (high - low) * n / 12 + 0.6),
                              squeeze=False, sharex=True, sharey=True)
     for i, (ax, melody) in enumerate(zip(axes[:, 0], notes)):
         for onset, end, pitch in melody.tolist():
-            ax.add_patch(plt.Rectangle((onset, pitch - 0.4), end - onset, 0.8, color="tab:blue"))
-        for bar in range(0, steps + 1, steps_per_bar):
-            ax.axvline(bar, color="0.6", linewidth=0.8, linestyle=":")
-        ax.set_ylabel(str(labels[i]) if labels else f"{i}", fontsize=7, rotation=0, ha="right", va="center")
+            ax.add_patch(plt.Rectangle((onset + 0.05, pitch - 0.4), max(end - onset - GAP, 0.3), 0.8,
+                                       facecolor="tab:blue", edgecolor="navy", linewidth=0.6))
+        bar = music[i].bar_steps(steps_per_bar) if music[i] else steps_per_bar
+        for line in range(0, steps + 1, bar):
+            ax.axvline(line, color="0.6", linewidth=0.8, linestyle=":")
+        meter = f"{music[i].meter[0]}/{music[i].meter[1]}" if music[i] else "4/4"
+        ax.set_ylabel(f"{labels[i] if labels else i}\n({meter})", fontsize=7, rotation=0, ha="right", va="center")
         ax.tick_params(labelsize=7)
+    named = [p for p in range(low - 1, high + 2) if p % 12 in (0, 4, 7)] or [low]
+    axes[0, 0].set_yticks(named, [pretty_midi.note_number_to_name(p) for p in named])
     axes[0, 0].set_ylim(low - 1.5, high + 1.5)
     axes[0, 0].set_xlim(0, steps)
-    axes[-1, 0].set_xlabel(f"16th-note step (MIDI pitch {low}..{high} on every row)")
+    axes[-1, 0].set_xlabel("16th-note step (bar lines dotted)")
     _save(fig, path)
 
 

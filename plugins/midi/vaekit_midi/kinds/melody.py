@@ -196,7 +196,7 @@ class Melody(Kind):
         return [decode(item)]
 
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
-        from vaekit_midi.music_memo import recall
+        from vaekit_midi.music_memo import recall_rows
         from vaekit_midi.render import piano_roll
 
-        piano_roll(x.detach().cpu().numpy(), Path(path), config, labels, recall())
+        piano_roll(x.detach().cpu().numpy(), Path(path), config, labels, recall_rows(x))
