@@ -119,14 +119,22 @@ class Pipeline:
 
     # inputs ---------------------------------------------------------------------------------
 
-    def read(self, path: str | Path, index: int = 0) -> torch.Tensor:
-        """Item ``index`` of a user file, saying so when the file holds several."""
+    def read_items(self, path: str | Path) -> torch.Tensor:
+        """Every item of a user file, as the modality reads it; refused unless all its values are finite."""
         path = Path(path)
         if not path.exists():
             raise VaekitError(f"{path}: no such file")
         if self.modality.file_types and path.suffix.lower() not in self.modality.file_types:
             raise VaekitError(f"{path}: the {self.modality.name} modality reads {', '.join(self.modality.file_types)}")
         items = self.modality.read(path, self.config)
+        if items.is_floating_point() and not torch.isfinite(items).all():
+            raise VaekitError(f"{path}: holds values that are not finite numbers (NaN, infinity, or too large)")
+        return items
+
+    def read(self, path: str | Path, index: int = 0) -> torch.Tensor:
+        """Item ``index`` of a user file, saying so when the file holds several."""
+        path = Path(path)
+        items = self.read_items(path)
         if not 0 <= index < len(items):
             raise VaekitError(f"{path}: holds {len(items)} item(s); index {index} is out of range")
         if len(items) > 1:

@@ -7,7 +7,6 @@ into HTTP 400 with its one line. Uploads are written to a temporary folder under
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -26,11 +25,11 @@ from vaekit import plugins, runs
 from vaekit.errors import VaekitError
 from vaekit.server.items import add_routes as add_item_routes
 from vaekit.server.models import Served
+from vaekit.server.uploads import safe_name
 
 MAX_UPLOAD = 16 * 1024 * 1024
 MAX_ITEMS = 64
 STATIC = Path(__file__).parent / "static"
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_SEED = 2**63 - 1
 #: The declared range of every numeric field, inclusive: what a request may send, and what a 400 says.
 RANGES: dict[str, tuple[float, float]] = {
@@ -144,7 +143,7 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
         with tempfile.TemporaryDirectory(prefix="vaekit-serve-") as tmp:
             paths = []
             for i, f in enumerate(files):
-                name = _SAFE_NAME.sub("_", Path(f.filename or "upload").name).lstrip(".") or "upload"
+                name = safe_name(f.filename)
                 data = f.file.read(max_upload + 1)
                 if len(data) > max_upload:
                     raise HTTPException(413, f"{name}: upload too large: over {max_upload // 2**20} MiB")

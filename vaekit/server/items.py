@@ -9,7 +9,6 @@ Kept apart from ``app.py`` as one small route: it reads through the modality's o
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,10 @@ from fastapi import FastAPI, File, Form, HTTPException, UploadFile
 from fastapi.responses import JSONResponse
 
 from vaekit.errors import VaekitError
+from vaekit.server.uploads import safe_name
 
 #: At most this many items are described (a 10-minute song at 2-bar windows holds some 300).
 MAX_SONG_ITEMS = 1024
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def add_routes(app: FastAPI, models: dict[str, Any], max_upload: int) -> None:
@@ -34,7 +33,7 @@ def add_routes(app: FastAPI, models: dict[str, Any], max_upload: int) -> None:
         served = models.get(model)
         if served is None:
             raise HTTPException(404, f"{model!r} is no model; models are named: {', '.join(sorted(models)) or 'none'}")
-        name = _SAFE_NAME.sub("_", Path(file.filename or "upload").name).lstrip(".") or "upload"
+        name = safe_name(file.filename)
         data = file.file.read(max_upload + 1)
         if len(data) > max_upload:
             raise HTTPException(413, f"{name}: upload too large: over {max_upload // 2**20} MiB")
@@ -46,10 +45,7 @@ def add_routes(app: FastAPI, models: dict[str, Any], max_upload: int) -> None:
             try:
                 with served.lock:
                     p = served.open()
-                    types = p.modality.file_types
-                    if types and path.suffix.lower() not in types:
-                        raise VaekitError(f"{name}: the {p.modality.name} modality reads {', '.join(types)}")
-                    x = p.modality.read(path, p.config)
+                    x = p.read_items(path)
                     shown = x[:MAX_SONG_ITEMS]
                     described = p.modality.describe(shown, p.config)
             except VaekitError as e:  # name the upload, not where it was kept
