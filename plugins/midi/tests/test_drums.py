@@ -155,9 +155,9 @@ def test_drums_through_the_command(tmp_path, write_midi, monkeypatch):
     write_midi(songs / "melody.mid", [[(0, 480, 60)] * 1])
     (songs / "link.mid").symlink_to(write_midi(tmp_path / "outside.mid", [beat(4)], drums=(0,)))
     os.mkfifo(songs / "pipe.mid")  # reading it would block forever
-    result = invoke("train", "--modality", "midi", "--preset", "drums_2bar", "--steps", "2", "--no-progress",
-                    "--out", tmp_path / "run", *SMALL)
-    assert result.exit_code == 2 and "need your own drum MIDI files" in result.output
+    result = invoke("train", "--modality", "midi", "--preset", "drums_2bar", "--data", "folk", "--steps", "2",
+                    "--no-progress", "--out", tmp_path / "run", *SMALL)
+    assert result.exit_code == 2 and "drums models train on the built-in 'groove' or on your own" in result.output
     result = invoke("train", "--modality", "midi", "--preset", "drums_2bar", "--data", songs, "--steps", "2",
                     "--no-progress", "--out", tmp_path / "run", *SMALL)
     assert result.exit_code == 0, result.output

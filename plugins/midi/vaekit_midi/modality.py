@@ -36,9 +36,9 @@ class MidiModality(Modality):
         return PRESETS
 
     def datasets(self) -> dict[str, str]:
-        from vaekit_midi import folk, pop
+        from vaekit_midi import folk, groove, pop
 
-        return {"folk": folk.DESCRIPTION, "pop": pop.DESCRIPTION}
+        return {"folk": folk.DESCRIPTION, "pop": pop.DESCRIPTION, "groove": groove.DESCRIPTION}
 
     def load_dataset(self, source: str, config: Config):
         return _kind(config).load_dataset(source, config)

@@ -43,6 +43,7 @@ REASONS = {
     "no_classes": "its drum track has no note of the 9 drum classes (General MIDI pitches 22..87)",
     "no_melody": "no melody track (a non-drum instrument of General MIDI program 0-31)",
     "no_bass": "no bass track (a non-drum instrument of General MIDI program 32-39)",
+    "not_4_4": "not in 4/4 (GrooVAE's models play 4/4 only)",
 }
 
 

@@ -20,9 +20,10 @@ def register_models(register):
 
 @vaekit.hookimpl
 def register_commands(cli):
-    from vaekit_midi.commands import register
+    from vaekit_midi import commands, groove_commands
 
-    register(cli)
+    commands.register(cli)
+    groove_commands.register(cli)
 
 
 @vaekit.hookimpl

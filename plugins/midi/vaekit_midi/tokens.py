@@ -61,16 +61,19 @@ def canonical(tokens: np.ndarray) -> np.ndarray:
 # token out of 2^9 = 512 (bit ``i`` set when class ``i`` is hit at that step).
 
 DRUM_CLASSES = ("kick", "snare", "closed hi-hat", "open hi-hat", "low tom", "mid tom", "high tom", "crash", "ride")
-#: note_seq's DEFAULT_DRUM_TYPE_PITCHES (MusicVAE's REDUCED_DRUM_PITCH_CLASSES); the first is written.
+#: note_seq's DEFAULT_DRUM_TYPE_PITCHES (MusicVAE's REDUCED_DRUM_PITCH_CLASSES) with the GrooVAE paper's
+#: table for the Roland TD-11 of the Groove MIDI Dataset on top (magenta's ROLAND_DRUM_PITCH_CLASSES):
+#: 22 and 44 closed hi-hat, 26 open, toms 43 and 58 low, 45 and 47 mid, 48 and 50 high. The first pitch
+#: of a class is the one written, so every class reads back as itself.
 DRUM_PITCHES = (
     (36, 35),
     (38, 27, 28, 31, 32, 33, 34, 37, 39, 40, 56, 65, 66, 75, 85),
     (42, 44, 54, 68, 69, 70, 71, 73, 78, 80, 22),
     (46, 67, 72, 74, 79, 81, 26),
-    (45, 29, 41, 43, 61, 64, 84),
-    (48, 47, 60, 63, 77, 86, 87),
-    (50, 30, 62, 76, 83),
-    (49, 52, 55, 57, 58),
+    (43, 58, 29, 41, 61, 64, 84),
+    (47, 45, 60, 63, 77, 86, 87),
+    (50, 48, 30, 62, 76, 83),
+    (49, 52, 55, 57),
     (51, 53, 59, 82),
 )
 DRUM_CLASS_OF = {pitch: i for i, pitches in enumerate(DRUM_PITCHES) for pitch in pitches}

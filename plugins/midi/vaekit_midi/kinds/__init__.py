@@ -1,5 +1,5 @@
-"""The MIDI plugin's data kinds, one object each: ``melody``, ``drums`` and ``trio`` (a preset's
-``data.kind``; melody where it names none)."""
+"""The MIDI plugin's data kinds, one object each: ``melody``, ``drums``, ``groove`` and ``trio`` (a
+preset's ``data.kind``; melody where it names none)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 from vaekit import Config, VaekitError
 from vaekit_midi.kinds.base import Kind
 from vaekit_midi.kinds.drums import Drums
+from vaekit_midi.kinds.groove import Groove
 from vaekit_midi.kinds.melody import Melody
 from vaekit_midi.kinds.trio import Trio
 
 if TYPE_CHECKING:
     from vaekit import VAE
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (Melody(), Drums(), Trio())}
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (Melody(), Drums(), Groove(), Trio())}
 
 
 def kind_of(config: Config) -> Kind:
@@ -26,10 +27,13 @@ def kind_of(config: Config) -> Kind:
 
 
 def kind_of_model(model: VAE) -> Kind:
-    """The kind a model was built for, told by its decoder: a trio decoder, else its vocabulary."""
+    """The kind a model was built for, told by its decoder: a trio or GrooVAE decoder, else its vocabulary."""
+    from vaekit_midi.groove_model import GrooveDecoder
     from vaekit_midi.models import TrioDecoder
     from vaekit_midi.tokens import DRUM_VOCAB
 
     if isinstance(model.decoder, TrioDecoder):
         return KINDS["trio"]
+    if isinstance(model.decoder, GrooveDecoder):
+        return KINDS["groove"]
     return KINDS["drums" if model.decoder.vocab == DRUM_VOCAB else "melody"]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import torch
 
     from vaekit import VAE
+    from vaekit_midi.corpus import Corpus
 
 
 def hits_of(grid: Grid, kit: list) -> tuple[np.ndarray, str | None]:
@@ -79,8 +80,33 @@ class Drums(Kind):
                 f"has {longest} steps)")
 
     def no_dataset(self, source: str) -> str:
-        return (f"{source or 'folk'}: drums models need your own drum MIDI files: --data PATH (a folder or a "
-                "file; there is no built-in drums dataset)")
+        return (f"{source or 'folk'}: drums models train on the built-in 'groove' or on your own drum MIDI files: "
+                "--data PATH (a folder or a file)")
+
+    def builtin(self, source: str) -> bool:
+        return source == "groove"
+
+    def corpus(self, source: str, config: Config) -> Corpus:
+        """The Groove MIDI Dataset's drum tokens for ``groove``, else a user's files."""
+        if not self.builtin(source):
+            return super().corpus(source, config)
+        from vaekit_midi.groove import load_groove
+
+        corpus, _ = load_groove(int(config["data"].get("steps_per_bar", 16)))
+        corpus.tokens = self.rows(corpus.tokens)
+        return corpus
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        """What the kind keeps of the built-in performances ``(19, S)`` (see ``groove_midi.py``): the tokens."""
+        return rows[0]
+
+    def held_out(self, source: str, corpus: Corpus, has_windows: np.ndarray, val_fraction: float) -> np.ndarray:
+        """The Groove MIDI Dataset's own validation performances for ``groove``."""
+        if not self.builtin(source) or val_fraction >= 1:
+            return super().held_out(source, corpus, has_windows, val_fraction)
+        from vaekit_midi.groove import load_groove
+
+        return load_groove()[1] & has_windows
 
     def build_model(self, config: Config) -> VAE:
         """MusicVAE's drum model: the bidirectional LSTM encoder and the flat decoder over 512 tokens."""

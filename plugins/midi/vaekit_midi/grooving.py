@@ -1,0 +1,117 @@
+"""Magenta Studio's Groove and Drumify on whole files with a GrooVAE run: the file is read on its own
+16th-note grid, cut into consecutive 2-bar windows, each window treated, and the windows joined back in
+place, so a beat of any length comes back whole (a window without a hit stays silent). The result is
+written as played, at the input's tempo.
+
+- ``humanize``: the score's hits are kept; the model gives each its velocity and offset.
+- ``drumify``: every onset of every track (drums or not) becomes one tapped voice; the model gives the beat.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from vaekit import VaekitError
+from vaekit_midi.groove_midi import CLASSES, hits_of, meter_of, on_grid, tempo_of, to_features, to_rows
+from vaekit_midi.groove_model import HUMANIZE, TAP, TAP_ROW, task_input
+from vaekit_midi.midi_file import read_midi
+from vaekit_midi.parsed import REASONS
+
+
+def open_file(path: Path) -> Any:
+    """The file as ``pretty_midi.PrettyMIDI`` in 4/4, or a VaekitError naming it and what is wrong."""
+    path = Path(path)
+    if path.suffix.lower() not in (".mid", ".midi"):
+        raise VaekitError(f"{path}: not a MIDI file (expected .mid or .midi)")
+    pm, reason = read_midi(path)
+    if reason:
+        raise VaekitError(f"{path}: {REASONS[reason]}")
+    reason = meter_of(pm)
+    if reason:
+        raise VaekitError(f"{path}: {REASONS[reason]}")
+    return pm
+
+
+def read_beat(path: Path) -> np.ndarray:
+    """A drum file's hits as ``(19, L)`` rows over whole bars from its start."""
+    pm = open_file(path)
+    if not any(i.is_drum and i.notes for i in pm.instruments):
+        raise VaekitError(f"{path}: {REASONS['no_drums']}")
+    hits = hits_of(pm)
+    if len(hits) == 0:
+        raise VaekitError(f"{path}: {REASONS['no_classes']}")
+    return on_grid(hits)
+
+
+def read_rhythm(path: Path) -> np.ndarray:
+    """Every onset of every track of a file as one voice of ``(19, L)`` rows (the step's loudest kept)."""
+    pm = open_file(path)
+    scale = 4 / pm.resolution
+    onsets = [(pm.time_to_tick(n.start) * scale, TAP_ROW, n.velocity) for i in pm.instruments for n in i.notes]
+    if not onsets:
+        raise VaekitError(f"{path}: {REASONS['no_notes']}")
+    return on_grid(np.array(onsets, dtype=np.float64))
+
+
+def windows_of(rows: np.ndarray, steps: int) -> np.ndarray:
+    """Rows ``(19, L)`` padded to whole windows and cut into ``(K, 27, steps)`` features."""
+    k = -(-rows.shape[1] // steps)
+    padded = np.zeros((rows.shape[0], k * steps), dtype=rows.dtype)
+    padded[:, : rows.shape[1]] = rows
+    return to_features(padded.reshape(rows.shape[0], k, steps).transpose(1, 0, 2))
+
+
+@torch.no_grad()
+def treat(model: Any, x: torch.Tensor, task: int, temperature: float, generator: torch.Generator) -> torch.Tensor:
+    """Windows ``(K, 27, T)`` humanised or drumified; silent windows stay silent. At temperature 0 z is
+    the posterior mean and hits are decided at 0.5; above it z is drawn at that share of the posterior's
+    spread and hits are drawn."""
+    out = torch.zeros_like(x)
+    busy = x[:, :CLASSES].amax((1, 2)) > 0
+    if not busy.any():
+        return out
+    x = x[busy].to(model.device)
+    mu, logvar = model.encoder(task_input(x, torch.full((len(x),), task, device=x.device)))
+    z = mu
+    if temperature > 0:
+        z = mu + temperature * torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=generator).to(mu)
+        torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))
+    hits = x[:, :CLASSES] if task == HUMANIZE else None
+    out[busy] = model.decoder.sample(z, temperature, hits=hits).cpu()
+    return out
+
+
+def run_task(p: Any, rows: np.ndarray, task: int, out: Path | None, tempo: float, temperature: float,
+             seed: int) -> np.ndarray:
+    from vaekit_midi.groove_midi import write_performance
+
+    if p.config["data"].get("kind") != "groove":
+        raise VaekitError(f"{p.run_dir}: groove and drumify need a GrooVAE model (such as groove_2bar), not "
+                          f"{p.config['data'].get('kind', 'melody')}")
+    steps = int(p.config["data"]["steps"])
+    x = torch.from_numpy(windows_of(rows, steps))
+    played = treat(p.model, x, task, temperature, torch.Generator().manual_seed(seed))
+    joined = np.concatenate([to_rows(w) for w in played.numpy()], 1)[:, : rows.shape[1]]
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        write_performance([joined], Path(out), tempo)
+    return joined
+
+
+def humanize(p: Any, path: str | Path, out: str | Path | None = None, temperature: float = 0.0,
+             seed: int = 0) -> np.ndarray:
+    """The beat of drum file ``path`` played: its hits with the model's velocities and offsets, as
+    ``(19, L)`` rows, written to ``out`` at the input's tempo where given."""
+    return run_task(p, read_beat(Path(path)), HUMANIZE, out, tempo_of(Path(path)), temperature, seed)
+
+
+def drumify(p: Any, path: str | Path, out: str | Path | None = None, temperature: float = 0.0,
+            seed: int = 0) -> np.ndarray:
+    """A full beat for the onsets of ``path`` (any MIDI file), as ``(19, L)`` rows, written to ``out``
+    at the input's tempo where given."""
+    return run_task(p, read_rhythm(Path(path)), TAP, out, tempo_of(Path(path)), temperature, seed)
+
