@@ -3,16 +3,21 @@ reading says what it changed; writing gives back their tempo, meter and key."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
 
 import numpy as np
+import pretty_midi
 import pytest
+from click.testing import CliRunner
+from vaekit_midi.kinds import KINDS
 from vaekit_midi.reading import read_user_midi
 from vaekit_midi.tokens import decode
 
 import vaekit
+from vaekit.cli import cli
 
 sys.path.insert(0, str(Path(__file__).parent))  # the tests import in importlib mode: no sibling modules otherwise
 from handmade import ALTO, SOPRANO, write_all  # noqa: E402
@@ -23,11 +28,6 @@ CONFIG = {"data": {"steps": 32, "steps_per_bar": 16}}
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     return write_all(tmp_path_factory.mktemp("handmade"))
-
-
-@pytest.fixture(scope="module")
-def mel_2bar():
-    return vaekit.load("mel_2bar")
 
 
 def first_notes(reading, n=None):
@@ -125,3 +125,90 @@ def test_track_picks_another(files):
     assert read_user_midi(files["melody_not_first"], track="pad").chosen == 0
     with pytest.raises(vaekit.VaekitError, match="no track 'flute'"):
         read_user_midi(files["melody_not_first"], track="flute")
+
+
+# writing back -------------------------------------------------------------------------------------
+
+
+def music_of(path):
+    pm = pretty_midi.PrettyMIDI(str(path))
+    meters = [(t.numerator, t.denominator) for t in pm.time_signature_changes]
+    keys = [pretty_midi.key_number_to_key_name(k.key_number) for k in pm.key_signature_changes]
+    return round(float(pm.get_tempo_changes()[1][0]), 3), meters, keys
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("waltz", (100, [(3, 4)], [])), ("jig", (110, [(6, 8)], [])), ("tempo_60", (60, [(4, 4)], [])),
+    ("tempo_180", (180, [(4, 4)], [])), ("key_change", (120, [(4, 4)], ["G Major"])),
+    ("tempo_change", (120, [(4, 4)], []))])
+def test_reconstruct_keeps_tempo_meter_and_key(files, tmp_path, name, expected, one_thread):
+    run("reconstruct", "mel_2bar", files[name], "--out", tmp_path)
+    assert music_of(tmp_path / f"{name}_recon.mid") == expected
+
+
+def test_interpolate_and_transform_keep_the_first_input_s_meter(files, tmp_path, one_thread):
+    run("interpolate", "mel_2bar", files["waltz"], files["tempo_180"], "--steps", "3", "--out", tmp_path / "mix.mid")
+    assert music_of(tmp_path / "mix.mid") == (100, [(3, 4)], [])
+    run("transform", "mel_2bar", files["jig"], "-a", "density", "--out", tmp_path / "moved.mid",
+        "--png", tmp_path / "moved.png")
+    assert music_of(tmp_path / "moved.mid") == (110, [(6, 8)], [])
+    # and a later verb that reads nothing writes the run's own 4/4 at 120 bpm
+    run("generate", "mel_2bar", "-n", "1", "--out", tmp_path / "samples")
+    assert music_of(tmp_path / "samples" / "sample_000.mid") == (120, [(4, 4)], [])
+
+
+def test_several_inputs_each_keep_their_own(files, tmp_path, one_thread):
+    run("reconstruct", "mel_2bar", files["waltz"], files["tempo_60"], "--out", tmp_path, "--png", tmp_path / "r.png")
+    assert music_of(tmp_path / "waltz_recon.mid")[:2] == (100, [(3, 4)])
+    assert music_of(tmp_path / "tempo_60_recon.mid")[:2] == (60, [(4, 4)])
+
+
+def test_the_pickup_is_written_before_the_first_bar_line(files, tmp_path, one_thread):
+    run("reconstruct", "mel_2bar", files["pickup"], "--out", tmp_path)
+    first = min(pretty_midi.PrettyMIDI(str(tmp_path / "pickup_recon.mid")).instruments[0].notes, key=lambda n: n.start)
+    assert first.start == pytest.approx(1.5)  # beat 4 of the first bar at 120 bpm: the tonic falls on bar 2
+
+
+def test_swing_is_put_back_on_output(files, tmp_path):
+    x = KINDS["melody"].read(files["swing"], CONFIG)
+    KINDS["melody"].write(x[0], tmp_path / "swing.mid", CONFIG)
+    onsets = sorted(n.start for n in pretty_midi.PrettyMIDI(str(tmp_path / "swing.mid")).instruments[0].notes)
+    assert np.allclose(np.array(onsets[:4]) / 0.5, [0, 2 / 3, 1, 5 / 3], atol=0.01)  # beats at 120 bpm
+
+
+def test_track_option_on_the_verbs(files, tmp_path, one_thread):
+    run("encode", "mel_2bar", files["melody_and_bass"], "--track", "0", "--out", tmp_path / "z.npz")
+    result = run("reconstruct", "mel_2bar", files["melody_and_bass"], "--track", "0", "--out", tmp_path)
+    assert "melody from track 0" in result.output and "asked for by --track" in result.output
+    x = KINDS["melody"].read(files["melody_and_bass"], {"data": {**CONFIG["data"], "track": "0"}})
+    assert decode(x[0].numpy())[:, 2].max() < 48  # the bass, as asked
+
+
+# saying so ------------------------------------------------------------------------------------------
+
+
+def test_inspect_lists_tracks_and_the_report(files):
+    out = run("inspect", files["melody_and_bass"]).output
+    assert "*     1  (unnamed)" in out and "highest 100% of the time" in out and "120 bpm, 4/4" in out
+    out = run("inspect", files["triplets"]).output
+    assert "likely triplets" in out and out.count("warning:") == 1
+    data = json.loads(run("inspect", files["waltz"], "--json").stdout)
+    assert data["music"]["meter"] == "3/4" and data["music"]["tempo"] == 100 and data["quantisation"]["moved"] == 0
+
+
+def test_evaluate_shows_the_quantisation_loss(files, tmp_path, private_cache, one_thread):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for name in ("triplets", "quintuplets", "tempo_100", "waltz"):
+        (folder / f"{name}.mid").write_bytes(files[name].read_bytes())
+    data = json.loads(run("evaluate", "mel_2bar", "--data", folder, "-k", "0", "--json").stdout)
+    assert data["acc_tf"] > 0 and data["reading"]["files"] == 4 and data["reading"]["files_warned"] == 2
+    assert data["reading"]["causes"] == {"triplets": 1, "quintuplets": 1}
+    text = run("evaluate", "mel_2bar", "--data", folder, "-k", "0").output
+    assert "files past 5%" in text and "triplets.mid" in text

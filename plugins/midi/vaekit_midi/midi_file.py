@@ -178,9 +178,10 @@ def to_pretty_midi(items: Sequence[tuple[int, Sequence[np.ndarray]]], tracks: Se
                    meter: tuple[int, int] = (4, 4), key: int | None = None, swing: float | None = None):
     """A ``pretty_midi.PrettyMIDI`` in ``meter`` (and ``key``, a pretty_midi key number, where given) at
     ``tempo`` quarter notes a minute with one instrument per ``(name, program, is_drum)`` of ``tracks``,
-    playing ``items`` one after another, each from a bar line, with ``gap_bars`` bars of rest between
-    them. An item is ``(length in steps, notes of each track)``, notes ``(N, 3)`` of (onset step, end
-    step, pitch). ``swing``: where in the beat the off-beat eighth is played (``swing.swung``)."""
+    playing ``items`` one after another with ``gap_bars`` bars of rest between them (and, in a meter
+    other than 4/4, each from a bar line). An item is ``(length in steps, notes of each track)``, notes
+    ``(N, 3)`` of (onset step, end step, pitch). ``swing``: where in the beat the off-beat eighth is
+    played (``swing.swung``)."""
     import pretty_midi
 
     from vaekit_midi.swing import swung
@@ -204,6 +205,8 @@ def to_pretty_midi(items: Sequence[tuple[int, Sequence[np.ndarray]]], tracks: Se
         for instrument, notes in zip(instruments, parts):
             for onset, end, pitch in np.asarray(notes).tolist():
                 instrument.notes.append(pretty_midi.Note(100, int(pitch), time(offset + onset), time(offset + end)))
-        offset += -(-length // bar) * bar + gap_bars * bar
+        offset += length + gap_bars * bar
+        if tuple(meter) != (4, 4):  # in the music's own meter, the next item also waits for a bar line
+            offset = -(-offset // bar) * bar
     pm.instruments += instruments
     return pm
