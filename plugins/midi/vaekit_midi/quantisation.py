@@ -1,9 +1,10 @@
 """What putting a file's melody on the 16th-note grid changed, and why it likely did.
 
 Nearest-step rounding never moves an onset by more than half a step (a 32nd note), so a note counts
-as *moved* where its onset moved by more than a 64th or its length changed by more than a 32nd, and
-as *lost* where it landed on the step of an earlier note of its line or was a grace note dropped.
-Beats here are quarter notes.
+as *moved* where its onset moved by more than a 64th or its length changed by more than a 32nd (a
+note shorter than a 16th counts from a 16th: the grid's shortest, it keeps its place), and as *lost*
+where it landed on the step of an earlier note of its line or was a grace note dropped. Beats here
+are quarter notes.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def measure(onsets: np.ndarray, ends: np.ndarray, steps_per_beat: float, grace_n
     q_on, q_end = np.round(onsets), np.round(ends)
     q_end = np.maximum(q_end, q_on + 1)
     onset_move = np.abs(onsets - q_on) / steps_per_beat
-    length_move = np.abs((ends - onsets) - (q_end - q_on)) / steps_per_beat
+    length_move = np.abs(np.maximum(ends - onsets, 1) - (q_end - q_on)) / steps_per_beat
     # a note whose onset rounds onto the step of an earlier one, from an onset of its own
     lost = int(((q_on[1:] == q_on[:-1]) & (onsets[1:] - onsets[:-1] > 0.1)).sum()) if len(onsets) > 1 else 0
     onset_moved, length_moved = onset_move > ONSET_MOVED + 1e-9, length_move > LENGTH_MOVED + 1e-9

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 #: A later beat is the downbeat where the notes that start on it last this much longer than those on the first.
 PICKUP_MARGIN = 1.5
-#: Notes shorter than this (in beats) that end within a 16th of the next onset are grace notes.
+#: Notes shorter than this (in beats) that start this close before the next onset are grace notes.
 GRACE = 1 / 8
 
 
@@ -149,7 +149,7 @@ def _quantised(grid: Grid, notes: list[Any], per_beat: float, compound: bool
     order = np.lexsort((-pitches, onsets))
     onsets, ends, pitches = onsets[order], ends[order], pitches[order]
     later = np.append(onsets[1:], np.inf)
-    grace = ((ends - onsets) < GRACE * per_beat) & (later - ends < per_beat / 4) & (later > onsets)
+    grace = ((ends - onsets) < GRACE * per_beat) & (later - onsets < GRACE * per_beat) & (later > onsets)
     onsets, ends, pitches = onsets[~grace], ends[~grace], pitches[~grace]
     swing = None if compound else find_swing(onsets / per_beat)
     if swing is not None:
