@@ -11,10 +11,11 @@ import contextlib
 import hashlib
 import json
 import os
+import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from vaekit_midi.parsed import REASONS, Parsed, describe
 #: Bump when parsing or the cached arrays change: old caches are then ignored and rebuilt.
 FORMAT_VERSION = 2
 _CODES = ["ok", *REASONS]
+#: Seconds between progress lines of a parse when stderr is not a terminal.
+PROGRESS_EVERY = 10.0
 
 
 def cache_dir() -> Path:
@@ -157,17 +160,68 @@ def workers() -> int:
 
 
 def parallel_map(fn: Callable, tasks: Sequence, desc: str) -> list:
-    """``[fn(t) for t in tasks]`` over a pool of processes, with a progress bar on stderr."""
+    """``[fn(t) for t in tasks]`` over a pool of processes, with progress on stderr."""
     import multiprocessing
 
-    from tqdm import tqdm
-
     n = workers()
+    unit = desc.split()[-1].rstrip("s")
+    if n == 1 or len(tasks) < 64:
+        return list(_progress(map(fn, tasks), len(tasks), desc, unit))
     # fork where it is safe (Linux; the workers only parse, never touch torch), so scripts need no
     # ``if __name__ == "__main__"`` guard; spawn elsewhere
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    serial = n == 1 or len(tasks) < 64
-    with contextlib.nullcontext() if serial else multiprocessing.get_context(method).Pool(n) as pool:
-        results = map(fn, tasks) if serial else pool.imap(fn, tasks, chunksize=8)
-        unit = desc.split()[-1].rstrip("s")
-        return list(tqdm(results, total=len(tasks), desc=f"parsing {desc}", unit=unit, disable=None))
+    with _signals_blocked():  # until each worker has reset its handlers (see _worker_signals)
+        pool = multiprocessing.get_context(method).Pool(n, initializer=_worker_signals)
+    try:
+        results = list(_progress(pool.imap(fn, tasks, chunksize=8), len(tasks), desc, unit))
+        pool.close()  # the workers finish on their own: no signal is sent on the normal path
+        pool.join()
+        return results
+    finally:
+        pool.terminate()  # on an error or Ctrl-C; after join() it has nothing left to do
+
+
+_POOL_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """SIGINT and SIGTERM held back in this thread (and so in the workers it forks), where POSIX allows."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _POOL_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _worker_signals() -> None:
+    """A forked worker inherits its parent's Python signal handlers. Under a server that handles SIGTERM
+    itself (uvicorn: set a flag, keep running) a worker then outlived ``Pool.terminate()``, waiting on
+    the queue's lock that the pool's shutdown holds, and the shutdown hung for good. So a worker dies on
+    SIGTERM, and leaves Ctrl-C to the parent, which ends the pool."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _POOL_SIGNALS)
+
+
+def _progress(results: Iterable, total: int, desc: str, unit: str) -> Iterator:
+    """``results``, with a progress bar on a terminal, else a line on stderr every few seconds (logs and
+    pipes: a long parse must not look like a hang)."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        yield from tqdm(results, total=total, desc=f"parsing {desc}", unit=unit)
+        return
+    print(f"vaekit: parsing {total:,} {desc} (once: cached afterwards)", file=sys.stderr, flush=True)
+    started = last = time.perf_counter()
+    for done, result in enumerate(results, 1):
+        yield result
+        now = time.perf_counter()
+        if now - last >= PROGRESS_EVERY and done < total:
+            last = now
+            print(f"vaekit: parsed {done:,} of {total:,} {desc} ({done / total:.0%}) in {now - started:.0f} s",
+                  file=sys.stderr, flush=True)
