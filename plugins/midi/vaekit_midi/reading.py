@@ -19,7 +19,7 @@ from vaekit import VaekitError
 from vaekit_midi.melody_choice import NoMelody, TrackInfo, pick, skyline, track_infos
 from vaekit_midi.melody_lines import Section, segments
 from vaekit_midi.midi_file import Grid, grid_of, inside, meter_sections, read_midi
-from vaekit_midi.parsed import MAX_NOTES, REASONS, Parsed
+from vaekit_midi.parsed import MAX_NOTES, MAX_STEPS, REASONS, Parsed
 from vaekit_midi.quantisation import QuantisationReport, measure
 from vaekit_midi.swing import find_swing, straightened
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH
@@ -107,6 +107,8 @@ def read_user_midi(path: Path, steps_per_bar: int = 16, track: str | int | None 
     grid = grid_of(pm, path, steps_per_bar)
     per_beat = steps_per_bar / 4
     lines = [_rounded(grid, inst.notes) for inst in pm.instruments]
+    if max((int(line[:, 1].max()) for line in lines if len(line)), default=0) > MAX_STEPS:
+        raise VaekitError(f"{path}: {REASONS['too_long']}")
     try:
         chosen, why = pick(tracks, lines, track)
     except NoMelody as e:
