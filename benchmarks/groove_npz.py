@@ -32,7 +32,8 @@ def main() -> None:
     corpus = Corpus.from_parsed([f"groove/{r['id']}" for r in rows], parsed, np.zeros((ROWS, 0), np.int16))
     validation = np.array([r["split"] == "validation" for r in rows])
     FILE.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(FILE, validation=validation, style=np.array([r["style"] for r in rows]),
+    np.savez_compressed(FILE, validation=validation, bpm=np.array([float(r["bpm"]) for r in rows]),
+                        style=np.array([r["style"] for r in rows]),
                         beat_type=np.array([r["beat_type"] for r in rows]),
                         **{k: getattr(corpus, k) for k in Corpus.__dataclass_fields__})
     w, owner, skipped = corpus.windows(32)

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vaekit import Decoder, Encoder
+from vaekit.model import rand
 from vaekit_midi.groove_midi import CLASSES, FEATURES
 from vaekit_midi.models import autocast
 
@@ -108,10 +109,12 @@ class GrooveDecoder(Decoder):
         sq = ((pred - x[:, CLASSES:].float()) ** 2 * mask).sum((1, 2))
         return -(bce + self.weight * sq)
 
-    def sample(self, z: torch.Tensor, temperature: float = 1.0, hits: torch.Tensor | None = None) -> torch.Tensor:
+    def sample(self, z: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None,
+               hits: torch.Tensor | None = None) -> torch.Tensor:
         """Performances ``(B, 27, T)`` decoded a step at a time: a hit where its probability (at
-        ``temperature``) beats a uniform draw, or 0.5 at temperature 0; ``hits`` ``(B, 9, T)`` fixes
-        them instead (humanise: the score's own hits). Unhit steps have velocity and offset 0."""
+        ``temperature``) beats a uniform draw from ``generator``, or 0.5 at temperature 0; ``hits``
+        ``(B, 9, T)`` fixes them instead (humanise: the score's own hits). Unhit steps have velocity and
+        offset 0."""
         prev = z.new_zeros(1, z.shape[0], FEATURES)
         state, out = self.initial_state(z), []
         for t in range(self.steps):
@@ -122,7 +125,7 @@ class GrooveDecoder(Decoder):
             elif temperature <= 0:
                 hit = (logits > 0).float()
             else:
-                hit = (torch.rand_like(logits) < torch.sigmoid(logits / temperature)).float()
+                hit = (rand(logits.shape, generator, z.device) < torch.sigmoid(logits / temperature)).float()
             prev = torch.cat([hit, vel * hit, off * hit], -1).unsqueeze(0)
             out.append(prev[0])
         return torch.stack(out, -1)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from vaekit import VaekitError
+from vaekit.model import randn
 from vaekit_midi.groove_midi import CLASSES, hits_of, meter_of, on_grid, tempo_of, to_features, to_rows
 from vaekit_midi.groove_model import HUMANIZE, TAP, TAP_ROW, task_input
 from vaekit_midi.midi_file import read_midi
@@ -78,10 +79,9 @@ def treat(model: Any, x: torch.Tensor, task: int, temperature: float, generator:
     mu, logvar = model.encoder(task_input(x, torch.full((len(x),), task, device=x.device)))
     z = mu
     if temperature > 0:
-        z = mu + temperature * torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=generator).to(mu)
-        torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))
+        z = mu + temperature * torch.exp(0.5 * logvar) * randn(tuple(mu.shape), generator, mu.device)
     hits = x[:, :CLASSES] if task == HUMANIZE else None
-    out[busy] = model.decoder.sample(z, temperature, hits=hits).cpu()
+    out[busy] = model.decoder.sample(z, temperature, generator, hits=hits).cpu()
     return out
 
 
