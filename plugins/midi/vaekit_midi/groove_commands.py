@@ -18,7 +18,8 @@ def _options(f):
         click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path)),
         click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="The .mid file to write."),
         click.option("--temperature", "-t", default=0.0, show_default=True,
-                     help="0: the posterior mean and hits at 0.5; more draws z and hits."),
+                     help="0: z is the posterior mean, hits are decided at 0.5, velocities and offsets are "
+                     "the predicted means; more draws each of them, wider."),
         click.option("--seed", default=0, show_default=True),
         click.option("--device", default="cpu", show_default=True),
     ]):

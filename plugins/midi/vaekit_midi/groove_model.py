@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vaekit import Decoder, Encoder
-from vaekit.model import rand
+from vaekit.model import rand, randn
 from vaekit_midi.groove_midi import CLASSES, FEATURES
 from vaekit_midi.models import autocast
 
@@ -70,7 +70,7 @@ class GrooveDecoder(Decoder):
         self.steps, self.hidden, self.layers, self.bf16 = steps, hidden, layers, bf16
         #: velocities and offsets are Gaussians of this spread around the prediction: 1 / (2 sigma^2) weighs
         #: their squared errors against the hits' cross-entropy
-        self.weight = 1.0 / (2 * sigma**2)
+        self.sigma, self.weight = sigma, 1.0 / (2 * sigma**2)
         self.init = nn.Linear(latent_dim, 2 * layers * hidden)
         self.rnn = nn.LSTM(FEATURES + latent_dim, hidden, layers)
         self.out = nn.Linear(hidden, FEATURES)
@@ -113,8 +113,9 @@ class GrooveDecoder(Decoder):
                hits: torch.Tensor | None = None) -> torch.Tensor:
         """Performances ``(B, 27, T)`` decoded a step at a time: a hit where its probability (at
         ``temperature``) beats a uniform draw from ``generator``, or 0.5 at temperature 0; ``hits``
-        ``(B, 9, T)`` fixes them instead (humanise: the score's own hits). Unhit steps have velocity and
-        offset 0."""
+        ``(B, 9, T)`` fixes them instead (humanise: the score's own hits). Velocities and offsets are
+        the predicted means at temperature 0, else drawn from their Gaussians with the spread scaled by
+        ``temperature``. Unhit steps have velocity and offset 0."""
         prev = z.new_zeros(1, z.shape[0], FEATURES)
         state, out = self.initial_state(z), []
         for t in range(self.steps):
@@ -126,6 +127,9 @@ class GrooveDecoder(Decoder):
                 hit = (logits > 0).float()
             else:
                 hit = (rand(logits.shape, generator, z.device) < torch.sigmoid(logits / temperature)).float()
+            if temperature > 0:
+                noise = randn((2, *vel.shape), generator, z.device) * temperature * self.sigma
+                vel, off = (vel + noise[0]).clamp(0, 1), (off + noise[1]).clamp(-0.5, 0.5)
             prev = torch.cat([hit, vel * hit, off * hit], -1).unsqueeze(0)
             out.append(prev[0])
         return torch.stack(out, -1)

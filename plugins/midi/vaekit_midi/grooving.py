@@ -69,8 +69,8 @@ def windows_of(rows: np.ndarray, steps: int) -> np.ndarray:
 @torch.no_grad()
 def treat(model: Any, x: torch.Tensor, task: int, temperature: float, generator: torch.Generator) -> torch.Tensor:
     """Windows ``(K, 27, T)`` humanised or drumified; silent windows stay silent. At temperature 0 z is
-    the posterior mean and hits are decided at 0.5; above it z is drawn at that share of the posterior's
-    spread and hits are drawn."""
+    the posterior mean and the decoder is greedy; above it z is drawn at that share of the posterior's
+    spread, and the decoder draws at that temperature (``GrooveDecoder.sample``)."""
     out = torch.zeros_like(x)
     busy = x[:, :CLASSES].amax((1, 2)) > 0
     if not busy.any():
