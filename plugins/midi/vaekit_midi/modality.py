@@ -148,6 +148,26 @@ class MidiModality(Modality):
             return None
         return interpolation_quality(model, held_out.cpu().numpy(), train.windows.numpy())
 
+    def sample_quality(self, generated: torch.Tensor, held_out, train, config: Config) -> dict | None:
+        """Form (see ``form.py``): repetition, key, phrase endings and framewise self-similarity of the
+        samples beside the same measures of as many held-out windows; melodies only."""
+        import torch
+
+        from vaekit.batches import fetch
+        from vaekit_midi.form import form_figures, frame_overlaps, self_similarity
+
+        if _kind(config).name != "melody":
+            return None
+        samples = generated.detach().cpu().numpy()
+        real = fetch(held_out, torch.arange(min(len(samples), len(held_out))))[1].cpu().numpy()
+        mine, theirs = form_figures(samples), form_figures(real)
+        figures = {name: {"samples": mine[name], "held_out": value} for name, value in theirs.items() if name in mine}
+        for name, value in self_similarity(frame_overlaps(samples), frame_overlaps(real)).items():
+            figures[name] = {"samples": value, "held_out": 1.0}
+        return {"space": "form: repeated bars, key, phrase endings (bars 4, 8, ...), framewise self-similarity "
+                         "(Mittal et al. 2021; consistency and variance against the held-out windows)",
+                "figures": figures}
+
     def describe(self, x: torch.Tensor, config: Config) -> list[dict]:
         """Each item's tracks as notes ``[onset step, end step, pitch]`` on its grid (drum hits: pitch is
         the General MIDI drum), for the web page's piano rolls and player."""
