@@ -274,8 +274,8 @@ _index_opt = click.option("--index", "--bar", "index", default=0, show_default=T
 def reading_options(f: Any) -> Any:
     """``--track`` and ``--pickup``: how to read input files that hold several parts or start before a
     bar line (the MIDI modality; others ignore them). They set ``data.track`` and ``data.pickup``."""
-    f = click.option("--pickup", type=click.FloatRange(min=0), help="Beats before the first bar line of each input "
-                     "(default: found where the file does not say; 0: none).")(f)
+    f = click.option("--pickup", type=click.FloatRange(min=0), help="Beats (quarter notes) before the first bar line "
+                     "of each input (default: found where the file does not say; 0: none).")(f)
     return click.option("--track", help="The input's track to read, by index or name (default: the melody, "
                         "chosen by rule; `vaekit inspect FILE` lists them).")(f)
 
