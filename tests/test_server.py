@@ -227,6 +227,40 @@ def test_concurrent_calls_give_the_sequential_bytes(client):
 
 
 
+@pytest.fixture(scope="module")
+def two_models(runs_folder):
+    """A client of two different models, ``waves`` and ``ripples`` (3-D latent)."""
+    from fastapi.testclient import TestClient
+
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, runs_folder.parent / "cache")
+        register_vectors()
+        ripples = runs_folder.parent / "more" / "ripples"
+        vaekit.train("vectors", "mlp", overrides=["data.items=200", "model.latent_dim=3"], steps=4, out=ripples,
+                     progress=False)
+        with TestClient(create_app(collect([str(runs_folder / "waves"), str(ripples)], None))) as c:
+            yield c
+
+
+def test_two_models_at_once_give_what_each_gives_alone(two_models):
+    def call(job):
+        model, route, seed = job
+        if route == "decode":
+            z = [[0.1 * seed] * (2 if model == "waves" else 3)] * 4
+            return two_models.post("/api/decode", json={"model": model, "z": z, "temperature": 1.0,
+                                                        "seed": seed}).content
+        return two_models.post("/api/generate", data={"model": model, "count": 64, "temperature": 1.0,
+                                                      "seed": seed}).content
+
+    jobs = [(model, route, seed) for seed in (0, 7) for route in ("generate", "decode")
+            for model in ("waves", "ripples")]
+    alone = [call(job) for job in jobs]
+    assert len(set(alone)) == len(jobs) and all(json.loads(a)["items"] for a in alone)
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(call, jobs * 8))
+    assert together == alone * 8
+
+
 def free_port() -> int:
     import socket
 

@@ -4,6 +4,8 @@ the encoder gives q(z|x), the decoder gives p(x|z), and the loss lives in ``obje
 
 from __future__ import annotations
 
+import inspect
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -11,6 +13,28 @@ from torch import nn
 
 from vaekit import latent, objective
 from vaekit.prior import draw
+
+_LEGACY_RNG = threading.Lock()  # decoders whose sample() takes no generator draw from the global RNG, one at a time
+
+
+def rand(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Uniform draws in [0, 1) from ``generator`` (torch's global RNG where None), made on the
+    generator's device and moved to ``device``."""
+    if generator is None:
+        return torch.rand(shape, device=device)
+    return torch.rand(shape, generator=generator, device=generator.device).to(device)
+
+
+def randn(shape: tuple[int, ...], generator: torch.Generator | None,
+          device: torch.device | str = "cpu") -> torch.Tensor:
+    """Standard normal draws, as :func:`rand` makes uniform ones."""
+    if generator is None:
+        return torch.randn(shape, device=device)
+    return torch.randn(shape, generator=generator, device=generator.device).to(device)
+
+
+def takes_generator(decoder: nn.Module) -> bool:
+    return "generator" in inspect.signature(decoder.sample).parameters
 
 
 class Encoder(nn.Module):
@@ -23,7 +47,7 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """p(x|z). ``forward(z, x)`` gives logits, teacher-forced on ``x`` where the decoder is
     autoregressive; ``log_prob`` scores a target; ``sample`` draws outputs (greedy or the mean at
-    temperature 0)."""
+    temperature 0) from ``generator`` (torch's global RNG where None: :func:`rand`, :func:`randn`)."""
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         raise TypeError(f"{type(self).__name__} must define forward(z, x=None) -> logits")
@@ -32,8 +56,9 @@ class Decoder(nn.Module):
         """log p(x|z) summed over everything but the batch: ``(B,)``."""
         raise TypeError(f"{type(self).__name__} must define log_prob(logits, x)")
 
-    def sample(self, z: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-        raise TypeError(f"{type(self).__name__} must define sample(z, temperature)")
+    def sample(self, z: torch.Tensor, temperature: float = 1.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        raise TypeError(f"{type(self).__name__} must define sample(z, temperature, generator=None)")
 
     def set_step(self, step: int) -> None:
         """Called by the trainer before each step, for schedules such as scheduled sampling."""
@@ -80,17 +105,34 @@ class VAE(nn.Module):
         return self.encoder(x.to(self.device))
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor, temperature: float = 0.0) -> torch.Tensor:
-        """Outputs for latents ``z``; temperature 0 is greedy (sequences) or the mean (pixels)."""
-        return self.decoder.sample(z.to(self.device), temperature)
+    def decode(self, z: torch.Tensor, temperature: float = 0.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Outputs for latents ``z``; temperature 0 is greedy (sequences) or the mean (pixels); the
+        draws come from ``generator``.
+
+        A plugin's decoder whose ``sample`` takes no generator (written before it existed) draws from
+        torch's global RNG, seeded from ``generator`` for the call and restored after, one such call
+        at a time."""
+        z = z.to(self.device)
+        if generator is None or takes_generator(self.decoder):
+            return self.decoder.sample(z, temperature, generator=generator)
+        seed = int(torch.randint(2**62, (), generator=generator))
+        with _LEGACY_RNG, torch.random.fork_rng(devices=[z.device] if z.device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            return self.decoder.sample(z, temperature)
 
     @torch.no_grad()
     def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None,
                spread: float = 1.0) -> torch.Tensor:
         """Decode ``n`` draws of z from the prior: the fitted one where the run has it, else N(0, I);
-        ``spread`` scales each draw's distance from its component's mean (``vaekit.prior.draw``)."""
+        ``spread`` scales each draw's distance from its component's mean (``vaekit.prior.draw``).
+
+        The decoder draws from a copy of ``generator`` as it was on entry: the stream it drew from
+        when it used torch's global RNG seeded as the generator was, so that a seed gives the samples
+        it gave then (the saved-run tests hold runs to them)."""
+        decoding = None if generator is None else torch.Generator(generator.device).set_state(generator.get_state())
         z = draw(self.prior, n, self.latent_dim, generator, spread)
-        return self.decode(z, temperature)
+        return self.decode(z, temperature, decoding)
 
     @torch.no_grad()
     def interpolate(

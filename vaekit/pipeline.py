@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -81,6 +82,13 @@ def train(modality: str | None = None, preset: str | None = None, data: str | No
         out = Path("runs") / f"{run_config['modality']}-{run_config['preset']}-{time.strftime('%Y%m%d-%H%M%S')}"
     return training.train(m, run_config, out, resume=resume, init_from=init_from, device=device, force=force,
                           progress=progress)
+
+
+def seeded(seed: int) -> torch.Generator:
+    """A CPU generator seeded with ``seed`` (any integer torch takes: -2**63 .. 2**64 - 1)."""
+    if not -(2**63) <= seed < 2**64:
+        raise VaekitError(f"seed {seed} is out of range (-2**63 .. 2**64 - 1)")
+    return torch.Generator().manual_seed(seed)
 
 
 class Pipeline:
@@ -167,13 +175,12 @@ class Pipeline:
 
     def generate(self, n: int = 8, temperature: float = 1.0, seed: int = 0, out: str | Path | None = None,
                  png: str | Path | None = None, wav: str | Path | None = None,
-                 spread: float | None = None) -> torch.Tensor:
+                 spread: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` samples from the prior; the same seed gives the same samples. ``spread``: how far from
-        the prior's centres z is drawn (``vaekit.prior.draw``), by default the run's ``generate.spread``."""
+        the prior's centres z is drawn (``vaekit.prior.draw``), by default the run's ``generate.spread``.
+        ``generator``: where the draws come from, by default one seeded with ``seed``."""
         spread = self.spread(spread)
-        generator = torch.Generator().manual_seed(seed)
-        torch.manual_seed(seed)
-        x = self.model.sample(n, temperature, generator=generator, spread=spread).cpu()
+        x = self.model.sample(n, temperature, generator=generator or seeded(seed), spread=spread).cpu()
         self._write_extras(x, png, wav, labels=[f"sample {i}" for i in range(n)])
         if out is not None:
             self.written += self.modality.write_samples(x, Path(out), self.config)
@@ -209,6 +216,30 @@ class Pipeline:
             names = [Path(p).stem for p in paths]
             self.written += self.modality.write_reconstructions(inputs, outputs, names, Path(out), self.config)
         return inputs, outputs
+
+    def decode(self, z: torch.Tensor | Sequence[Sequence[float]], temperature: float = 0.0, seed: int = 0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Outputs for latents ``z`` (rows of the model's latent size); temperature 0 is greedy (sequences)
+        or the mean (pixels); ``generator``: where the draws come from, by default one seeded with ``seed``."""
+        z = torch.as_tensor(z, dtype=torch.float32)
+        if z.dim() != 2 or z.shape[1] != self.model.latent_dim or not torch.isfinite(z).all():
+            raise VaekitError(f"z must be finite rows of {self.model.latent_dim} numbers")
+        return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
+
+    def transform(self, path: str | Path, attribute: str, amount: float = 1.0, index: int = 0,
+                  temperature: float = 0.0, seed: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Item ``index`` of a file moved along one of the run's attribute vectors: two outputs, decoded
+        from its posterior mean z and from z + ``amount`` * the vector (each draw from ``generator``, by
+        default one seeded with ``seed``)."""
+        if not math.isfinite(amount):
+            raise VaekitError(f"amount {amount} is not a finite number")
+        vectors = self.modality.attribute_vectors(self.run_dir, self.config)
+        if attribute not in vectors:
+            raise VaekitError(f"{self.run_dir.name} has no attribute vector {attribute!r} "
+                              f"(it has: {', '.join(sorted(vectors)) or 'none'})")
+        mu, _ = self.model.encode(self.read(path, index)[None])
+        z = torch.cat([mu, mu + amount * vectors[attribute].to(mu)])
+        return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
 
     def encode(self, paths: list[str | Path] | None = None, data: str | None = None, index: int = 0,
                out: str | Path | None = None) -> dict[str, np.ndarray]:

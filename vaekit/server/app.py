@@ -23,6 +23,7 @@ from starlette.background import BackgroundTask
 
 from vaekit import plugins, runs
 from vaekit.errors import VaekitError
+from vaekit.pipeline import seeded
 from vaekit.server.items import add_routes as add_item_routes
 from vaekit.server.models import Served
 from vaekit.server.uploads import safe_name
@@ -282,7 +283,7 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
                  item: int | None = ranged(Query, "item", None)) -> Response:
         """``count`` samples from the prior at ``temperature``; the same seed gives the same samples;
         ``spread``: how far from the prior's centres (the model's own ``generate.spread`` when not given)."""
-        x = call(model, lambda p: p.generate(count, temperature, seed, spread=spread))
+        x = call(model, lambda p: p.generate(count, temperature, spread=spread, generator=seeded(seed)))
         return answer(model, x, format, item)
 
     @app.post("/api/interpolate")
@@ -318,20 +319,10 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
     def decode(request: DecodeRequest, format: str = Query("json"),
                item: int | None = ranged(Query, "item", None)) -> Response:
         """Outputs for latents ``z`` (temperature 0: greedy, or the mean)."""
-        import torch
-
-        try:
-            z = torch.tensor(request.z, dtype=torch.float32)
-        except ValueError:
-            raise HTTPException(400, "z must be rows of equal length") from None
-
-        def run(p: Any) -> Any:
-            if z.shape[1:] != (p.model.latent_dim,) or not torch.isfinite(z).all():
-                raise VaekitError(f"z must be finite rows of {p.model.latent_dim} numbers")
-            torch.manual_seed(request.seed)
-            return p.model.decode(z, request.temperature).cpu()
-
-        return answer(request.model, call(request.model, run), format, item)
+        if len({len(row) for row in request.z}) > 1:
+            raise HTTPException(400, "z must be rows of equal length")
+        x = call(request.model, lambda p: p.decode(request.z, request.temperature, generator=seeded(request.seed)))
+        return answer(request.model, x, format, item)
 
     @app.post("/api/transform")
     def transform(model: str = Form(...), a: UploadFile = File(...), attribute: str = Form(...),
@@ -340,19 +331,8 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
                   format: str = Query("json"), item: int | None = ranged(Query, "item", None)) -> Response:
         """Move an upload along one of the model's attribute vectors: items are the reconstruction
         (z) and the transformed output (z + amount * vector)."""
-        import torch
-
-        def run(p: Any, path: Path) -> Any:
-            vectors = p.modality.attribute_vectors(p.run_dir, p.config)
-            if attribute not in vectors:
-                raise VaekitError(f"model {model!r} has no attribute vector {attribute!r} "
-                                  f"(it has: {', '.join(sorted(vectors)) or 'none'})")
-            mu, _ = p.model.encode(p.read(path, index)[None])
-            torch.manual_seed(seed)
-            return p.model.decode(torch.cat([mu, mu + amount * vectors[attribute].to(mu)]), temperature).cpu()
-
         with uploaded(a) as (pa,):
-            x = call(model, lambda p: run(p, pa))
+            x = call(model, lambda p: p.transform(pa, attribute, amount, index, temperature, generator=seeded(seed)))
         return answer(model, x, format, item, [{"label": "reconstruction"}, {"label": f"{attribute} {amount:+g}"}])
 
     # pages --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from vaekit.errors import VaekitError
 @dataclass
 class Served:
     """One model: where it lies, its card (shipped models) and, once opened, its pipeline and the lock
-    every call into it takes (the verbs reseed torch's global RNG, so two at once would mix draws)."""
+    every call into it takes (a pipeline is not for two threads at once: ``written``, its caches)."""
 
     name: str
     path: Path

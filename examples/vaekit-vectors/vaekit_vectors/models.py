@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from vaekit import VAE, Decoder, Encoder
+from vaekit.model import randn
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -40,9 +41,10 @@ class GaussianDecoder(Decoder):
         var = torch.exp(2 * self.log_scale)
         return (-0.5 * ((x - logits) ** 2 / var + 2 * self.log_scale + math.log(2 * math.pi))).sum(-1)
 
-    def sample(self, z: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    def sample(self, z: torch.Tensor, temperature: float = 1.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
         mean = self.net(z)
-        return mean + temperature * torch.exp(self.log_scale) * torch.randn_like(mean)
+        return mean + temperature * torch.exp(self.log_scale) * randn(mean.shape, generator, mean.device)
 
 
 def build_model(config: dict) -> VAE:

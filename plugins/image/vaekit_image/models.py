@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vaekit import VAE, Config, Decoder, Encoder
+from vaekit.model import randn
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -155,13 +156,15 @@ class ConvDecoder(Decoder):
         """The expected image in [0, 1]."""
         return torch.sigmoid(logits) if self.likelihood == "bernoulli" else logits.clamp(0.0, 1.0)
 
-    def sample(self, z: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-        """The mean image; a Gaussian decoder adds ``temperature`` times its pixel noise. Bernoulli
-        draws are salt noise over the picture, so a Bernoulli decoder always shows pixel probabilities
-        (as the Keras example does)."""
+    def sample(self, z: torch.Tensor, temperature: float = 1.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """The mean image; a Gaussian decoder adds ``temperature`` times its pixel noise, drawn from
+        ``generator``. Bernoulli draws are salt noise over the picture, so a Bernoulli decoder always
+        shows pixel probabilities (as the Keras example does)."""
         logits = self(z)
         if self.likelihood == "gaussian" and temperature > 0:
-            logits = logits + temperature * torch.exp(self.log_sigma) * torch.randn_like(logits)
+            noise = randn(logits.shape, generator, logits.device)
+            logits = logits + temperature * torch.exp(self.log_sigma) * noise
         return self.mean(logits)
 
 
