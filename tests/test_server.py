@@ -261,6 +261,51 @@ def test_two_models_at_once_give_what_each_gives_alone(two_models):
     assert together == alone * 8
 
 
+def test_a_busy_model_answers_503_and_the_rest_keep_answering(two_models, monkeypatch):
+    import threading
+    import time
+
+    from vaekit.pipeline import Pipeline
+    from vaekit.server.models import RUNNING, WAITING
+
+    release, generate = threading.Event(), Pipeline.generate
+
+    def slow(self, *args, **kwargs):
+        if self.run_dir.name == "waves":
+            release.wait(30)
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "generate", slow)
+    waves = two_models.app.state.models["waves"]
+
+    def call(model):
+        return two_models.post("/api/generate", data={"model": model, "count": 2})
+
+    with ThreadPoolExecutor(RUNNING + WAITING) as pool:
+        held = [pool.submit(call, "waves") for _ in range(RUNNING + WAITING)]
+        deadline = time.monotonic() + 30
+        while waves.admitted < RUNNING + WAITING and time.monotonic() < deadline:
+            time.sleep(0.01)
+        refused = call("waves")
+        assert "'waves' is busy" in one_line(refused, 503) and int(refused.headers["retry-after"]) >= 1
+        assert call("ripples").status_code == 200
+        assert two_models.get("/").status_code == 200 and two_models.get("/api/models").status_code == 200
+        release.set()
+        assert [f.result().status_code for f in held] == [200] * (RUNNING + WAITING)
+    assert waves.admitted == 0 and call("waves").status_code == 200
+
+
+def test_a_call_that_waits_too_long_for_its_turn_is_503(two_models, monkeypatch):
+    from vaekit.server import models
+
+    monkeypatch.setattr(models, "WAIT_S", 0.2)
+    waves = two_models.app.state.models["waves"]
+    with waves.lock:  # a call that is running
+        response = two_models.post("/api/generate", data={"model": "waves", "count": 2})
+    assert "'waves' is still busy after 0.2 s" in one_line(response, 503)
+    assert waves.admitted == 0
+
+
 def free_port() -> int:
     import socket
 

@@ -102,6 +102,7 @@ def web_pages() -> dict[str, Path]:
 def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastAPI:
     """The application serving ``models`` (by name) and the pages."""
     app = FastAPI(title="vaekit studio", description="The vaekit verbs over HTTP.")
+    app.state.models = models
     pages = web_pages()
 
     @app.middleware("http")
@@ -134,9 +135,8 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
 
     def call(name: str, verb: Callable[[Any], Any]) -> Any:
         """``verb(pipeline)`` under the model's lock; a bad input becomes HTTP 400 with its one line."""
-        model = served(name)
-        with model.lock:
-            return verb(model.open())
+        with served(name).turn() as pipeline:
+            return verb(pipeline)
 
     @contextmanager
     def uploaded(*files: UploadFile) -> Iterator[list[Path]]:
@@ -338,7 +338,7 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
     # pages --------------------------------------------------------------------------------------
 
     @app.get("/", include_in_schema=False)
-    def shell() -> FileResponse:
+    async def shell() -> FileResponse:  # async: the page answers while every worker thread is busy
         return FileResponse(STATIC / "index.html")
 
     add_item_routes(app, models, max_upload)  # POST /api/items: the windows of a song, for the bar picker

@@ -43,8 +43,7 @@ def add_routes(app: FastAPI, models: dict[str, Any], max_upload: int) -> None:
             path = Path(tmp) / name
             path.write_bytes(data)
             try:
-                with served.lock:
-                    p = served.open()
+                with served.turn() as p:
                     x = p.read_items(path)
                     shown = x[:MAX_SONG_ITEMS]
                     described = p.modality.describe(shown, p.config)

@@ -4,13 +4,22 @@ No request names a path on disk."""
 from __future__ import annotations
 
 import json
+import math
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fastapi import HTTPException
+
 from vaekit import runs, shipped
 from vaekit.errors import VaekitError
+
+RUNNING, WAITING = 1, 4  # calls a model takes at once: one runs, the others wait their turn
+WAIT_S = 60.0  # seconds a call waits for its turn before it is answered 503
 
 
 @dataclass
@@ -24,6 +33,38 @@ class Served:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pipeline: Any = None
     cache: dict[str, Any] = field(default_factory=dict)
+    admitted: int = 0  # calls running or waiting for the lock
+    seconds: float = 1.0  # how long the last call held the lock
+    _count: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def turn(self) -> Iterator[Any]:
+        """The pipeline, under the lock, once this call's turn comes: HTTP 503 with ``Retry-After`` at
+        once when ``RUNNING + WAITING`` calls are already in, or after ``WAIT_S`` seconds of waiting, so
+        that a busy model holds a bounded number of worker threads for a bounded time."""
+        with self._count:
+            full = self.admitted >= RUNNING + WAITING
+            if not full:
+                self.admitted += 1
+        if full:
+            raise self.busy("busy")
+        try:
+            if not self.lock.acquire(timeout=WAIT_S):
+                raise self.busy(f"still busy after {WAIT_S:g} s")
+            start = time.monotonic()
+            try:
+                yield self.open()
+            finally:
+                self.seconds = time.monotonic() - start
+                self.lock.release()
+        finally:
+            with self._count:
+                self.admitted -= 1
+
+    def busy(self, what: str) -> HTTPException:
+        retry = max(1, math.ceil(self.seconds * (RUNNING + WAITING)))
+        return HTTPException(503, f"model {self.name!r} is {what} ({RUNNING + WAITING} calls at most at once); "
+                                  f"try again in {retry} s", headers={"Retry-After": str(retry)})
 
     def config(self) -> dict[str, Any]:
         return json.loads((self.path / runs.CONFIG).read_text())
