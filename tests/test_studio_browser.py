@@ -110,18 +110,19 @@ def test_melody_page_interpolates_plays_and_downloads(studio, browser):
     page.goto(url + "web/midi/")
     page.wait_for_selector("#model option[value=melody]", state="attached")
     page.select_option("#model", "melody")  # the tiny run, not a shipped model listed before it
-    page.set_input_files("#file-a", str(tmp / "songs" / "song0.mid"))
-    page.set_input_files("#file-b", str(tmp / "songs" / "song1.mid"))
+    for side, song in (("a", "song0.mid"), ("b", "song1.mid")):  # each read, its bars offered, before use
+        page.set_input_files(f"#file-{side}", str(tmp / "songs" / song))
+        page.wait_for_function(f"document.querySelector('#name-{side}').textContent.includes('{song}')")
     page.fill("#steps", "5")
     page.click("#interpolate")
     page.wait_for_function("document.querySelector('#title').textContent.includes('5 item(s)')")
     first = canvas(page, "#roll")
     page.focus("#slider")
     page.keyboard.press("End")
-    assert page.text_content("#position").startswith("item 4 of 5")
+    assert page.text_content("#position").startswith("B: song1.mid")
     assert canvas(page, "#roll") != first
     page.click("#play-path")  # the Web Audio synthesizer schedules every note without an error
-    assert page.text_content("#status") == ""
+    assert page.text_content("#status") == "playing"
     with page.expect_download() as download:
         page.click("#download-path")
     midi = pretty_midi.PrettyMIDI(download.value.path())

@@ -1,99 +1,322 @@
-// The melody page: interpolation, generation and attribute vectors drawn as piano rolls and played by a
-// small Web Audio synthesizer. It uses only the vaekit HTTP API.
-import { download, example, generateControls, modelPicker, showError, verb } from "/static/api.js";
+// The melody page: two songs with a bar picker each, interpolation, generation, attribute sliders and a
+// four-corner blender, drawn as piano rolls a musician reads and played by a small Web Audio synthesizer.
+// One state: what the page shows is what the next request uses. It uses only the vaekit HTTP API.
+import { Requests, decode, example, generateControls, getJSON, modelPicker, rangeControl, showError, verb }
+  from "/static/api.js";
+import { Player, clipLink, midiFile } from "./midi.js";
+import { describeNotes, drawKeys, drawRoll, meterOf, notesOf, pitchRange, stepsOf } from "./roll.js";
 
 const $ = (id) => document.getElementById(id);
-const SECONDS_PER_STEP = 0.125; // a 16th note at 120 bpm, as the plugin writes MIDI
-let model = null;
-let result = null; // {items, request: [verb, fields], title}
-let files = { a: null, b: null };
-let audio = null;
-const stepsOf = (item) => item.values.flat(Infinity).length / item.tracks.length; // trios hold 3 rows
+const requests = new Requests();
+const player = new Player();
+let model = null; // the model's row from /api/models
+let epoch = 0; // bumped on every change of model: answers for an earlier model are dropped
+const songs = { a: null, b: null }; // {file, name, source, windows, places, pick}
+let result = null; // {items, labels, title, name, marks}
+let transformBase = null; // {item, label}: what the attribute sliders move, fixed until a new result
+let playhead = null; // {index, step} while playing
 
-async function run(name, fields, title) {
-  showError($("status"), "");
-  $("status").textContent = "working...";
-  try {
-    const answer = await verb(name, fields);
-    result = { items: answer.items, request: [name, fields], title };
-    $("slider").max = answer.items.length - 1;
-    $("slider").value = 0;
-    $("title").textContent = `${title}: ${answer.items.length} item(s)`;
-    $("status").textContent = "";
-    draw();
-  } catch (e) {
-    showError($("status"), e);
+// messages --------------------------------------------------------------------------------------
+
+function status(text) { $("status").textContent = text; }
+
+function clearErrors() {
+  for (const e of document.querySelectorAll(".error")) e.textContent = "";
+}
+
+// An error beside the control that caused it; the result it would have replaced is cleared.
+function fail(where, error, clearResult = true) {
+  showError($(`error-${where}`), error);
+  status("");
+  if (clearResult) {
+    result = null;
+    transformBase = null;
+    showResult();
   }
 }
 
-function draw() {
-  const canvas = $("roll"), ctx = canvas.getContext("2d");
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  if (!result) return;
-  const i = Number($("slider").value), item = result.items[i];
-  $("position").textContent = `${item.label || `item ${i}`} of ${result.items.length}`;
-  const length = stepsOf(item);
-  const notes = item.tracks.flatMap((t, k) => t.notes.map((n) => [...n, k, t.drums]));
-  const pitches = notes.map((n) => n[2]);
-  const low = Math.min(55, ...pitches) - 2, high = Math.max(79, ...pitches) + 2;
-  const w = canvas.width / length, h = canvas.height / (high - low + 1);
-  ctx.strokeStyle = "#eee";
-  for (let step = 0; step <= length; step += 1) {
-    ctx.beginPath();
-    ctx.moveTo(step * w, 0);
-    ctx.lineTo(step * w, canvas.height);
-    ctx.strokeStyle = step % item.steps_per_bar === 0 ? "#999" : step % 4 === 0 ? "#ddd" : "#f3f3f3";
-    ctx.stroke();
-  }
-  const colours = ["#1f77b4", "#2ca02c", "#d62728"];
-  for (const [start, end, pitch, track] of notes) {
-    ctx.fillStyle = colours[track % colours.length];
-    ctx.fillRect(start * w + 1, (high - pitch) * h, Math.max(2, (end - start) * w - 2), Math.max(2, h - 1));
-  }
-  ctx.fillStyle = "#444";
-  ctx.fillText(`pitch ${low}..${high}`, 4, 12);
-}
+// songs and the bar picker ----------------------------------------------------------------------
 
-function stop() {
-  if (audio) audio.close();
-  audio = null;
-}
-
-function play(items) {
-  stop();
-  audio = new AudioContext();
-  let offset = audio.currentTime + 0.05;
-  for (const item of items) {
-    const steps = stepsOf(item);
-    for (const track of item.tracks) {
-      for (const [start, end, pitch] of track.notes) {
-        const t0 = offset + start * SECONDS_PER_STEP;
-        const t1 = offset + (track.drums ? start + 0.5 : end) * SECONDS_PER_STEP;
-        const osc = audio.createOscillator(), gain = audio.createGain();
-        osc.type = track.drums ? "square" : "triangle";
-        osc.frequency.value = track.drums ? 100 + pitch * 4 : 440 * 2 ** ((pitch - 69) / 12);
-        gain.gain.setValueAtTime(0, t0);
-        gain.gain.linearRampToValueAtTime(track.drums ? 0.1 : 0.2, t0 + 0.01);
-        gain.gain.linearRampToValueAtTime(0, t1);
-        osc.connect(gain).connect(audio.destination);
-        osc.start(t0);
-        osc.stop(t1 + 0.02);
-      }
+// Where each window of a song starts, in bars: one bar after the one before where their notes overlap
+// so (windows step a bar through the song), else after it (a passage the model skipped: an empty bar,
+// or a repeat it reads once), marked as a jump.
+function placeWindows(windows) {
+  const places = [];
+  const onsets = (item, from, to, shift) => new Set(notesOf(item).filter((n) => n.start > from && n.start < to)
+    .map((n) => `${n.start - shift}:${n.pitch}:${n.track}`));
+  windows.forEach((w, i) => {
+    if (i === 0) return places.push({ bar: 0, jump: false });
+    const prev = windows[i - 1], { bar } = meterOf(w), steps = stepsOf(w), bars = steps / bar;
+    let shift = null;
+    for (let d = 1; d < bars && shift === null; d += 1) {
+      const a = onsets(prev, d * bar, steps, d * bar), b = onsets(w, 0, steps - d * bar, 0);
+      if (a.size === b.size && [...a].every((k) => b.has(k))) shift = d;
     }
-    offset += (steps + item.steps_per_bar) * SECONDS_PER_STEP; // a bar of rest between items, as in the MIDI
-  }
+    return places.push({ bar: places[i - 1].bar + (shift ?? Math.ceil(bars)), jump: shift === null });
+  });
+  return places;
 }
 
-async function save(item) {
-  if (!result) return;
-  const [name, fields] = result.request;
-  try {
-    const blob = await verb(name, fields, "midi", item);
-    download(blob, `${model.name}-${name}${item === null ? "" : `-${item}`}.mid`);
-  } catch (e) {
-    showError($("status"), e);
+function barsText(song, pick = song.pick) {
+  const w = song.windows[pick], { bar } = meterOf(w);
+  const first = song.places[pick].bar + 1, last = song.places[pick].bar + Math.ceil(stepsOf(w) / bar);
+  return `bars ${first}–${last}`;
+}
+
+function songLabel(side, song = songs[side]) {
+  return `${side.toUpperCase()}: ${song.name}${song.source === "example" ? " (built-in example)" : ""}, ${barsText(song)}`;
+}
+
+// The whole song as the model reads it, on one roll, the chosen window shaded.
+function drawSong(side) {
+  const song = songs[side], canvas = $(`song-roll-${side}`);
+  $(`songroll-${side}`).hidden = !song;
+  if (!song) return;
+  const first = song.windows[0], { bar } = meterOf(first), steps = stepsOf(first);
+  const total = song.places.at(-1).bar * bar + steps;
+  const seen = new Set(), notes = [];
+  song.windows.forEach((w, i) => {
+    for (const n of notesOf(w, song.places[i].bar * bar)) {
+      const key = `${n.start}:${n.pitch}:${n.track}`;
+      if (!seen.has(key)) { seen.add(key); notes.push(n); }
+    }
+  });
+  const tracks = first.tracks.map((t, k) => ({ ...t, notes: notes.filter((n) => n.track === k).map((n) => [n.start, n.end, n.pitch]) }));
+  const whole = { ...first, tracks, values: new Array(total * first.tracks.length).fill(0) };
+  const start = song.places[song.pick].bar * bar;
+  const px = Math.max(3, Math.min(8, 1400 / total));
+  drawRoll(canvas, whole, px, { rowHeight: 4, band: [start, start + steps],
+    breaks: song.places.filter((p) => p.jump).map((p) => p.bar * bar) });
+  canvas.dataset.px = px;
+  canvas.dataset.bar = bar;
+  canvas.setAttribute("aria-label", `${songLabel(side)} chosen, of ${song.windows.length} windows; ${
+    describeNotes(song.windows[song.pick], "the chosen bars")}`);
+  const box = $(`songroll-${side}`);
+  box.scrollLeft = Math.max(0, start * px - 40);
+}
+
+function showSong(side) {
+  const song = songs[side], select = $(`bars-${side}`);
+  if (!song) {
+    $(`name-${side}`).textContent = `${side.toUpperCase()}: nothing chosen`;
+    select.replaceChildren();
+    select.dataset.off = "1";
+    select.disabled = true;
+  } else {
+    $(`name-${side}`).textContent = `${songLabel(side)} (of ${song.windows.length} windows)`;
+    select.replaceChildren(...song.windows.map((w, i) => new Option(
+      `${barsText(song, i)}${song.places[i].jump ? " (after a jump)" : ""}`, i)));
+    select.value = song.pick;
+    select.dataset.off = "";
+    select.disabled = false;
   }
+  drawSong(side);
+  showCorners();
+}
+
+// Read a song for `side` through the model: every window, placed on the song's bars; keep the bars
+// chosen before where the model changed.
+async function readSong(side, file, source, signal, keepBar = null) {
+  const answer = await verb("items", { model: model.name, file }, "json", null, { signal });
+  const places = placeWindows(answer.items);
+  let pick = 0;
+  if (keepBar !== null) {
+    const at = places.findIndex((p) => p.bar >= keepBar);
+    pick = at < 0 ? 0 : at;
+  }
+  return { file, name: file.name, source, windows: answer.items, places, pick, count: answer.count };
+}
+
+async function chooseFile(side, file, source = "upload") {
+  clearErrors();
+  const mine = epoch;
+  status(`reading ${file.name}…`);
+  const song = await requests.start((signal) => readSong(side, file, source, signal), (e) => {
+    songs[side] = null;
+    showSong(side);
+    fail(side, e, false);
+  });
+  if (!song || mine !== epoch) return;
+  songs[side] = song;
+  showSong(side);
+  status(`${songLabel(side)}: ${song.windows.length} windows of ${stepsOf(song.windows[0]) / meterOf(song.windows[0]).bar} bars`);
+}
+
+function pickBars(side, index) {
+  const song = songs[side];
+  if (!song) return;
+  song.pick = Math.max(0, Math.min(song.windows.length - 1, index));
+  showSong(side);
+  status(`${songLabel(side)} chosen`);
+}
+
+// results -----------------------------------------------------------------------------------------
+
+const ZOOM = () => Number($("zoom").value);
+
+function showResult() {
+  const has = Boolean(result);
+  for (const b of document.querySelectorAll(".needs-result")) b.disabled = !has;
+  $("slider").disabled = !has;
+  const strip = $("strip");
+  if (!has) {
+    player.stop();
+    $("title").textContent = "Result";
+    $("position").textContent = "";
+    strip.replaceChildren();
+    $("slider").max = 0;
+    clipLink($("download-step"), null);
+    clipLink($("download-path"), null);
+    drawResult();
+    showTransformSource();
+    showCorners();
+    return;
+  }
+  $("title").textContent = `${result.title}: ${result.items.length} item(s)`;
+  $("slider").max = result.items.length - 1;
+  const [low, high] = pitchRange(result.items);
+  result.low = low;
+  result.high = high;
+  strip.replaceChildren(...result.items.map((item, i) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "thumb";
+    button.setAttribute("aria-label", `show ${result.labels[i]}`);
+    const small = document.createElement("canvas");
+    drawRoll(small, item, Math.max(1, 96 / stepsOf(item)), { low, high, rowHeight: 1.5 });
+    const caption = document.createElement("span");
+    caption.textContent = result.short[i];
+    button.append(small, caption);
+    button.addEventListener("click", () => { $("slider").value = i; onSlider(); });
+    return button;
+  }));
+  clipLink($("download-path"), result.items, `${model.name}-${result.name}.mid`);
+  showCorners();
+  onSlider();
+}
+
+function current() {
+  return result ? result.items[Number($("slider").value)] : null;
+}
+
+function onSlider() {
+  if (!result) return;
+  const i = Number($("slider").value);
+  $("position").textContent = `${result.labels[i]} (${i + 1} of ${result.items.length})`;
+  $("slider").setAttribute("aria-valuetext", result.labels[i]);
+  for (const [k, b] of [...$("strip").children].entries()) b.setAttribute("aria-pressed", String(k === i));
+  clipLink($("download-step"), [current()], `${model.name}-${result.name}-${i}.mid`);
+  if (!playhead || playhead.index !== i) playhead = null;
+  drawResult();
+  showTransformSource();
+}
+
+function drawResult() {
+  const canvas = $("roll");
+  if (!result) {
+    drawKeys($("keys"), 60, 72, 10);
+    drawRoll(canvas, { steps_per_bar: 16, tracks: [{ notes: [] }], values: new Array(32).fill(0) }, ZOOM(),
+      { low: 60, high: 72, rowHeight: 10 });
+    canvas.setAttribute("aria-label", "no result yet");
+    return;
+  }
+  const i = Number($("slider").value), item = result.items[i];
+  const rowHeight = Math.max(7, Math.min(12, Math.floor(340 / (result.high - result.low + 1))));
+  drawKeys($("keys"), result.low, result.high, rowHeight);
+  const marks = result.marks[i] ? [{ step: 0, text: result.marks[i], colour: result.marks[i] === "B" ? "#7c3aed" : "#0f766e" }] : [];
+  drawRoll(canvas, item, ZOOM(), { low: result.low, high: result.high, rowHeight, marks,
+    playhead: playhead && playhead.index === i ? playhead.step : null });
+  canvas.setAttribute("aria-label", describeNotes(item, result.labels[i]));
+  canvas.dataset.playhead = playhead && playhead.index === i ? playhead.step.toFixed(2) : "";
+}
+
+function setResult(items, labels, title, name, { marks = [], short = null, show = 0 } = {}) {
+  result = { items, labels, title, name, marks, short: short || labels.map((_, i) => String(i + 1)) };
+  $("slider").value = show;
+  showResult();
+  $("slider").value = show;
+  onSlider();
+}
+
+function showTransformSource() {
+  const base = transformBase || (result ? { label: `the result on screen: ${result.labels[Number($("slider").value)]}` }
+    : songs.a ? { label: `melody ${songLabel("a")}` } : null);
+  $("transform-source").textContent = base
+    ? `The sliders move ${base.label}, by the amount shown.`
+    : "Choose melody A or make a result first: the sliders move the melody on screen.";
+}
+
+// verbs ---------------------------------------------------------------------------------------------
+
+async function interpolate() {
+  clearErrors();
+  const [a, b] = [songs.a, songs.b];
+  if (!a || !b) return fail("interpolate", "choose songs A and B first (or use two examples)", false);
+  const steps = Number($("steps").value);
+  status(`interpolating ${songLabel("a")} to ${songLabel("b")}…`);
+  const mine = epoch;
+  const answer = await requests.start((signal) => verb("interpolate", { model: model.name, a: a.file, b: b.file,
+    steps, index_a: a.pick, index_b: b.pick }, "json", null, { signal }), (e) => fail("interpolate", e));
+  if (!answer || mine !== epoch) return;
+  const n = answer.items.length;
+  const labels = answer.items.map((_, i) => (i === 0 ? `${songLabel("a")} (as the model hears it)`
+    : i === n - 1 ? `${songLabel("b")} (as the model hears it)` : `step ${i} of ${n - 1} from A to B`));
+  transformBase = null;
+  resetSliders();
+  setResult(answer.items, labels, `${a.name} (${barsText(a)}) to ${b.name} (${barsText(b)})`, "interpolation",
+    { marks: labels.map((_, i) => (i === 0 ? "A" : i === n - 1 ? "B" : "")),
+      short: labels.map((_, i) => (i === 0 ? "A" : i === n - 1 ? "B" : String(i))) });
+  status(`interpolated in ${n} steps; used A ${barsText(a)} of ${a.name} and B ${barsText(b)} of ${b.name}`);
+}
+
+async function generate(fields) {
+  clearErrors();
+  status("generating…");
+  const mine = epoch;
+  const answer = await requests.start((signal) => verb("generate", { model: model.name, ...fields }, "json", null,
+    { signal }), (e) => fail("generate", e));
+  if (!answer || mine !== epoch) return;
+  transformBase = null;
+  resetSliders();
+  const labels = answer.items.map((_, i) => `sample ${i + 1} (temperature ${Number(fields.temperature).toFixed(2)}, `
+    + `spread ${Number(fields.spread).toFixed(2)}, seed ${fields.seed})`);
+  setResult(answer.items, labels, `${answer.items.length} samples`, "samples");
+  status(`generated ${answer.items.length} samples`);
+}
+
+function resetSliders() {
+  for (const s of document.querySelectorAll("#attributes input[type=range]")) s.setValue(0);
+}
+
+async function transform(attribute, slider) {
+  clearErrors();
+  for (const s of document.querySelectorAll("#attributes input[type=range]")) if (s !== slider) s.setValue(0);
+  let base = transformBase;
+  if (!base) {
+    if (result) {
+      const i = Number($("slider").value);
+      base = { item: result.items[i], label: `the result on screen: ${result.labels[i]}` };
+    } else if (songs.a) {
+      base = { song: songs.a, label: `melody ${songLabel("a")}` };
+    } else {
+      return fail("transform", "choose melody A or make a result first: the sliders move the melody on screen", false);
+    }
+  }
+  transformBase = base;
+  const amount = Number(slider.value);
+  const fields = base.item
+    ? { model: model.name, a: new File([midiFile([base.item])], "on-screen.mid"), index: 0 }
+    : { model: model.name, a: base.song.file, index: base.song.pick };
+  status(`moving ${base.label} by ${attribute} ${amount}…`);
+  const mine = epoch;
+  const answer = await requests.start((signal) => verb("transform", { ...fields, attribute, amount }, "json", null,
+    { signal }), (e) => fail("transform", e));
+  if (!answer || mine !== epoch) return;
+  transformBase = base;
+  setResult(answer.items, [`${base.label}, as the model hears it`, `${attribute} ${amount >= 0 ? "+" : ""}${amount}`],
+    `${attribute} ${amount >= 0 ? "+" : ""}${amount}`, `${attribute}${amount}`,
+    { short: ["before", "after"], show: 1 });
+  status(`moved ${base.label} by ${attribute} ${amount}`);
 }
 
 function showAttributes() {
@@ -101,45 +324,303 @@ function showAttributes() {
   box.replaceChildren();
   $("attributes-box").hidden = !model.attributes.length;
   for (const attribute of model.attributes) {
-    const label = document.createElement("label");
-    const slider = Object.assign(document.createElement("input"), { type: "range", min: -3, max: 3, step: 0.5,
-      value: 0, id: `attribute-${attribute}` });
-    slider.addEventListener("change", () => {
-      if (!files.a) return showError($("status"), "choose melody A first");
-      return run("transform", { model: model.name, a: files.a, attribute, amount: slider.value },
-        `A with ${attribute} ${slider.value}`);
-    });
-    label.append(`${attribute} `, slider);
+    const [label, slider] = rangeControl(`attribute-${attribute}`, attribute, { min: -3, max: 3, step: 0.5, value: 0,
+      format: (v) => `${Number(v) > 0 ? "+" : ""}${Number(v).toFixed(1)}` });
+    slider.classList.add("act");
+    slider.addEventListener("change", () => transform(attribute, slider));
     box.append(label);
+  }
+  showTransformSource();
+}
+
+// playing -------------------------------------------------------------------------------------------
+
+function play(items, first) {
+  player.play(items, (index, step) => {
+    const i = first + index;
+    if (Number($("slider").value) !== i) { $("slider").value = i; playhead = { index: i, step }; onSlider(); }
+    playhead = { index: i, step };
+    drawResult();
+    const box = $("roll-scroll"), x = step * ZOOM();
+    if (x < box.scrollLeft || x > box.scrollLeft + box.clientWidth - 40) box.scrollLeft = Math.max(0, x - 40);
+  }, () => { playhead = null; drawResult(); status(""); });
+  status("playing");
+}
+
+// the blender ---------------------------------------------------------------------------------------
+
+const CORNERS = ["top left", "top right", "bottom left", "bottom right"];
+let corners = [null, null, null, null]; // {z, label}
+const blend = { u: 0.5, v: 0.5, item: null, pending: false, busy: false };
+
+function cornerSources() {
+  const out = [];
+  if (songs.a) out.push(["a", `melody ${songLabel("a")}`]);
+  if (songs.b) out.push(["b", `melody ${songLabel("b")}`]);
+  (result ? result.items : []).forEach((_, i) => out.push([`result-${i}`, `result: ${result.labels[i]}`]));
+  for (let k = 0; k < 6; k += 1) out.push([`example-${k}`, `built-in example ${k + 1}`]);
+  return out;
+}
+
+function showCorners() {
+  const box = $("corners");
+  const before = [...box.querySelectorAll("select")].map((s) => (s.dataset.user ? s.value : null)); // the musician's choices
+  const sources = cornerSources();
+  const defaults = sources.map(([v]) => v).filter((v, i, all) => !(v === "result-0" && all.includes("a"))).slice(0, 4);
+  box.replaceChildren(...CORNERS.map((name, k) => {
+    const label = document.createElement("label");
+    const select = Object.assign(document.createElement("select"), { id: `corner-${k}`, className: "act" });
+    select.replaceChildren(...sources.map(([value, text]) => new Option(text, value)));
+    const kept = sources.some(([v]) => v === before[k]);
+    select.value = kept ? before[k] : defaults[k];
+    if (kept) select.dataset.user = "1";
+    select.addEventListener("change", () => { select.dataset.user = "1"; });
+    label.append(`${name} `, select);
+    return label;
+  }));
+}
+
+async function cornerFile(source, signal) {
+  if (source === "a" || source === "b") {
+    if (!songs[source]) throw new Error(`melody ${source.toUpperCase()} is not chosen`);
+    return [songs[source].file, songs[source].pick, songLabel(source)];
+  }
+  if (source.startsWith("result-")) {
+    const i = Number(source.split("-")[1]);
+    if (!result || !result.items[i]) throw new Error("that result is no longer on screen");
+    return [new File([midiFile([result.items[i]])], `result-${i}.mid`), 0, result.short[i].length > 2
+      ? result.labels[i] : `result ${result.short[i]}`];
+  }
+  const k = Number(source.split("-")[1]);
+  const file = await example(model.name, $("dataset").value, k, { signal });
+  return [file, 0, `example ${file.name}`];
+}
+
+async function loadCorners() {
+  clearErrors();
+  const mine = epoch;
+  const sources = CORNERS.map((_, k) => $(`corner-${k}`).value);
+  status("encoding the four corners…");
+  const loaded = await requests.start(async (signal) => {
+    const out = [];
+    for (const source of sources) {
+      const [file, index, label] = await cornerFile(source, signal);
+      const answer = await verb("encode", { model: model.name, files: file, index }, "json", null, { signal });
+      out.push({ z: answer.z[0], label });
+    }
+    return out;
+  }, (e) => fail("blend", e, false));
+  if (!loaded || mine !== epoch) return;
+  corners = loaded;
+  drawPad();
+  $("pad").focus();
+  status("corners loaded: drag the point, or use the arrow keys on the pad");
+  decodeBlend();
+}
+
+function mixOf(u, v) {
+  const w = [(1 - u) * (1 - v), u * (1 - v), (1 - u) * v, u * v]; // top left, top right, bottom left, bottom right
+  return { w, z: corners[0].z.map((_, d) => corners.reduce((sum, c, k) => sum + w[k] * c.z[d], 0)) };
+}
+
+function mixText() {
+  const { w } = mixOf(blend.u, blend.v);
+  return CORNERS.map((name, k) => `${Math.round(w[k] * 100)}% ${name}`).join(", ");
+}
+
+function drawPad() {
+  const canvas = $("pad"), ctx = canvas.getContext("2d"), size = canvas.width;
+  ctx.fillStyle = "#f8fafc";
+  ctx.fillRect(0, 0, size, size);
+  ctx.strokeStyle = "#e2e8f0";
+  for (let k = 1; k < 4; k += 1) {
+    ctx.beginPath(); ctx.moveTo((k * size) / 4, 0); ctx.lineTo((k * size) / 4, size); ctx.stroke();
+    ctx.beginPath(); ctx.moveTo(0, (k * size) / 4); ctx.lineTo(size, (k * size) / 4); ctx.stroke();
+  }
+  const ready = corners.every(Boolean);
+  ctx.font = "12px system-ui, sans-serif";
+  ctx.fillStyle = "#334155";
+  const names = ready ? corners.map((c) => c.label.replace(/^melody /, "").slice(0, 26)) : CORNERS;
+  ctx.textBaseline = "top";
+  ctx.fillText(names[0], 6, 6);
+  ctx.fillText(names[1], size - 6 - ctx.measureText(names[1]).width, 6);
+  ctx.textBaseline = "bottom";
+  ctx.fillText(names[2], 6, size - 6);
+  ctx.fillText(names[3], size - 6 - ctx.measureText(names[3]).width, size - 6);
+  if (!ready) return;
+  ctx.fillStyle = "#dc2626";
+  ctx.beginPath();
+  ctx.arc(blend.u * size, blend.v * size, 8, 0, 2 * Math.PI);
+  ctx.fill();
+  canvas.setAttribute("aria-valuetext", mixText());
+}
+
+async function decodeBlend() {
+  if (!corners.every(Boolean)) return;
+  if (blend.busy) { blend.pending = true; return; }
+  blend.busy = true;
+  const mine = epoch;
+  try {
+    do {
+      blend.pending = false;
+      const { z } = mixOf(blend.u, blend.v);
+      const text = mixText();
+      const answer = await decode(model.name, [z]);
+      if (mine !== epoch) return;
+      blend.item = answer.items[0];
+      blend.text = text;
+      showBlend();
+      showError($("error-blend"), "");
+    } while (blend.pending);
+    if ($("blend-autoplay").checked) playBlend();
+  } catch (e) {
+    if (mine === epoch) {
+      blend.item = null;
+      showBlend();
+      fail("blend", e, false);
+    }
+  } finally {
+    blend.busy = false;
   }
 }
 
-await modelPicker($("model"), "midi", (m) => {
-  model = m;
-  $("card").textContent = m.card ? m.card.description || "" : "";
-  $("dataset").replaceChildren(...m.datasets.map((d) => new Option(d, d)));
-  showAttributes();
-});
-for (const side of ["a", "b"]) $(`file-${side}`).addEventListener("change", (e) => { files[side] = e.target.files[0]; });
-$("examples").addEventListener("click", async () => {
-  try {
-    files = { a: await example(model.name, $("dataset").value, 0), b: await example(model.name, $("dataset").value, 1) };
-    $("status").textContent = `A: ${files.a.name}, B: ${files.b.name}`;
-  } catch (e) {
-    showError($("status"), e);
+function showBlend() {
+  const item = blend.item;
+  $("blend-play").disabled = !item;
+  if (!item) {
+    $("blend-mix").textContent = corners.every(Boolean) ? "" : "Load the corners to blend.";
+    clipLink($("blend-keep"), null);
+    $("blend-roll").setAttribute("aria-label", "no blend yet");
+    return;
   }
+  const [low, high] = pitchRange([item]);
+  drawKeys($("blend-keys"), low, high, 8);
+  drawRoll($("blend-roll"), item, Math.max(4, Math.min(12, 560 / stepsOf(item))), { low, high, rowHeight: 8 });
+  $("blend-mix").textContent = `The blend of ${blend.text}`;
+  $("blend-roll").setAttribute("aria-label", describeNotes(item, `blend of ${blend.text}`));
+  clipLink($("blend-keep"), [item], `${model.name}-blend-${Math.round(blend.u * 100)}-${Math.round(blend.v * 100)}.mid`);
+}
+
+function playBlend() {
+  if (blend.item) player.play([blend.item]);
+}
+
+function movePad(u, v) {
+  blend.u = Math.max(0, Math.min(1, u));
+  blend.v = Math.max(0, Math.min(1, v));
+  drawPad();
+  decodeBlend();
+}
+
+function padEvents() {
+  const pad = $("pad");
+  let dragging = false;
+  const at = (e) => {
+    const box = pad.getBoundingClientRect();
+    movePad((e.clientX - box.left) / box.width, (e.clientY - box.top) / box.height);
+  };
+  pad.addEventListener("pointerdown", (e) => {
+    if (!corners.every(Boolean)) return;
+    dragging = true;
+    pad.setPointerCapture(e.pointerId);
+    at(e);
+  });
+  pad.addEventListener("pointermove", (e) => { if (dragging) at(e); });
+  pad.addEventListener("pointerup", () => { dragging = false; });
+  pad.addEventListener("keydown", (e) => {
+    if (!corners.every(Boolean)) return;
+    const step = e.shiftKey ? 0.25 : 0.05;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    if (moves[e.key]) {
+      e.preventDefault();
+      movePad(blend.u + moves[e.key][0], blend.v + moves[e.key][1]);
+    } else if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      playBlend();
+    }
+  });
+}
+
+// the model ---------------------------------------------------------------------------------------------
+
+async function chooseModel(m) {
+  epoch += 1;
+  requests.cancel();
+  player.stop();
+  clearErrors();
+  model = m;
+  result = null;
+  transformBase = null;
+  corners = [null, null, null, null];
+  blend.item = null;
+  $("card").textContent = m.card ? m.card.description || "" : "";
+  const keep = $("dataset").value;
+  $("dataset").replaceChildren(...m.datasets.filter((d) => d !== "groove").map((d) => new Option(d, d)));
+  if ([...$("dataset").options].some((o) => o.value === keep)) $("dataset").value = keep;
+  showAttributes();
+  showResult();
+  showBlend();
+  drawPad();
+  const mine = epoch;
+  let spread = 1;
+  try {
+    const info = await getJSON(`/api/models/${encodeURIComponent(m.name)}`);
+    spread = info.config?.generate?.spread ?? 1;
+  } catch (e) { /* the default */ }
+  if (mine !== epoch) return;
+  generateControls($("generate-controls"), generate, { spread });
+  for (const side of ["a", "b"]) { // the songs on screen, read again as this model reads them
+    const song = songs[side];
+    if (!song) { showSong(side); continue; }
+    const bar = song.places[song.pick].bar;
+    status(`reading ${song.name} for ${m.name}…`);
+    const again = await requests.start((signal) => readSong(side, song.file, song.source, signal, bar),
+      (e) => { songs[side] = null; fail(side, e, false); });
+    if (mine !== epoch) return;
+    songs[side] = again;
+    showSong(side);
+  }
+  status(`model ${m.name}`);
+}
+
+// wiring ------------------------------------------------------------------------------------------------
+
+for (const side of ["a", "b"]) {
+  $(`file-${side}`).addEventListener("change", (e) => {
+    const file = e.target.files[0];
+    e.target.value = ""; // what is in use is named beside it; choosing the same file again reads it again
+    if (file) chooseFile(side, file);
+  });
+  $(`bars-${side}`).addEventListener("change", (e) => pickBars(side, Number(e.target.value)));
+  $(`song-roll-${side}`).addEventListener("click", (e) => {
+    const song = songs[side];
+    if (!song) return;
+    const canvas = $(`song-roll-${side}`), box = canvas.getBoundingClientRect();
+    const bar = Math.floor((e.clientX - box.left) / Number(canvas.dataset.px) / Number(canvas.dataset.bar));
+    const at = song.places.findLastIndex((p) => p.bar <= bar);
+    pickBars(side, at < 0 ? 0 : at);
+  });
+}
+$("examples").addEventListener("click", async () => {
+  clearErrors();
+  const mine = epoch;
+  status(`fetching two examples from ${$("dataset").value}…`);
+  const files = await requests.start((signal) => Promise.all([0, 1].map((k) => example(model.name, $("dataset").value, k,
+    { signal }))), (e) => fail("examples", e, false));
+  if (!files || mine !== epoch) return;
+  await chooseFile("a", files[0], "example");
+  await chooseFile("b", files[1], "example");
 });
-$("interpolate").addEventListener("click", () => {
-  if (!files.a || !files.b) return showError($("status"), "choose two melodies (or use two examples)");
-  return run("interpolate", { model: model.name, a: files.a, b: files.b, steps: $("steps").value },
-    `${files.a.name} to ${files.b.name}`);
-});
-generateControls($("generate-controls"), (fields) => run("generate", { model: model.name, ...fields },
-  `samples at temperature ${fields.temperature}`));
-$("slider").addEventListener("input", draw);
-$("play-step").addEventListener("click", () => result && play([result.items[Number($("slider").value)]]));
-$("play-path").addEventListener("click", () => result && play(result.items));
-$("stop").addEventListener("click", stop);
-$("download-step").addEventListener("click", () => save(Number($("slider").value)));
-$("download-path").addEventListener("click", () => save(null));
-draw();
+$("interpolate").addEventListener("click", interpolate);
+$("slider").addEventListener("input", onSlider);
+$("zoom").addEventListener("input", drawResult);
+$("play-step").addEventListener("click", () => result && play([current()], Number($("slider").value)));
+$("play-path").addEventListener("click", () => result && play(result.items, 0));
+$("stop").addEventListener("click", () => player.stop());
+$("load-corners").addEventListener("click", loadCorners);
+$("blend-play").addEventListener("click", playBlend);
+padEvents();
+showCorners();
+drawPad();
+showResult();
+await modelPicker($("model"), "midi", chooseModel);
