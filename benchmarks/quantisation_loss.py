@@ -8,12 +8,20 @@ melody; their hits are measured by the same rule as a third figure.
 
     python benchmarks/quantisation_loss.py                # POP909 and the Groove MIDI files in ../shared/data
     python benchmarks/quantisation_loss.py --limit 50     # the first 50 files of each
+    python benchmarks/quantisation_loss.py --evaluate mel_2bar   # and evaluate's scores beside the loss
+
+With ``--evaluate NAME``, the model is scored (``evaluate --data``, k=0) on the POP909 songs that hold
+triplets and on as many songs of no warning, each with its quantisation loss beside the scores. POP909's
+songs 001-800 are the shipped melody models' training songs: the figures compare the two groups, they
+are no held-out score.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -72,10 +80,31 @@ def summary(reports: list[QuantisationReport | None]) -> dict:
             "swing_straightened": sum(r.swing is not None for r in measured)}
 
 
+def scores_beside_loss(model: str, groups: dict[str, list[Path]]) -> dict:
+    """``evaluate --data`` of ``model`` (k=0) on copies of each group's song folders, with the folder's
+    quantisation report beside the scores (links out of a folder are not followed, so the songs are copied)."""
+    import vaekit
+
+    p = vaekit.load(model)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, files in groups.items():
+            folder = Path(tmp) / name
+            for f in files:
+                shutil.copytree(f.parent, folder / f.parent.name)
+            scores = p.evaluate(str(folder), k=0)
+            report = p.modality.reading_report(str(folder), p.config)
+            rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
+            out[name] = {"songs": len(files), **rounded, "reading": report.to_dict()}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--evaluate", metavar="MODEL", help="Also score this model on POP909's songs with and "
+                        "without triplets.")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quantisation_loss")
     args = parser.parse_args()
     results: dict = {"data": str(args.data), "triplet_share": TRIPLET_SHARE, "corpora": {}}
@@ -91,6 +120,12 @@ def main() -> None:
             "drum hits": summary([r["drums"] for r in rows]),
             "unread by the single-file verbs": dict(Counter(r["error"] for r in rows if "error" in r).most_common()),
             "files with triplets (first 20)": triplet_files[:20]}
+        if name == "pop909" and args.evaluate:
+            with_triplets = [Path(r["file"]) for r in rows if r["data"] is not None and r["data"].notes and
+                             r["data"].positions.get("triplet", 0) >= TRIPLET_SHARE * r["data"].notes]
+            clean = [Path(r["file"]) for r in rows if r["data"] is not None and r["data"].notes and not r["data"].moved]
+            results["corpora"][name][f"{args.evaluate} scores"] = scores_beside_loss(
+                args.evaluate, {"with triplets": with_triplets, "moved by nothing": clean[: len(with_triplets)]})
     results["seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
@@ -111,6 +146,14 @@ def markdown(results: dict) -> str:
             lines.append(f"| {name} | {how} | {s['files']} | {s['files_warned']} ({s['share_files_warned']:.1%}) | "
                          f"{s['notes_moved']:,} of {s['notes']:,} ({s['share_notes_moved']:.1%}) | "
                          f"{s['files_with_triplets']} ({s['share_files_with_triplets']:.1%}) | {causes} |")
+    for name, corpus in results["corpora"].items():
+        for model in [k for k in corpus if k.endswith(" scores")]:
+            lines += ["", f"{name}, {model} (evaluate --data, k=0) beside the quantisation loss:", "",
+                      "| songs | windows | acc_tf | acc_sampled | note_f1 | notes moved or lost |",
+                      "| --- | --- | --- | --- | --- | --- |"]
+            for group, v in corpus[model].items():
+                lines.append(f"| {group} ({v['songs']}) | {v['items']} | {v['acc_tf']:.3f} | {v['acc_sampled']:.3f} | "
+                             f"{v['note_f1']:.3f} | {v['reading']['share_moved']:.1%} |")
     return "\n".join(lines) + "\n"
 
 
