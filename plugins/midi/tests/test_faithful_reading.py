@@ -212,3 +212,15 @@ def test_evaluate_shows_the_quantisation_loss(files, tmp_path, private_cache, on
     assert data["reading"]["causes"] == {"triplets": 1, "quintuplets": 1}
     text = run("evaluate", "mel_2bar", "--data", folder, "-k", "0").output
     assert "files past 5%" in text and "triplets.mid" in text
+
+
+def test_a_pickup_bar_of_its_own(tmp_path):
+    from handmade import song
+
+    notes = [(0, 1, 67)] + [(1 + t, 1, 72 + t % 5) for t in range(16)]
+    path = tmp_path / "short_bar.mid"
+    song([("", 0, False, notes)], meters=((1, 4, 4),), meter=(1, 4)).write(str(path))
+    for pickup, first in ((None, [12, 16, 67]), (0, [0, 4, 67])):  # --pickup 0: the file's short bar ignored
+        r = read_user_midi(path, pickup=pickup)
+        assert r.music.meter == (4, 4) and r.parsed.segments[0][1] == 16
+        assert first_notes(r, 1).tolist() == [first]

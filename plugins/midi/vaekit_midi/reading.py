@@ -123,8 +123,9 @@ def read_user_midi(path: Path, steps_per_bar: int = 16, track: str | int | None 
         raise VaekitError(f"{path}: {REASONS['out_of_range']}")
     meters = list(grid.meters)
     beat = int(per_beat * (1.5 if compound else 1))
-    steps = find_pickup(notes, meters, beat) if pickup is None else int(round(float(pickup) * per_beat))
-    music = Music(_tempo(pm), _meter(pm, steps / per_beat), _key(pm), steps, swing)
+    found = find_pickup(notes, meters, beat)  # drops a short first bar from meters, whatever --pickup says
+    steps = found if pickup is None else int(round(float(pickup) * per_beat))
+    music = Music(_tempo(pm), _meter(pm, max(steps, found) / per_beat), _key(pm), steps, swing)
     parsed = _segments(notes, meters, steps, steps_per_bar)
     if parsed.reason:
         raise VaekitError(f"{path}: {REASONS[parsed.reason]}")
@@ -210,7 +211,8 @@ def _tempo(pm: Any) -> float:
 
 
 def _meter(pm: Any, pickup_beats: float) -> tuple[int, int]:
-    """The meter of the first full bar (the one in force after the pickup); 4/4 where none is given."""
+    """The meter of the first full bar (the one in force after a pickup of ``pickup_beats``); 4/4 where
+    none is given."""
     ticks = pickup_beats * pm.resolution
     signatures = [ts for ts in sorted(pm.time_signature_changes, key=lambda t: t.time)
                   if pm.time_to_tick(ts.time) <= ticks + 1]
