@@ -54,13 +54,15 @@ def recall(item: object | None = None) -> Music | None:
 
 
 def recall_rows(items: object) -> list[Music | None]:
-    """The music of each item of a picture ``(N, T)``: its own where it is a window read, else that of
-    the row above where that one was read (a reconstruction under its input), else the verb's."""
+    """The music of each item of a picture ``(N, T)``: its own where it is a window read; else that of
+    the row above where that one alone was read (a reconstruction under its input); else the verb's
+    (an interpolation's steps under its inputs A and B)."""
     reads, _, forced, plain = _state.get()
     if plain or forced is not None or not reads:
         return [None if plain else forced] * len(items)
     own = [next((music for music, keys in reads if _key(item) in keys), None) for item in items]
-    return [mine or (own[i - 1] if i and own[i - 1] else reads[0][0]) for i, mine in enumerate(own)]
+    under = [i and own[i - 1] and not (i > 1 and own[i - 2]) for i in range(len(own))]
+    return [mine or (own[i - 1] if under[i] else reads[0][0]) for i, mine in enumerate(own)]
 
 
 @contextmanager

@@ -45,7 +45,8 @@ def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None, l
         for line in range(0, steps + 1, bar):
             ax.axvline(line, color="0.6", linewidth=0.8, linestyle=":")
         meter = f"{music[i].meter[0]}/{music[i].meter[1]}" if music[i] else "4/4"
-        ax.set_ylabel(f"{labels[i] if labels else i}\n({meter})", fontsize=7, rotation=0, ha="right", va="center")
+        ax.set_ylabel(f"{labels[i] if labels else i}\n({meter})", fontsize=7, rotation=0, ha="right", va="center",
+                      labelpad=10)
         ax.tick_params(labelsize=7)
     named = [p for p in range(low - 1, high + 2) if p % 12 in (0, 4, 7)] or [low]
     axes[0, 0].set_yticks(named, [pretty_midi.note_number_to_name(p) for p in named])
