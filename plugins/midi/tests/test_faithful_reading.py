@@ -224,3 +224,20 @@ def test_a_pickup_bar_of_its_own(tmp_path):
         r = read_user_midi(path, pickup=pickup)
         assert r.music.meter == (4, 4) and r.parsed.segments[0][1] == 16
         assert first_notes(r, 1).tolist() == [first]
+
+
+def test_the_studio_is_told_the_meter(files):
+    import contextvars
+
+    import torch
+    from vaekit_midi.modality import MidiModality
+
+    def request():  # one server request: its own context, as the studio's worker threads run them
+        m, config = MidiModality(), {"data": {**CONFIG["data"], "kind": "melody"}}
+        x = m.read(files["jig"], config)
+        return m.describe(x[:1], config)[0]
+
+    described = contextvars.Context().run(request)
+    assert described["meter"] == "6/8" and described["bar_steps"] == 12 and described["tempo"] == pytest.approx(110)
+    plain = contextvars.Context().run(MidiModality().describe, torch.zeros(1, 32, dtype=torch.int64), CONFIG)[0]
+    assert "meter" not in plain  # nothing was read in this request

@@ -170,13 +170,22 @@ class MidiModality(Modality):
 
     def describe(self, x: torch.Tensor, config: Config) -> list[dict]:
         """Each item's tracks as notes ``[onset step, end step, pitch]`` on its grid (drum hits: pitch is
-        the General MIDI drum), for the web page's piano rolls and player."""
+        the General MIDI drum), for the web page's piano rolls and player; where the item came from a
+        file read in this request (or from the verb's input), that file's meter, bar length, tempo and key."""
+        from vaekit_midi.music_memo import recall_rows
+
         kind = _kind(config)
         spb = int(config["data"]["steps_per_bar"])
         names = kind.tracks(config)
-        return [{"steps_per_bar": spb, "tracks": [
-            {"name": name, "drums": drums, "notes": notes.tolist()}
-            for (name, _, drums), notes in zip(names, kind.to_tracks(item))]} for item in x.detach().cpu().numpy()]
+        items = x.detach().cpu().numpy()
+        out = []
+        for item, music in zip(items, recall_rows(items)):
+            meter = {"meter": f"{music.meter[0]}/{music.meter[1]}", "bar_steps": music.bar_steps(spb),
+                     "tempo": music.tempo, "key": music.key_name} if music else {}
+            out.append({"steps_per_bar": spb, **meter, "tracks": [
+                {"name": name, "drums": drums, "notes": notes.tolist()}
+                for (name, _, drums), notes in zip(names, kind.to_tracks(item))]})
+        return out
 
     def attribute_vectors(self, run_dir: Path, config: Config) -> dict[str, torch.Tensor]:
         """The vectors ``vaekit attributes`` stored in a melody run (none elsewhere)."""
