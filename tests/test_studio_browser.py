@@ -1,12 +1,12 @@
 """vaekit studio in a real browser: headless Chromium (Debian's ``chromium``) driven by Playwright,
 against ``vaekit serve`` started as a user would, with the installed MIDI and image plugins and two tiny
 runs. Skips, saying why, where no browser is installed, unless ``VAEKIT_REQUIRE_BROWSER=1`` (CI), which
-makes that a failure. ``VAEKIT_SCREENSHOTS=docs`` keeps the two pages' screenshots there."""
+makes that a failure. The screenshots in docs/ come from ``test_studio_pages.py``, which uses the shipped
+models rather than these barely trained runs."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -91,13 +91,6 @@ def open_page(browser):
     return page
 
 
-def keep(screenshot: Path) -> None:
-    folder = os.environ.get("VAEKIT_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.copy(screenshot, Path(folder) / screenshot.name)
-
-
 def canvas(page, selector: str) -> str:
     return page.eval_on_selector(selector, "c => c.toDataURL()")
 
@@ -127,8 +120,6 @@ def test_melody_page_interpolates_plays_and_downloads(studio, browser):
         page.click("#download-path")
     midi = pretty_midi.PrettyMIDI(download.value.path())
     assert sum(len(i.notes) for i in midi.instruments) > 0
-    page.screenshot(path=str(tmp / "studio-melody.png"), full_page=True)
-    keep(tmp / "studio-melody.png")
 
 
 def test_image_page_latent_map_decodes_the_points_clicked(studio, browser):
@@ -148,5 +139,3 @@ def test_image_page_latent_map_decodes_the_points_clicked(studio, browser):
         decoded.append((page.eval_on_selector("#decoded", "c => c.dataset.z"), canvas(page, "#decoded")))
     decoded = decoded[1:]
     assert decoded[0][0] != decoded[1][0] and decoded[0][1] != decoded[1][1]
-    page.screenshot(path=str(tmp / "studio-image.png"), full_page=True)
-    keep(tmp / "studio-image.png")

@@ -232,6 +232,8 @@ function drawResult() {
 
 function setResult(items, labels, title, name, { marks = [], short = null, show = 0 } = {}) {
   result = { items, labels, title, name, marks, short: short || labels.map((_, i) => String(i + 1)) };
+  const room = $("roll-scroll").clientWidth - 4; // zoom to fit the width, but never under 6 px a step (scroll)
+  $("zoom").value = Math.max(6, Math.min(40, Math.floor(room / stepsOf(items[0]))));
   $("slider").value = show;
   showResult();
   $("slider").value = show;
@@ -366,7 +368,9 @@ function showCorners() {
   const box = $("corners");
   const before = [...box.querySelectorAll("select")].map((s) => (s.dataset.user ? s.value : null)); // the musician's choices
   const sources = cornerSources();
-  const defaults = sources.map(([v]) => v).filter((v, i, all) => !(v === "result-0" && all.includes("a"))).slice(0, 4);
+  const n = result ? result.items.length : 0, ends = n > 2 && result.marks.some(Boolean); // an interpolation's ends are A and B
+  const defaults = sources.map(([v]) => v).filter((v) => !(ends && (v === "result-0" || v === `result-${n - 1}`)))
+    .slice(0, 4);
   box.replaceChildren(...CORNERS.map((name, k) => {
     const label = document.createElement("label");
     const select = Object.assign(document.createElement("select"), { id: `corner-${k}`, className: "act" });
@@ -440,7 +444,12 @@ function drawPad() {
   const ready = corners.every(Boolean);
   ctx.font = "12px system-ui, sans-serif";
   ctx.fillStyle = "#334155";
-  const names = ready ? corners.map((c) => c.label.replace(/^melody /, "").slice(0, 26)) : CORNERS;
+  const fit = (text) => { // a label within half the pad
+    let t = text;
+    while (t.length > 3 && ctx.measureText(t).width > size / 2 - 18) t = t.slice(0, -2);
+    return t === text ? t : `${t.trimEnd()}…`;
+  };
+  const names = (ready ? corners.map((c) => c.label.replace(/^melody /, "").replace(/ \(as the model hears it\)/, "")) : CORNERS).map(fit);
   ctx.textBaseline = "top";
   ctx.fillText(names[0], 6, 6);
   ctx.fillText(names[1], size - 6 - ctx.measureText(names[1]).width, 6);
