@@ -175,6 +175,23 @@ def test_plane_of_a_2d_model_is_its_latent(client):
     assert plane["axes"] == [[1.0, 0.0], [0.0, 1.0]] and plane["origin"] == [0.0, 0.0]
 
 
+def test_the_routes_verbs_are_pipeline_verbs(runs_folder, monkeypatch, tmp_path):
+    import torch
+
+    isolate(monkeypatch, tmp_path / "cache")
+    register_vectors()
+    p = vaekit.load(runs_folder / "waves")
+    assert p.plane()["axes"] == [[1.0, 0.0], [0.0, 1.0]]
+    files = p.examples("waves", 3, tmp_path / "examples")
+    assert [f.name for f in files] == ["waves_000.csv", "waves_001.csv", "waves_002.csv"] and p.written == files
+    z = [[0.5, -0.5], [1.0, 2.0]]
+    assert torch.equal(p.decode(z, 1.0, seed=3), p.decode(z, 1.0, generator=torch.Generator().manual_seed(3)))
+    with pytest.raises(vaekit.VaekitError, match="finite rows of 2 numbers"):
+        p.decode([[float("nan"), 0.0]])
+    with pytest.raises(vaekit.VaekitError, match="no attribute vector 'density'"):
+        p.transform(files[0], "density")
+
+
 def test_transform_needs_attribute_vectors(client):
     response = client.post("/api/transform", data={"model": "waves", "attribute": "density"},
                            files={"a": ("a.csv", WAVE_A)})
@@ -296,12 +313,27 @@ def test_a_busy_model_answers_503_and_the_rest_keep_answering(two_models, monkey
 
 
 def test_a_call_that_waits_too_long_for_its_turn_is_503(two_models, monkeypatch):
+    import threading
+
+    from vaekit.pipeline import Pipeline
     from vaekit.server import models
 
+    release, generate = threading.Event(), Pipeline.generate
+
+    def slow(self, *args, **kwargs):
+        release.wait(30)
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "generate", slow)
     monkeypatch.setattr(models, "WAIT_S", 0.2)
     waves = two_models.app.state.models["waves"]
-    with waves.lock:  # a call that is running
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(two_models.post, "/api/generate", data={"model": "waves", "count": 2})
+        while waves.admitted < 1:
+            pass
         response = two_models.post("/api/generate", data={"model": "waves", "count": 2})
+        release.set()
+        assert running.result().status_code == 200
     assert "'waves' is still busy after 0.2 s" in one_line(response, 503)
     assert waves.admitted == 0
 
@@ -355,12 +387,69 @@ def test_vaekit_serve_prints_its_address_and_stops_on_ctrl_c(runs_folder, tmp_pa
     assert out.strip().endswith("stopped") and "Traceback" not in err
 
 
+SLOW_SERVE = """
+import sys, time
+import vaekit.pipeline
+
+def slow(*args, **kwargs):
+    print("generating", flush=True)
+    time.sleep(120)
+
+vaekit.pipeline.Pipeline.generate = slow
+sys.argv[0] = "vaekit"
+from vaekit.cli import main
+main()
+"""
+
+
+def test_one_ctrl_c_stops_the_server_while_a_call_runs(runs_folder, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "VAEKIT_LOAD_PLUGINS": "vectors", "VAEKIT_CACHE": str(tmp_path / "cache")}
+    server = subprocess.Popen([sys.executable, "-c", SLOW_SERVE, "serve", str(runs_folder / "waves"), "--port",
+                               str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/")
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/generate", data=b"model=waves&count=2")
+        answers = []
+
+        def ask():
+            try:
+                urllib.request.urlopen(request, timeout=60)
+            except urllib.error.HTTPError as e:
+                answers.append((e.code, json.load(e)["detail"]))
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        while server.stdout.readline().strip() != "generating":
+            pass
+        start = time.monotonic()
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=20)
+        took = time.monotonic() - start
+        asking.join(10)
+    finally:
+        server.kill()
+    assert took < 5, f"one Ctrl-C took {took:.1f} s to stop the server"
+    assert server.returncode == 0 and "Traceback" not in err, err
+    assert out.strip().endswith("stopped")
+    assert answers == [(503, "the server is stopping; this call did not finish")]
+
+
 def test_other_hosts_than_loopback_are_warned(runs_folder, monkeypatch, capsys):
     import uvicorn
 
     from vaekit.server import serve
 
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, log_level: None)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)
     serve.serve([str(runs_folder / "waves")], None, "0.0.0.0", 8765, False)
     serve.serve([str(runs_folder / "waves")], None, "localhost", 8765, False)
     err = capsys.readouterr().err

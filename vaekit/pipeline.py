@@ -241,6 +241,27 @@ class Pipeline:
         z = torch.cat([mu, mu + amount * vectors[attribute].to(mu)])
         return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
 
+    def plane(self) -> dict[str, list]:
+        """A 2-D plane of the latent space, for a latent map: for a 2-D model the latent itself; else the
+        plane of the two main directions of the validation items' posterior means, through their mean.
+        ``extent`` is three standard deviations along each axis."""
+        if self.model.latent_dim == 2:
+            return {"origin": [0.0, 0.0], "axes": [[1.0, 0.0], [0.0, 1.0]], "extent": [3.0, 3.0]}
+        z = torch.from_numpy(self.encode(data=self.config["data"]["source"])["z"]).double()
+        mean = z.mean(0)
+        _, s, v = torch.linalg.svd(z - mean, full_matrices=False)
+        std = s[:2] / max(1, len(z) - 1) ** 0.5
+        return {"origin": mean.tolist(), "axes": v[:2].tolist(), "extent": (3 * std).tolist()}
+
+    def examples(self, dataset: str, n: int, out: str | Path) -> list[Path]:
+        """The first ``n`` held-out items of one of the modality's built-in datasets, written into folder
+        ``out`` as ordinary files (what ``vaekit datasets export`` writes), to try the verbs on."""
+        if dataset not in self.modality.datasets():
+            raise VaekitError(f"{dataset!r}: the {self.modality.name} modality has the datasets "
+                              f"{', '.join(sorted(self.modality.datasets()))}")
+        self.written = self.modality.export_dataset(dataset, n, Path(out), copy.deepcopy(self.config))
+        return self.written
+
     def encode(self, paths: list[str | Path] | None = None, data: str | None = None, index: int = 0,
                out: str | Path | None = None) -> dict[str, np.ndarray]:
         """Posterior means (``z``) and log-variances of files, or of a dataset's validation split

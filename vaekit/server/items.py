@@ -4,7 +4,7 @@ takes. The melody page draws them as a bar picker over the whole song, so that t
 which bars an interpolation, a transform or the blender uses, and says which it used.
 
 Kept apart from ``app.py`` as one small route: it reads through the modality's own ``read``, as
-``Pipeline.read`` does, and takes the model's lock as every other call does.
+``Pipeline.read`` does, and runs on the model's thread in turn, as every other call does.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def add_routes(app: FastAPI, models: dict[str, Any], max_upload: int) -> None:
     """Add ``POST /api/items`` to ``app``, over ``models`` (name -> ``Served``)."""
 
     @app.post("/api/items")
-    def items(model: str = Form(...), file: UploadFile = File(...)) -> JSONResponse:
+    async def items(model: str = Form(...), file: UploadFile = File(...)) -> JSONResponse:
         """Every item of the upload ``file`` as the model reads it (for a song: its windows, in order),
         each described with its ``index``; ``count`` is how many the file holds."""
         served = models.get(model)
@@ -42,11 +42,12 @@ def add_routes(app: FastAPI, models: dict[str, Any], max_upload: int) -> None:
         with tempfile.TemporaryDirectory(prefix="vaekit-serve-") as tmp:
             path = Path(tmp) / name
             path.write_bytes(data)
+            def read(p: Any) -> tuple[Any, Any, Any, list[dict[str, Any]]]:
+                x = p.read_items(path)
+                return p, x, x[:MAX_SONG_ITEMS], p.modality.describe(x[:MAX_SONG_ITEMS], p.config)
+
             try:
-                with served.turn() as p:
-                    x = p.read_items(path)
-                    shown = x[:MAX_SONG_ITEMS]
-                    described = p.modality.describe(shown, p.config)
+                p, x, shown, described = await served.run(read)  # on the model's thread, in turn
             except VaekitError as e:  # name the upload, not where it was kept
                 raise VaekitError(str(e).replace(f"{tmp}/", "")) from None
         return JSONResponse({"model": model, "modality": p.modality.name, "name": name, "count": len(x),

@@ -3,15 +3,17 @@ No request names a path on disk."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+import queue
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import HTTPException
 
@@ -20,62 +22,91 @@ from vaekit.errors import VaekitError
 
 RUNNING, WAITING = 1, 4  # calls a model takes at once: one runs, the others wait their turn
 WAIT_S = 60.0  # seconds a call waits for its turn before it is answered 503
+T = TypeVar("T")
 
 
 @dataclass
 class Served:
-    """One model: where it lies, its card (shipped models) and, once opened, its pipeline and the lock
-    every call into it takes (a pipeline is not for two threads at once: ``written``, its caches)."""
+    """One model: where it lies, its card (shipped models) and, once opened, its pipeline, and the one
+    daemon thread that runs every call into it in turn (a pipeline is not for two threads at once).
+
+    Waiting calls hold no thread, and the running one holds a daemon thread, so a busy model never
+    starves the others or the pages of worker threads, and never keeps the process from exiting."""
 
     name: str
     path: Path
     card: dict[str, Any] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
     pipeline: Any = None
     cache: dict[str, Any] = field(default_factory=dict)
-    admitted: int = 0  # calls running or waiting for the lock
-    seconds: float = 1.0  # how long the last call held the lock
+    admitted: int = 0  # calls running or waiting their turn
+    seconds: float = 1.0  # how long the last call ran
+    _jobs: queue.SimpleQueue | None = None
     _count: threading.Lock = field(default_factory=threading.Lock)
 
-    @contextmanager
-    def turn(self) -> Iterator[Any]:
-        """The pipeline, under the lock, once this call's turn comes: HTTP 503 with ``Retry-After`` at
-        once when ``RUNNING + WAITING`` calls are already in, or after ``WAIT_S`` seconds of waiting, so
-        that a busy model holds a bounded number of worker threads for a bounded time."""
+    def config(self) -> dict[str, Any]:
+        return json.loads((self.path / runs.CONFIG).read_text())
+
+    def open(self) -> Any:
+        """The pipeline, loaded on first use (on the model's thread)."""
+        if self.pipeline is None:
+            from vaekit.pipeline import Pipeline
+
+            self.pipeline = Pipeline.open(self.path)
+        return self.pipeline
+
+    async def run(self, verb: Callable[[Any], T]) -> T:
+        """``verb(pipeline)`` on the model's thread once this call's turn comes. HTTP 503 with
+        ``Retry-After`` at once when ``RUNNING + WAITING`` calls are already in, or when the turn has
+        not come after ``WAIT_S`` seconds; a call abandoned before its turn never runs."""
         with self._count:
             full = self.admitted >= RUNNING + WAITING
             if not full:
                 self.admitted += 1
         if full:
             raise self.busy("busy")
+        job: Future = Future()
+        job.add_done_callback(self._leave)
+        self._queue().put((verb, job))
+        result = asyncio.wrap_future(job)
         try:
-            if not self.lock.acquire(timeout=WAIT_S):
-                raise self.busy(f"still busy after {WAIT_S:g} s")
-            start = time.monotonic()
-            try:
-                yield self.open()
-            finally:
-                self.seconds = time.monotonic() - start
-                self.lock.release()
-        finally:
-            with self._count:
-                self.admitted -= 1
+            return await asyncio.wait_for(asyncio.shield(result), WAIT_S)
+        except TimeoutError:
+            if job.cancel():
+                raise self.busy(f"still busy after {WAIT_S:g} s") from None
+            return await result
+        except asyncio.CancelledError:  # the server is stopping: uvicorn cancels what outlasts its grace
+            job.cancel()
+            raise HTTPException(503, "the server is stopping; this call did not finish",
+                                headers={"Retry-After": "5"}) from None
 
     def busy(self, what: str) -> HTTPException:
         retry = max(1, math.ceil(self.seconds * (RUNNING + WAITING)))
         return HTTPException(503, f"model {self.name!r} is {what} ({RUNNING + WAITING} calls at most at once); "
                                   f"try again in {retry} s", headers={"Retry-After": str(retry)})
 
-    def config(self) -> dict[str, Any]:
-        return json.loads((self.path / runs.CONFIG).read_text())
+    def _leave(self, job: Future) -> None:
+        with self._count:
+            self.admitted -= 1
 
-    def open(self) -> Any:
-        """The pipeline, loaded on first use (under the lock)."""
-        if self.pipeline is None:
-            from vaekit.pipeline import Pipeline
+    def _queue(self) -> queue.SimpleQueue:
+        with self._count:
+            if self._jobs is None:
+                self._jobs = queue.SimpleQueue()
+                threading.Thread(target=self._work, name=f"vaekit model {self.name}", daemon=True).start()
+        return self._jobs
 
-            self.pipeline = Pipeline.open(self.path)
-        return self.pipeline
+    def _work(self) -> None:
+        while True:
+            verb, job = self._jobs.get()
+            if not job.set_running_or_notify_cancel():
+                continue
+            start = time.monotonic()
+            try:
+                job.set_result(verb(self.open()))
+            except BaseException as e:  # the caller's to answer
+                job.set_exception(e)
+            finally:
+                self.seconds = time.monotonic() - start
 
 
 def find_runs(folder: Path) -> list[Path]:

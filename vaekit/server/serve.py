@@ -13,6 +13,8 @@ import uvicorn
 from vaekit.server.app import create_app
 from vaekit.server.models import collect
 
+GRACE_S = 1
+
 
 def is_loopback(host: str) -> bool:
     try:
@@ -31,6 +33,10 @@ def serve(given: list[str], runs_dir: Path | None, host: str, port: int, open_br
     click.echo(f"vaekit studio: {len(models)} model(s) ({', '.join(models) or 'none'})")
     click.echo(f"serving on {url} (Ctrl-C stops)")
     if open_browser:
-        threading.Timer(1.0, webbrowser.open, [url]).start()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+        opener = threading.Timer(1.0, webbrowser.open, [url])
+        opener.daemon = True
+        opener.start()
+    # One Ctrl-C stops: uvicorn gives calls in flight GRACE_S seconds, then cancels them; a verb still
+    # running is on its model's daemon thread (``Served.run``), which does not hold the process.
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=GRACE_S)
     click.echo("stopped")
