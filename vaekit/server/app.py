@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Reques
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -103,7 +104,8 @@ def web_pages() -> dict[str, Path]:
 
 def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastAPI:
     """The application serving ``models`` (by name) and the pages."""
-    app = FastAPI(title="vaekit studio", description="The vaekit verbs over HTTP.")
+    # the API docs (/docs, /redoc) from Swagger UI and ReDoc as fastapi-offline ships them: no CDN
+    app = FastAPIOffline(title="vaekit studio", description="The vaekit verbs over HTTP.")
     app.state.models, app.state.max_upload, app.state.pages = models, max_upload, web_pages()
     app.add_middleware(CapUploads, limit=max_upload)
     app.add_exception_handler(VaekitError, bad_input)
