@@ -142,8 +142,7 @@ async def bad_input(request: Request, e: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(e)}, status_code=400)
 
 
-async def invalid(request: Request, e: Exception) -> JSONResponse:
-    assert isinstance(e, RequestValidationError)
+async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
     return JSONResponse({"detail": validation_line(e.errors()[0])}, status_code=400)
 
 
