@@ -152,8 +152,9 @@ def test_reconstruct_keeps_tempo_meter_and_key(files, tmp_path, name, expected, 
     assert music_of(tmp_path / f"{name}_recon.mid") == expected
 
 
-def test_interpolate_and_transform_keep_the_first_input_s_meter(files, tmp_path, one_thread):
-    run("interpolate", "mel_2bar", files["waltz"], files["tempo_180"], "--steps", "3", "--out", tmp_path / "mix.mid")
+def test_interpolate_and_transform_keep_the_input_s_meter(files, tmp_path, one_thread):
+    # an interpolation is written in the meter of B, the input read last
+    run("interpolate", "mel_2bar", files["tempo_180"], files["waltz"], "--steps", "3", "--out", tmp_path / "mix.mid")
     assert music_of(tmp_path / "mix.mid") == (100, [(3, 4)], [])
     run("transform", "mel_2bar", files["jig"], "-a", "density", "--out", tmp_path / "moved.mid",
         "--png", tmp_path / "moved.png")

@@ -75,7 +75,7 @@ class MidiModality(Modality):
 
         paths = []
         for x, y, name in zip(inputs, outputs, names):
-            with writing(recall(x)):
+            with writing(recall(config, x)):
                 paths += self._write_each(y[None], [f"{name}_recon"], Path(out_dir), config)
         return paths
 
@@ -179,7 +179,7 @@ class MidiModality(Modality):
         names = kind.tracks(config)
         items = x.detach().cpu().numpy()
         out = []
-        for item, music in zip(items, recall_rows(items)):
+        for item, music in zip(items, recall_rows(items, config)):
             meter = {"meter": f"{music.meter[0]}/{music.meter[1]}", "bar_steps": music.bar_steps(spb),
                      "tempo": music.tempo, "key": music.key_name} if music else {}
             out.append({"steps_per_bar": spb, **meter, "tracks": [

@@ -151,7 +151,7 @@ class Kind:
         items = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
         if items.ndim == self.empty.ndim:
             items = items[None]
-        music = recall()
+        music = recall(config)
         kept = {"meter": music.meter, "key": music.key, "swing": music.swing} if music else {}
         pm = to_pretty_midi([(item.shape[-1], self.to_tracks(item)) for item in items], self.tracks(config),
                             music.tempo if music else float(data.get("tempo", 120)), int(data.get("steps_per_bar", 16)),

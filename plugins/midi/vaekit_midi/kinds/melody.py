@@ -90,7 +90,7 @@ class Melody(Kind):
         reading = read_user_midi(path, int(data.get("steps_per_bar", 16)), data.get("track"), data.get("pickup"))
         reading.say()
         windows = self.windows_of(path, reading.parsed, config)
-        remember(reading.music, windows)
+        remember(reading.music, windows, config)
         return windows
 
     def keep(self, windows: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
@@ -199,4 +199,4 @@ class Melody(Kind):
         from vaekit_midi.music_memo import recall_rows
         from vaekit_midi.render import piano_roll
 
-        piano_roll(x.detach().cpu().numpy(), Path(path), config, labels, recall_rows(x))
+        piano_roll(x.detach().cpu().numpy(), Path(path), config, labels, recall_rows(x, config))
