@@ -338,6 +338,29 @@ def test_a_call_that_waits_too_long_for_its_turn_is_503(two_models, monkeypatch)
     assert waves.admitted == 0
 
 
+def test_a_call_abandoned_before_its_turn_never_runs(runs_folder):
+    import asyncio
+    import threading
+
+    from vaekit.server.models import Served
+
+    model, release, ran = Served("waves", runs_folder / "waves", pipeline="opened"), threading.Event(), []
+
+    async def scenario():
+        first = asyncio.ensure_future(model.run(lambda p: release.wait(30)))
+        second = asyncio.ensure_future(model.run(lambda p: ran.append("second")))
+        await asyncio.sleep(0.2)
+        second.cancel()  # the caller went away while the first call ran
+        with pytest.raises(Exception, match="server is stopping"):
+            await second
+        release.set()
+        assert await first
+        assert await model.run(lambda p: "third") == "third"
+
+    asyncio.run(scenario())
+    assert ran == [] and model.admitted == 0
+
+
 def free_port() -> int:
     import socket
 
