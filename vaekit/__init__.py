@@ -2,7 +2,8 @@
 
 The names below are the public contract for users and plugin authors; plugins import nothing else of
 vaekit. Importing this package is cheap (no torch): ``Encoder``, ``Decoder``, ``VAE``, ``Pipeline``,
-``train`` and the latent operations load torch on first use.
+``train``, the latent operations and ``rand``/``randn`` (a decoder's draws from a generator) load
+torch on first use.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from vaekit.shipped import resolve as run_path
 
 if TYPE_CHECKING:
     from vaekit.latent import attribute_vector, slerp
-    from vaekit.model import VAE, Decoder, Encoder
+    from vaekit.model import VAE, Decoder, Encoder, rand, randn
     from vaekit.pipeline import Pipeline, train
 
 __version__ = "0.1.0"
@@ -33,6 +34,8 @@ _LAZY = {
     "Encoder": "vaekit.model",
     "Decoder": "vaekit.model",
     "VAE": "vaekit.model",
+    "rand": "vaekit.model",
+    "randn": "vaekit.model",
     "Pipeline": "vaekit.pipeline",
     "train": "vaekit.pipeline",
     "slerp": "vaekit.latent",
@@ -42,7 +45,7 @@ _LAZY = {
 __all__ = [
     "PLUGIN_API", "SKIP_REASONS", "VAE", "Config", "Decoder", "Encoder", "Modality", "Pipeline", "VaekitError",
     "__version__", "atomic_file", "atomic_write", "atomic_write_json", "attribute_vector", "cache_dir", "hookimpl",
-    "load", "merge", "run_path", "shipped_models", "slerp", "too_large", "train", "walk",
+    "load", "merge", "rand", "randn", "run_path", "shipped_models", "slerp", "too_large", "train", "walk",
 ]  # fmt: skip
 
 

@@ -7,8 +7,7 @@ import math
 import torch
 from torch import nn
 
-from vaekit import VAE, Decoder, Encoder
-from vaekit.model import randn
+from vaekit import VAE, Decoder, Encoder, randn
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:

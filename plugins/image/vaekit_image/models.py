@@ -19,8 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaekit import VAE, Config, Decoder, Encoder
-from vaekit.model import randn
+from vaekit import VAE, Config, Decoder, Encoder, randn
 
 LOG_2PI = math.log(2 * math.pi)
 

@@ -21,8 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaekit import Decoder, Encoder, VaekitError
-from vaekit.model import rand
+from vaekit import Decoder, Encoder, VaekitError, rand
 from vaekit_midi.tokens import DRUM_VOCAB, NUM_CLASSES
 
 VOCAB = NUM_CLASSES  # 0 no event, 1 note-off, 2..89 note-on of MIDI pitch 21..108
