@@ -3,7 +3,7 @@
 // whose playhead the page follows.
 import { meterOf, stepsOf } from "./roll.js";
 
-export const TEMPO = 120; // beats a minute, as the plugin writes MIDI where the input's tempo is not known
+export const TEMPO = 120; // beats a minute where the answer gives no tempo (the plugin writes MIDI at it)
 const PPQ = 480;
 
 function vlq(n) {
@@ -18,7 +18,7 @@ function chunk(type, data) {
 }
 
 // A standard MIDI file (type 1) of `items` played in order, a bar of rest between them, as the server writes.
-export function midiFile(items, tempo = TEMPO) {
+export function midiFile(items, tempo = items[0]?.tempo || TEMPO) {
   const first = items[0];
   const { bar } = meterOf(first);
   const spb = first.steps_per_bar || 16;
@@ -102,7 +102,7 @@ export class Player {
     }
   }
 
-  play(items, onStep = () => {}, onEnd = () => {}, tempo = TEMPO) {
+  play(items, onStep = () => {}, onEnd = () => {}, tempo = items[0]?.tempo || TEMPO) {
     this.stop();
     const seconds = 60 / tempo / ((items[0].steps_per_bar || 16) / 4); // a step
     const audio = new AudioContext();
