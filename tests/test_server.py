@@ -283,7 +283,7 @@ def test_a_busy_model_answers_503_and_the_rest_keep_answering(two_models, monkey
     import time
 
     from vaekit.pipeline import Pipeline
-    from vaekit.server.models import RUNNING, WAITING
+    from vaekit.server.models import CALLS
 
     release, generate = threading.Event(), Pipeline.generate
 
@@ -298,17 +298,17 @@ def test_a_busy_model_answers_503_and_the_rest_keep_answering(two_models, monkey
     def call(model):
         return two_models.post("/api/generate", data={"model": model, "count": 2})
 
-    with ThreadPoolExecutor(RUNNING + WAITING) as pool:
-        held = [pool.submit(call, "waves") for _ in range(RUNNING + WAITING)]
+    with ThreadPoolExecutor(CALLS) as pool:
+        held = [pool.submit(call, "waves") for _ in range(CALLS)]
         deadline = time.monotonic() + 30
-        while waves.admitted < RUNNING + WAITING and time.monotonic() < deadline:
+        while waves.admitted < CALLS and time.monotonic() < deadline:
             time.sleep(0.01)
         refused = call("waves")
         assert "'waves' is busy" in one_line(refused, 503) and int(refused.headers["retry-after"]) >= 1
         assert call("ripples").status_code == 200
         assert two_models.get("/").status_code == 200 and two_models.get("/api/models").status_code == 200
         release.set()
-        assert [f.result().status_code for f in held] == [200] * (RUNNING + WAITING)
+        assert [f.result().status_code for f in held] == [200] * CALLS
     assert waves.admitted == 0 and call("waves").status_code == 200
 
 

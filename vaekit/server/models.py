@@ -20,7 +20,7 @@ from fastapi import HTTPException
 from vaekit import runs, shipped
 from vaekit.errors import VaekitError
 
-RUNNING, WAITING = 1, 4  # calls a model takes at once: one runs, the others wait their turn
+CALLS = 5  # calls a model takes at once: one runs on its thread, the others wait their turn
 WAIT_S = 60.0  # seconds a call waits for its turn before it is answered 503
 T = TypeVar("T")
 
@@ -56,10 +56,10 @@ class Served:
 
     async def run(self, verb: Callable[[Any], T]) -> T:
         """``verb(pipeline)`` on the model's thread once this call's turn comes. HTTP 503 with
-        ``Retry-After`` at once when ``RUNNING + WAITING`` calls are already in, or when the turn has
+        ``Retry-After`` at once when ``CALLS`` calls are already in, or when the turn has
         not come after ``WAIT_S`` seconds; a call abandoned before its turn never runs."""
         with self._count:
-            full = self.admitted >= RUNNING + WAITING
+            full = self.admitted >= CALLS
             if not full:
                 self.admitted += 1
         if full:
@@ -80,8 +80,8 @@ class Served:
                                 headers={"Retry-After": "5"}) from None
 
     def busy(self, what: str) -> HTTPException:
-        retry = max(1, math.ceil(self.seconds * (RUNNING + WAITING)))
-        return HTTPException(503, f"model {self.name!r} is {what} ({RUNNING + WAITING} calls at most at once); "
+        retry = max(1, math.ceil(self.seconds * CALLS))
+        return HTTPException(503, f"model {self.name!r} is {what} ({CALLS} calls at most at once); "
                                   f"try again in {retry} s", headers={"Retry-After": str(retry)})
 
     def _leave(self, job: Future) -> None:
