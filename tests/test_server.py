@@ -14,7 +14,7 @@ pytest.importorskip("fastapi")
 
 import vaekit  # noqa: E402
 from vaekit.server.app import create_app  # noqa: E402
-from vaekit.server.models import collect  # noqa: E402
+from vaekit.server.models import CALLS, collect  # noqa: E402
 
 from .conftest import isolate, register_vectors  # noqa: E402
 
@@ -237,7 +237,7 @@ def test_concurrent_calls_give_the_sequential_bytes(client):
                                                   "seed": seed}).content
 
     sequential = [call(seed) for seed in range(8)]
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(CALLS) as pool:  # more would be refused (503) while the model is busy
         concurrent = list(pool.map(call, list(range(8)) * 3))
     assert concurrent == sequential * 3
     assert all(json.loads(c)["items"] for c in concurrent)
@@ -273,7 +273,7 @@ def test_two_models_at_once_give_what_each_gives_alone(two_models):
             for model in ("waves", "ripples")]
     alone = [call(job) for job in jobs]
     assert len(set(alone)) == len(jobs) and all(json.loads(a)["items"] for a in alone)
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(CALLS) as pool:  # more would be refused (503) while the model is busy
         together = list(pool.map(call, jobs * 8))
     assert together == alone * 8
 
@@ -283,7 +283,7 @@ def test_a_busy_model_answers_503_and_the_rest_keep_answering(two_models, monkey
     import time
 
     from vaekit.pipeline import Pipeline
-    from vaekit.server.models import CALLS
+
 
     release, generate = threading.Event(), Pipeline.generate
 
