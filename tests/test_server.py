@@ -284,7 +284,6 @@ def test_a_busy_model_answers_503_and_the_rest_keep_answering(two_models, monkey
 
     from vaekit.pipeline import Pipeline
 
-
     release, generate = threading.Event(), Pipeline.generate
 
     def slow(self, *args, **kwargs):
