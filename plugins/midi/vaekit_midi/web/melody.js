@@ -183,7 +183,7 @@ function showResult() {
     button.className = "thumb";
     button.setAttribute("aria-label", `show ${result.labels[i]}`);
     const small = document.createElement("canvas");
-    drawRoll(small, item, Math.max(1, 96 / stepsOf(item)), { low, high, rowHeight: 1.5 });
+    drawRoll(small, item, Math.max(1, 96 / stepsOf(item)), { low, high, rowHeight: 1.5, numbers: false });
     const caption = document.createElement("span");
     caption.textContent = result.short[i];
     button.append(small, caption);

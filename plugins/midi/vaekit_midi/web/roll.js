@@ -72,7 +72,8 @@ export function drawKeys(canvas, low, high, rowHeight) {
 
 // Draw `item` on `canvas` at `px` pixels a step: returns nothing; `options`: low, high (pitch range),
 // rowHeight, firstBar (number of the first bar), playhead (a step), band ([from, to) steps to shade),
-// marks ([{step, text}] labels over the ruler), breaks (steps where the music jumps).
+// marks ([{step, text}] labels over the ruler), breaks (steps where the music jumps), numbers (false:
+// no bar numbers).
 export function drawRoll(canvas, item, px, options = {}) {
   const steps = stepsOf(item);
   const { bar, beat } = meterOf(item);
@@ -109,7 +110,7 @@ export function drawRoll(canvas, item, px, options = {}) {
     ctx.moveTo(x, isBar ? 0 : RULER);
     ctx.lineTo(x, canvas.height);
     ctx.stroke();
-    if (isBar && step < steps && px * bar >= 14) {
+    if (isBar && step < steps && px * bar >= 14 && options.numbers !== false) {
       ctx.fillStyle = "#374151";
       ctx.fillText(String(firstBar + step / bar), x + 3, RULER / 2);
     }
