@@ -131,7 +131,7 @@ def reads(draw: st.DrawFn) -> dict[str, Any]:
                                       items(), reads()],
                          ids=["generate", "interpolate", "reconstruct", "transform", "decode", "items", "reads"])
 def test_no_request_gets_500(client, requests):  # noqa: F811
-    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(requests)
     def check(request: dict[str, Any]) -> None:
         response = client.request(**request)
