@@ -136,6 +136,8 @@ def test_attributes_then_transform(run, tmp_path, write_midi):
     assert all(v.shape == (8,) and torch.isfinite(v).all() for v in vectors.values())
     assert info["source"] == "folk" and 0 < info["windows"] <= 300
     assert info["stats"]["density"]["high"] > info["stats"]["density"]["low"] and info["method"] == "difference"
+    assert info["units"] == "sd" and sorted(info["calibration"]) == sorted(ATTRIBUTES)
+    assert "amount 1 = 1 s.d." in result.output
 
     out = tmp_path / "out" / "dense.mid"
     result = invoke("transform", run, tune, "--attribute", "density", "--amount", "1.5", "--out", out,

@@ -9,10 +9,14 @@ Every attribute is computed on token batches ``(N, T)`` at once and is unchanged
 - ``syncopation_8th``: share of onsets on an off-beat 8th (steps 2, 6, 10, ... of the bar);
 - ``in_scale``: share of onsets in the major scale (any key) that holds the most of them;
 - ``range``: highest minus lowest pitch, in semitones.
+
+Calibrated vectors (``calibrate``) are stored scaled so that amount 1 moves the attribute by one
+standard deviation of it in the training data; files made before calibration keep their raw meaning.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,12 @@ import torch
 
 from vaekit import VaekitError
 
+log = logging.getLogger(__name__)
+
 FILE = "attributes.safetensors"
+#: Raw multiples of a vector tried on each side when calibrating it.
+GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+_warned: set[Path] = set()
 _MAJOR = torch.tensor([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], dtype=torch.bool)
 
 
@@ -54,6 +63,11 @@ def attributes(tokens: torch.Tensor, steps_per_bar: int = 16) -> dict[str, torch
         "in_scale": in_key / safe,
         "range": torch.where(count > 0, high - low, 0).float(),
     }
+
+
+def spread(windows: torch.Tensor, steps_per_bar: int = 16) -> dict[str, float]:
+    """Each attribute's standard deviation over windows (a tiny floor where it never varies)."""
+    return {name: max(float(v.std()), 1e-6) for name, v in attributes(windows, steps_per_bar).items()}
 
 
 @torch.no_grad()
@@ -129,6 +143,10 @@ def load(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
             info = json.loads((f.metadata() or {}).get("info", "{}"))
     except Exception as e:  # safetensors raises its own error types on damaged files
         raise VaekitError(f"{path}: cannot read attribute vectors ({e})") from None
+    if info.get("units") != "sd" and path not in _warned:
+        _warned.add(path)
+        log.warning(f"{path}: uncalibrated attribute vectors (made before amounts meant standard deviations): "
+                    f"an amount multiplies the raw vector; `vaekit attributes` remakes them calibrated")
     return vectors, info
 
 
@@ -136,13 +154,79 @@ def training_windows(modality: Any, source: str, config: dict[str, Any], max_ite
                      seed: int = 0) -> torch.Tensor:
     """The untransposed training windows of ``source`` under the run's data settings (a fixed random
     subset of ``max_items`` where given)."""
+    return _subset(_split(modality, source, config)[0], max_items, seed)
+
+
+def heldout_windows(modality: Any, source: str, config: dict[str, Any], half: int, max_items: int = 0) -> torch.Tensor:
+    """One half (0 or 1) of the validation windows of ``source``: ``vaekit attributes`` calibrates on the
+    first, ``benchmarks/attribute_response.py`` measures on the second."""
+    val = _split(modality, source, config)[1]
+    middle = len(val) // 2
+    return _subset(val[:middle] if half == 0 else val[middle:], max_items, 0)
+
+
+def _split(modality: Any, source: str, config: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
     import copy
 
     config = copy.deepcopy(config)
     config["data"]["source"] = source
-    train, _ = modality.load_dataset(source, config)
-    windows = train.windows.long()
+    train, val = modality.load_dataset(source, config)
+    return train.windows.long(), val.windows.long()
+
+
+def _subset(windows: torch.Tensor, max_items: int, seed: int) -> torch.Tensor:
     if max_items and len(windows) > max_items:
         pick = torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))[:max_items]
         windows = windows[pick.sort().values]
     return windows
+
+
+@torch.no_grad()
+def decode_greedy(model: Any, z: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """Greedy decodings of latents ``(N, D)``, in batches, on the CPU."""
+    model.eval()
+    return torch.cat([model.decode(z[i:i + batch_size], 0.0).cpu() for i in range(0, len(z), batch_size)])
+
+
+def response(model: Any, mu: torch.Tensor, vector: torch.Tensor, amounts: list[float], sd: dict[str, float],
+             steps_per_bar: int = 16) -> dict[str, torch.Tensor]:
+    """Each attribute's mean change over the windows decoded from ``mu + amount * vector`` against those
+    decoded from ``mu``, in standard deviations ``sd``, for each amount: name -> ``(len(amounts),)``."""
+    base = attributes(decode_greedy(model, mu), steps_per_bar)
+    moved = [attributes(decode_greedy(model, mu + a * vector.to(mu)), steps_per_bar) for a in amounts]
+    return {name: torch.tensor([float((m[name] - base[name]).mean()) / sd[name] for m in moved]) for name in base}
+
+
+def _crossing(changes: list[float]) -> float | None:
+    """The raw amount (on ``GRID``) where a rising change first reaches 1, interpolated from 0 at 0."""
+    before_amount, before = 0.0, 0.0
+    for amount, change in zip(GRID, changes):
+        if change >= 1.0:
+            return before_amount + (amount - before_amount) * (1.0 - before) / max(change - before, 1e-9)
+        before_amount, before = amount, max(before, change)
+    return None
+
+
+def calibrate(model: Any, mu: torch.Tensor, vectors: dict[str, torch.Tensor], sd: dict[str, float],
+              steps_per_bar: int = 16) -> tuple[dict[str, torch.Tensor], dict[str, dict[str, Any]]]:
+    """The vectors scaled so that amount 1 moves each one's attribute by one standard deviation ``sd``,
+    and each one's calibration.
+
+    On held-out windows ``mu`` each raw vector is added at the ``GRID`` amounts on both sides; the scale
+    is the mean of the raw amounts where the mean change first reaches +1 and -1 standard deviation. A
+    straight-line fit would depend on which amounts it saw: decoders barely move near z (a dead zone)
+    and saturate beyond about 2 standard deviations. A side that never reaches 1 within the grid is left
+    out; an attribute reaching it on neither side gets the grid's largest amount, and its ``reach``
+    (the change at that amount) says how far it gets."""
+    amounts = [-a for a in GRID] + list(GRID)
+    scaled, calibration = {}, {}
+    for name, v in vectors.items():
+        change = response(model, mu, v, amounts, sd, steps_per_bar)[name].tolist()
+        down, up = _crossing([-c for c in change[:len(GRID)]]), _crossing(change[len(GRID):])
+        found = [c for c in (down, up) if c is not None]
+        scale = sum(found) / len(found) if found else GRID[-1]
+        scaled[name] = (v * scale).contiguous()
+        calibration[name] = {"sd": sd[name], "scale": scale, "raw_down": down, "raw_up": up,
+                             "reach": [change[len(GRID) - 1], change[-1]],
+                             "response": dict(zip((f"{a:g}" for a in amounts), change))}
+    return scaled, calibration

@@ -10,7 +10,6 @@ import click
 
 import vaekit
 from vaekit import VaekitError
-from vaekit.cli import reading_options, use_reading_options
 
 ATTRIBUTES = ("density", "interval", "syncopation_16th", "syncopation_8th", "in_scale", "range")
 
@@ -24,6 +23,9 @@ def _open_melody_run(run_dir: Path, device: str):
 
 
 def register(cli: click.Group) -> None:
+    # imported here, not at the top: importing vaekit.cli loads the plugins, and so this module
+    from vaekit.cli import reading_options, use_reading_options
+
     @cli.command()
     @click.argument("run_dir", type=click.Path(path_type=Path))
     @click.option("--data", "-d", help="Windows to measure (default: the run's own data); the training split is used.")
@@ -32,12 +34,16 @@ def register(cli: click.Group) -> None:
     @click.option("--method", type=click.Choice(["difference", "regression"]), default="difference",
                   show_default=True, help="difference: MusicVAE's top minus bottom mean latent; regression: "
                   "each attribute's own direction with the others held fixed (fewer side effects).")
+    @click.option("--calibrate", "calibrate_items", default=500, show_default=True,
+                  help="Held-out windows on which each vector is scaled so that amount 1 moves its attribute by one "
+                  "standard deviation of the training data (0: store the raw vectors).")
     @click.option("--device", default="cpu", show_default=True)
     def attributes(run_dir: Path, data: str | None, max_items: int, quantile: float, method: str,
-                   device: str) -> None:
+                   calibrate_items: int, device: str) -> None:
         """Attribute vectors of a melody run (note density, average interval, 8th/16th syncopation,
         in-scale ratio, pitch range): by default the mean latent of the top quarter of the data minus
-        that of the bottom quarter, stored in the run as attributes.safetensors."""
+        that of the bottom quarter, scaled so that ``transform --amount 1`` moves the attribute by one
+        standard deviation, stored in the run as attributes.safetensors."""
         from vaekit_midi import attributes as attrs
 
         if not 0 < quantile <= 0.5:
@@ -47,22 +53,38 @@ def register(cli: click.Group) -> None:
             raise VaekitError(f"{run_dir}: a shipped model; its attribute vectors ship with it (vaekit transform "
                               f"{run_dir} ...), and its folder is not to be written")
         source = data or p.config["data"]["source"]
+        spb = int(p.config["data"]["steps_per_bar"])
         windows = attrs.training_windows(p.modality, source, p.config, max_items)
         z = attrs.encode_means(p.model, windows.to(p.model.device))
-        vectors, stats = attrs.attribute_vectors(z, windows, int(p.config["data"]["steps_per_bar"]), quantile,
-                                                 method)
-        path = attrs.save(p.run_dir, vectors, {"source": source, "windows": len(windows), "quantile": quantile,
-                                             "method": method, "stats": stats})
-        click.echo(f"{'attribute':<18} {'bottom':>8} {'top':>8} {'|vector|':>9}")
+        vectors, stats = attrs.attribute_vectors(z, windows, spb, quantile, method)
+        info = {"source": source, "windows": len(windows), "quantile": quantile, "method": method, "stats": stats}
+        if calibrate_items:
+            held = attrs.heldout_windows(p.modality, source, p.config, 0, calibrate_items)
+            mu = attrs.encode_means(p.model, held.to(p.model.device))
+            vectors, calibration = attrs.calibrate(p.model, mu, vectors, attrs.spread(windows, spb), spb)
+            info.update(units="sd", calibration=calibration, calibration_windows=len(held))
+        path = attrs.save(p.run_dir, vectors, info)
+        click.echo(f"{'attribute':<18} {'bottom':>8} {'top':>8} {'|vector|':>9}" + (
+            f" {'s.d.':>8} {'scale':>6}" if calibrate_items else ""))
         for name, v in vectors.items():
-            click.echo(f"{name:<18} {stats[name]['low']:>8.3f} {stats[name]['high']:>8.3f} {float(v.norm()):>9.3f}")
-        click.echo(f"wrote {path} ({method} vectors from {len(windows)} windows of {source})")
+            line = f"{name:<18} {stats[name]['low']:>8.3f} {stats[name]['high']:>8.3f} {float(v.norm()):>9.3f}"
+            if calibrate_items:
+                c = info["calibration"][name]
+                line += f" {c['sd']:>8.3f} {c['scale']:>6.2f}"
+                if c["raw_down"] is None and c["raw_up"] is None:
+                    line += (f"  1 s.d. out of reach: {c['reach'][0]:+.2f} / {c['reach'][1]:+.2f} s.d. at "
+                             f"-{attrs.GRID[-1]:g} / +{attrs.GRID[-1]:g} x the raw vector")
+            click.echo(line)
+        unit = (f"amount 1 = 1 s.d., calibrated on {info['calibration_windows']} held-out windows" if calibrate_items
+                else "raw, uncalibrated")
+        click.echo(f"wrote {path} ({method} vectors from {len(windows)} windows of {source}; {unit})")
 
     @cli.command()
     @click.argument("run_dir", type=click.Path(path_type=Path))
     @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
     @click.option("--attribute", "-a", required=True, type=click.Choice(ATTRIBUTES))
-    @click.option("--amount", default=1.0, show_default=True, help="Multiple of the vector to add (negative: less).")
+    @click.option("--amount", default=1.0, show_default=True,
+                  help="How far to move: standard deviations of the attribute in the training data (negative: less).")
     @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="The .mid file to write.")
     @click.option("--index", "--bar", "index", default=0, show_default=True, help="Which window of the input.")
     @click.option("--temperature", "-t", default=0.0, show_default=True, help="0 decodes greedily.")
@@ -82,14 +104,15 @@ def register(cli: click.Group) -> None:
 
         p = _open_melody_run(run_dir, device)
         use_reading_options(p, track, pickup)
-        vectors, _ = attrs.load(p.run_dir)
+        vectors, info = attrs.load(p.run_dir)
         if attribute not in vectors:
             raise VaekitError(f"{p.run_dir / attrs.FILE}: holds no {attribute!r} vector")
+        reach = info.get("calibration", {}).get(attribute, {})
+        if reach and reach["raw_down"] is None and reach["raw_up"] is None:
+            click.echo(f"note: this model's {attribute} vector cannot move it by 1 s.d. (at most "
+                       f"{max(map(abs, reach['reach'])):.2f} s.d. when calibrated)", err=True)
         x = p.read(input_path, index)
-        mu, _ = p.model.encode(x[None])
-        torch.manual_seed(seed)
-        z = torch.cat([mu, mu + amount * vectors[attribute].to(mu)])
-        recon, moved = p.model.decode(z, temperature).cpu()
+        recon, moved = p.transform(x, attribute, amount, temperature=temperature, seed=seed)
         out.parent.mkdir(parents=True, exist_ok=True)
         p.modality.write(moved, out, p.config)
         spb = int(p.config["data"]["steps_per_bar"])
