@@ -226,18 +226,19 @@ class Pipeline:
             raise VaekitError(f"z must be finite rows of {self.model.latent_dim} numbers")
         return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
 
-    def transform(self, path: str | Path, attribute: str, amount: float = 1.0, index: int = 0,
+    def transform(self, path: str | Path | torch.Tensor, attribute: str, amount: float = 1.0, index: int = 0,
                   temperature: float = 0.0, seed: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Item ``index`` of a file moved along one of the run's attribute vectors: two outputs, decoded
-        from its posterior mean z and from z + ``amount`` * the vector (each draw from ``generator``, by
-        default one seeded with ``seed``)."""
+        """Item ``index`` of a file (or an item already read, a tensor) moved along one of the run's
+        attribute vectors: two outputs, decoded from its posterior mean z and from z + ``amount`` * the
+        vector (each draw from ``generator``, by default one seeded with ``seed``)."""
         if not math.isfinite(amount):
             raise VaekitError(f"amount {amount} is not a finite number")
         vectors = self.modality.attribute_vectors(self.run_dir, self.config)
         if attribute not in vectors:
             raise VaekitError(f"{self.run_dir.name} has no attribute vector {attribute!r} "
                               f"(it has: {', '.join(sorted(vectors)) or 'none'})")
-        mu, _ = self.model.encode(self.read(path, index)[None])
+        x = path if isinstance(path, torch.Tensor) else self.read(path, index)
+        mu, _ = self.model.encode(x[None])
         z = torch.cat([mu, mu + amount * vectors[attribute].to(mu)])
         return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
 
