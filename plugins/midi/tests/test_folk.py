@@ -1,4 +1,5 @@
-"""The built-in folk corpus on a small slice: parse once, load from the cache, split by tune."""
+"""The built-in folk corpus on a small slice: parse once, load from the cache, split by tune; the shipped
+tokens are what the parser gives."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import torch
 from vaekit_midi import corpus as corpus_module
 from vaekit_midi.dataset import WindowDataset, split_items
-from vaekit_midi.folk import load_folk, tunes
+from vaekit_midi.folk import load_folk, parse_folk, tunes
 from vaekit_midi.kinds import KINDS
 from vaekit_midi.melody_lines import usable
 
@@ -30,7 +31,7 @@ def cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def built(cache):
     started = time.perf_counter()
-    corpus = load_folk(["essenFolksong"], SLICE)
+    corpus = parse_folk(["essenFolksong"], SLICE)
     return corpus, time.perf_counter() - started
 
 
@@ -60,7 +61,7 @@ def test_second_load_comes_from_the_cache(built, monkeypatch):
 
     monkeypatch.setattr(corpus_module, "parallel_map", no_parsing)
     started = time.perf_counter()
-    again = load_folk(["essenFolksong"], SLICE)
+    again = parse_folk(["essenFolksong"], SLICE)
     assert time.perf_counter() - started < 3
     for field in ("names", "reasons", "tokens", "offsets", "bars", "owner"):
         np.testing.assert_array_equal(getattr(again, field), getattr(corpus, field))
@@ -79,11 +80,18 @@ def test_cache_is_keyed_by_version_collections_and_limit(monkeypatch):
 
 def test_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("VAEKIT_CACHE", str(tmp_path))
-    first = load_folk(["miscFolk"], 6)
+    first = parse_folk(["miscFolk"], 6)
     (path,) = (tmp_path / "midi").glob("folk-*.npz")
     path.write_bytes(b"not an npz file")
-    again = load_folk(["miscFolk"], 6)
+    again = parse_folk(["miscFolk"], 6)
     np.testing.assert_array_equal(again.tokens, first.tokens)
+
+
+def test_shipped_tokens_are_what_the_parser_gives(built):
+    corpus, _ = built
+    shipped = load_folk(["essenFolksong"], SLICE)
+    for field in ("names", "reasons", "tokens", "offsets", "bars", "owner"):
+        np.testing.assert_array_equal(getattr(shipped, field), getattr(corpus, field))
 
 
 def test_windows_for_both_presets(built):

@@ -87,6 +87,15 @@ class Corpus:
         return Corpus(self.names[:n], self.reasons[:n], self.tokens[..., : self.offsets[segs]],
                       self.offsets[: segs + 1], self.bars[:segs], self.owner[:segs])
 
+    def select(self, items: np.ndarray) -> Corpus:
+        """The items at the indices ``items``, in that order, and their segments."""
+        items = np.asarray(items, dtype=np.int64)
+        first, last = np.searchsorted(self.owner, items), np.searchsorted(self.owner, items, side="right")
+        seg = _ranges(first, last)
+        return Corpus(self.names[items], self.reasons[items], self.tokens[..., _ranges(self.offsets[seg],
+                      self.offsets[seg + 1])], np.concatenate([[0], np.cumsum(np.diff(self.offsets)[seg])]),
+                      self.bars[seg], np.repeat(np.arange(len(items), dtype=np.int32), last - first))
+
     @classmethod
     def join(cls, corpora: Sequence[Corpus]) -> Corpus:
         """One corpus of the items of several, in order."""
@@ -128,6 +137,13 @@ class Corpus:
         if short:
             counts["too_short"] += short
         return w, owner, counts
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """``np.concatenate([np.arange(a, b) for a, b in zip(starts, stops)])``, without the loop."""
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(stops, dtype=np.int64) - starts
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
 
 
 def build(kind: str, identity: object, make_tasks: Callable, parse: Callable, desc: str, empty: np.ndarray,

@@ -1,4 +1,8 @@
-"""The built-in ``folk`` dataset: the folk collections music21 ships as ABC, one item per tune."""
+"""The built-in ``folk`` dataset: the folk collections music21 ships as ABC, one item per tune.
+
+On the 16th-note grid the tunes' tokens ship inside the plugin (``data/folk.npz``, made by
+``benchmarks/folk_tokens.py`` from this module's parser; the sources' terms in ``data/FOLK-LICENSE``),
+so loading them parses nothing; another grid parses the ABC once and caches the result."""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ DESCRIPTION = (
     "about 12,900 folk tunes bundled with music21 as ABC (Essen, O'Neill's 1850, Ryan's Mammoth, "
     "Aird's Airs, misc.); Essen is for non-commercial use"
 )
+FILE = Path(__file__).parent / "data" / "folk.npz"
+SHIPPED_STEPS_PER_BAR = 16
 
 
 def tunes(collections: list[str], limit: int = 0) -> tuple[list[str], list[str]]:
@@ -28,7 +34,7 @@ def tunes(collections: list[str], limit: int = 0) -> tuple[list[str], list[str]]
     for collection in collections:
         folder = root / collection
         if collection not in COLLECTIONS or not folder.is_dir():
-            raise VaekitError(f"folk: unknown collection {collection!r}; choose from {', '.join(COLLECTIONS)}")
+            raise _unknown(collection)
         for path in sorted(folder.glob("*.abc")):
             header, *bodies = re.split(r"(?m)^(?=X:)", path.read_text(encoding="utf-8", errors="replace"))
             for number, body in enumerate(bodies, 1):
@@ -50,7 +56,23 @@ def parse_tune(task: tuple[str, int]) -> Parsed:
 
 
 def load_folk(collections: list[str], limit: int = 0, steps_per_bar: int = 16) -> Corpus:
-    """The folk corpus, parsed once and then read from the cache."""
+    """The tunes of ``collections`` (in that order; the first ``limit`` if > 0): shipped on the 16th
+    grid, else parsed once and then read from the cache."""
+    if steps_per_bar != SHIPPED_STEPS_PER_BAR:
+        return parse_folk(collections, limit, steps_per_bar)
+    for collection in collections:
+        if collection not in COLLECTIONS:
+            raise _unknown(collection)
+    corpus = Corpus.load(FILE)
+    if list(collections) != COLLECTIONS:
+        collection = np.array([name.split("/", 1)[0] for name in corpus.names.tolist()])
+        corpus = corpus.select(np.concatenate([np.zeros(0, np.int64), *(np.flatnonzero(collection == c)
+                                                                         for c in collections)]))
+    return corpus.first(limit)
+
+
+def parse_folk(collections: list[str], limit: int = 0, steps_per_bar: int = 16) -> Corpus:
+    """The tunes parsed from music21's ABC with a process pool, once, then read from the cache."""
     identity = {"collections": list(collections), "limit": int(limit), "steps_per_bar": int(steps_per_bar)}
 
     def tasks() -> tuple[list[str], list[tuple[str, int]]]:
@@ -58,3 +80,7 @@ def load_folk(collections: list[str], limit: int = 0, steps_per_bar: int = 16) -
         return names, [(text, steps_per_bar) for text in texts]
 
     return build("folk", identity, tasks, parse_tune, "folk tunes", np.zeros(0, np.int8))
+
+
+def _unknown(collection: str) -> VaekitError:
+    return VaekitError(f"folk: unknown collection {collection!r}; choose from {', '.join(COLLECTIONS)}")
