@@ -107,10 +107,11 @@ def register(cli: click.Group) -> None:
         vectors, info = attrs.load(p.run_dir)
         if attribute not in vectors:
             raise VaekitError(f"{p.run_dir / attrs.FILE}: holds no {attribute!r} vector")
-        reach = info.get("calibration", {}).get(attribute, {})
-        if reach and reach["raw_down"] is None and reach["raw_up"] is None:
-            click.echo(f"note: this model's {attribute} vector cannot move it by 1 s.d. (at most "
-                       f"{max(map(abs, reach['reach'])):.2f} s.d. when calibrated)", err=True)
+        calibration = info.get("calibration", {}).get(attribute)
+        if calibration and amount and calibration["raw_up" if amount > 0 else "raw_down"] is None:
+            verb = "raised" if amount > 0 else "lowered"
+            click.echo(f"note: when calibrated, this model's {attribute} vector never {verb} it by 1 s.d.: this "
+                       f"amount may barely move it, or move it the other way", err=True)
         x = p.read(input_path, index)
         recon, moved = p.transform(x, attribute, amount, temperature=temperature, seed=seed)
         out.parent.mkdir(parents=True, exist_ok=True)
