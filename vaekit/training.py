@@ -217,6 +217,8 @@ class Trainer:
         model = self.modality.build_model(self.config)
         best = self.run.file(runs.BEST)
         checkpoint.load_model_weights(best if best.exists() else self.run.file(runs.LAST), model)
+        log.info(f"fitting the sampling prior to the codes of {min(len(self.train_ds), prior.ITEMS)} training items "
+                 f"(a few minutes for a large model; {self.run.path / prior.FILE})")
         prior.save_prior(self.run.path, prior.fit_dataset(model.to(self.device).eval(), self.train_ds))
 
     def resume(self) -> None:
