@@ -87,6 +87,8 @@ def register(cli: click.Group) -> None:
                   help="How far to move: standard deviations of the attribute in the training data (negative: less).")
     @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="The .mid file to write.")
     @click.option("--index", "--bar", "index", default=0, show_default=True, help="Which window of the input.")
+    @click.option("--bars", help="Move bars A:B of the whole song instead (bar 1 is the first full bar, a pickup "
+                  "bar 0; both ends included) and write the whole song, its other bars as read.")
     @click.option("--temperature", "-t", default=0.0, show_default=True, help="0 decodes greedily.")
     @click.option("--seed", default=0, show_default=True)
     @click.option("--png", type=click.Path(path_type=Path),
@@ -94,8 +96,8 @@ def register(cli: click.Group) -> None:
     @reading_options
     @click.option("--device", default="cpu", show_default=True)
     def transform(run_dir: Path, input_path: Path, attribute: str, amount: float, out: Path, index: int,
-                  temperature: float, seed: int, png: Path | None, track: str | None, pickup: float | None,
-                  device: str) -> None:
+                  bars: str | None, temperature: float, seed: int, png: Path | None, track: str | None,
+                  pickup: float | None, device: str) -> None:
         """Move a melody along an attribute vector: decode z + AMOUNT * vector. The output keeps the
         input's tempo, meter and key."""
         import torch
@@ -112,10 +114,13 @@ def register(cli: click.Group) -> None:
             verb = "raised" if amount > 0 else "lowered"
             click.echo(f"note: when calibrated, this model's {attribute} vector never {verb} it by 1 s.d.: this "
                        f"amount may barely move it, or move it the other way", err=True)
-        x = p.read(input_path, index)
-        recon, moved = p.transform(x, attribute, amount, temperature=temperature, seed=seed)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        p.modality.write(moved, out, p.config)
+        if bars is not None:
+            x, recon, moved = _transform_bars(p, input_path, bars, attribute, amount, temperature, seed, out)
+        else:
+            x = p.read(input_path, index)
+            recon, moved = p.transform(x, attribute, amount, temperature=temperature, seed=seed)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            p.modality.write(moved, out, p.config)
         spb = int(p.config["data"]["steps_per_bar"])
         values = [attrs.attributes(t, spb)[attribute].item() for t in (x, recon, moved)]
         click.echo(f"{attribute}: input {values[0]:.3f}, reconstruction {values[1]:.3f}, "
@@ -156,6 +161,29 @@ def register(cli: click.Group) -> None:
         warning = r.report.warning(str(path))
         if warning:
             click.echo(f"warning: {warning}")
+
+
+def _transform_bars(p, path: Path, bars: str, attribute: str, amount: float, temperature: float, seed: int,
+                    out: Path):
+    """Bars A:B of a whole song moved window by window and written back into the song at ``out``; the
+    span as read, reconstructed and moved (each ``(steps,)``, for the printout and picture)."""
+    import torch
+
+    from vaekit_midi.music_memo import writing
+    from vaekit_midi.song import parse_bars, read_song
+
+    first, last = parse_bars(bars)
+    song, music = read_song(path, p.config)
+    start, stop = song.span(first, last)
+    windows = torch.from_numpy(song.windows(start, stop, int(p.config["data"]["steps"])))
+    pairs = [p.transform(w, attribute, amount, temperature=temperature, seed=seed) for w in windows]
+    recon, moved = (torch.cat([pair[i] for pair in pairs])[: stop - start] for i in (0, 1))
+    whole = song.replaced(start, stop, torch.stack([pair[1] for pair in pairs]).numpy())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with writing(music):
+        p.modality.write(torch.from_numpy(whole), out, p.config)
+    click.echo(f"{path}: bars {first} to {last} of {song.bars} moved ({len(windows)} window(s)); the rest as read")
+    return torch.from_numpy(song.tokens[start:stop]), recon, moved
 
 
 def pretty_name(pitch: int) -> str:

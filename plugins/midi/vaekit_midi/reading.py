@@ -75,6 +75,9 @@ class Reading:
     chosen: int
     why: str
     changes: list[str] = field(default_factory=list)
+    #: The chosen line's notes ``(N, 3)`` (onset, end, pitch) on the grid, step 0 the first bar line
+    #: before them (a pickup ends its bar); later bars in the first meter's length.
+    notes: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.int64))
 
     def to_dict(self) -> dict:
         return {"path": str(self.path), "music": self.music.to_dict(), "tracks": [t.to_dict() for t in self.tracks],
@@ -129,7 +132,14 @@ def read_user_midi(path: Path, steps_per_bar: int = 16, track: str | int | None 
     parsed = _segments(notes, meters, steps, steps_per_bar)
     if parsed.reason:
         raise VaekitError(f"{path}: {REASONS[parsed.reason]}")
-    return Reading(path, parsed, music, report, tracks, chosen, why, _changes(pm))
+    lead = _lead(meters, steps, steps_per_bar)
+    return Reading(path, parsed, music, report, tracks, chosen, why, _changes(pm), notes + np.array([lead, lead, 0]))
+
+
+def _lead(meters: list[tuple[int, int | None]], pickup: int, steps_per_bar: int) -> int:
+    """Steps of rest before a pickup of ``pickup`` steps, so that it fills the end of the first bar."""
+    bar = meters[0][1] or steps_per_bar
+    return (bar - pickup) % bar
 
 
 def _rounded(grid: Grid, notes: list[Any]) -> np.ndarray:
@@ -188,8 +198,7 @@ def find_pickup(notes: np.ndarray, meters: list[tuple[int, int | None]], beat: i
 def _segments(notes: np.ndarray, meters: list[tuple[int, int | None]], pickup: int, steps_per_bar: int) -> Parsed:
     """The top voice in sections of one meter, bar lines shifted so that the pickup fills the end of
     the first bar."""
-    bar = meters[0][1] or steps_per_bar
-    lead = (bar - pickup) % bar
+    lead = _lead(meters, pickup, steps_per_bar)
     shifted = notes + np.array([lead, lead, 0])
     grid = Grid(lambda t: 0, [(0, meters[0][1])] + [(start + lead, b) for start, b in meters[1:]])
     sections = meter_sections(grid, int(shifted[:, 1].max()) + 1)

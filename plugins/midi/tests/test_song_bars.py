@@ -1,0 +1,87 @@
+"""``vaekit transform --bars A:B``: a span of a whole song moved, the rest of the song written as read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+import torch
+from click.testing import CliRunner
+from vaekit_midi.song import Song, parse_bars, read_song
+
+from vaekit.cli import cli
+from vaekit.errors import VaekitError
+
+BEAT = 480
+SCALE = [60, 62, 64, 65, 67, 69, 71, 72]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_bars_are_parsed_and_checked():
+    assert parse_bars("5:6") == (5, 6) and parse_bars("3") == (3, 3) and parse_bars("0:1") == (0, 1)
+    for bad in ("6:5", "a:b", "-1:2", ""):
+        with pytest.raises(VaekitError, match="--bars"):
+            parse_bars(bad)
+
+
+def test_a_pickup_is_bar_zero():
+    with_pickup = Song(Path("s.mid"), np.zeros(48, np.int64), 16, pickup=True)
+    assert with_pickup.bars == 2 and with_pickup.span(0, 0) == (0, 16) and with_pickup.span(1, 2) == (16, 48)
+    plain = Song(Path("s.mid"), np.zeros(48, np.int64), 16, pickup=False)
+    assert plain.bars == 3 and plain.span(1, 1) == (0, 16)
+    with pytest.raises(VaekitError, match="no pickup, so no bar 0"):
+        plain.span(0, 1)
+    with pytest.raises(VaekitError, match="has 3 bars; --bars 2:4 runs past its end"):
+        plain.span(2, 4)
+
+
+def test_windows_rest_past_the_end_and_edges_are_cut():
+    song = Song(Path("s.mid"), np.array([40, 0, 0, 0, 41, 0, 0, 0]), 4, pickup=False)
+    assert song.windows(4, 8, 6).tolist() == [[41, 0, 0, 0, 1, 0]]
+    replaced = song.replaced(2, 6, np.array([[0, 0, 50, 0, 0, 0]]))
+    assert replaced.tolist() == [40, 0, 1, 0, 50, 0, 1, 0]  # the note held into the span and the one out cut
+
+
+@pytest.fixture
+def song(tmp_path, write_midi):
+    """8 bars of quarter notes at 90 bpm after a one-beat pickup."""
+    rng = np.random.default_rng(3)
+    notes = [(0, BEAT - 40, 67)] + [(BEAT * (i + 1), BEAT * (i + 2) - 40, int(rng.choice(SCALE))) for i in range(32)]
+    return write_midi(tmp_path / "song.mid", [notes], tempos=((0, 90.0),), meters=((0, 1, 4), (BEAT, 4, 4)))
+
+
+@pytest.mark.parametrize("bars", ["3:4", "5:7"])
+def test_transform_moves_only_the_bars_asked(song, tmp_path, bars):
+    out = tmp_path / "out.mid"
+    result = CliRunner().invoke(cli, ["transform", "mel_2bar", str(song), "--attribute", "density", "--amount", "2",
+                                      "--bars", bars, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    first, last = parse_bars(bars)
+    assert f"bars {first} to {last} of 8 moved" in result.output
+    config = {"data": {"steps_per_bar": 16}}
+    before, _ = read_song(song, config)
+    after, music = read_song(out, config)
+    # the pickup is written at the end of a first bar of rest, so the bars line up with the input's
+    assert before.pickup and music.tempo == pytest.approx(90.0) and len(after.tokens) == len(before.tokens)
+    start, stop = before.span(first, last)
+    assert np.array_equal(after.tokens[:start], before.tokens[:start])
+    assert np.array_equal(after.tokens[stop + 1:], before.tokens[stop + 1:])
+    inside = after.tokens[start:stop]
+    assert (inside >= 2).sum() > (before.tokens[start:stop] >= 2).sum()  # denser, as asked
+
+
+def test_bars_past_the_end_are_refused(song, tmp_path):
+    result = CliRunner().invoke(cli, ["transform", "mel_2bar", str(song), "-a", "density", "--bars", "8:9",
+                                      "--out", str(tmp_path / "x.mid")])
+    assert result.exit_code == 2 and "has 8 bars; --bars 8:9 runs past its end" in result.output
+    assert not (tmp_path / "x.mid").exists()
+    assert pretty_midi.PrettyMIDI(str(song)).instruments  # the input is untouched
