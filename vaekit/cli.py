@@ -280,13 +280,19 @@ def reading_options(f: Any) -> Any:
                         "chosen by rule; `vaekit inspect FILE` lists them).")(f)
 
 
-def use_reading_options(p: Any, track: str | None, pickup: float | None) -> None:
-    """Put ``--track`` and ``--pickup`` into the opened run's config, where its modality reads them."""
+def bars_option(f: Any) -> Any:
+    """``--bars A:B``: a span of each input song, read as consecutive windows from its first bar line
+    (the MIDI modality; others ignore it). It sets ``data.bars``."""
+    return click.option("--bars", help="Only bars A:B of each input, as consecutive windows (bar 1 is the first full "
+                        "bar, a pickup bar 0; both ends included); --index picks among them.")(f)
+
+
+def use_reading_options(p: Any, track: str | None, pickup: float | None, bars: str | None = None) -> None:
+    """Put ``--track``, ``--pickup`` and ``--bars`` into the opened run's config, where its modality reads them."""
     data = p.config.setdefault("data", {})
-    if track is not None:
-        data["track"] = track
-    if pickup is not None:
-        data["pickup"] = pickup
+    for key, value in (("track", track), ("pickup", pickup), ("bars", bars)):
+        if value is not None:
+            data[key] = value
 
 
 def _extras_opt(f: Any) -> Any:
@@ -334,13 +340,15 @@ def generate(run_dir: Path, count: int, temperature: float, spread: float | None
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="A file or a folder.")
 @_index_opt
 @reading_options
+@bars_option
 @_extras_opt
 @_device_opt
 def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: Path, index: int, track: str | None,
-                pickup: float | None, png: Path | None, wav: Path | None, device: str, weights: str) -> None:
-    """Interpolate in latent space between inputs A and B."""
+                pickup: float | None, bars: str | None, png: Path | None, wav: Path | None, device: str,
+                weights: str) -> None:
+    """Interpolate in latent space between inputs A and B (with --bars, between the same bars of each)."""
     p = vaekit.load(run_dir, device, weights)
-    use_reading_options(p, track, pickup)
+    use_reading_options(p, track, pickup, bars)
     p.interpolate(a, b, steps, method, index_a=index, index_b=index, out=out, png=png, wav=wav)
     _said_outputs(p, png, wav)
 
@@ -351,13 +359,15 @@ def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: P
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Folder for the outputs.")
 @_index_opt
 @reading_options
+@bars_option
 @_extras_opt
 @_device_opt
 def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, track: str | None,
-                pickup: float | None, png: Path | None, wav: Path | None, device: str, weights: str) -> None:
+                pickup: float | None, bars: str | None, png: Path | None, wav: Path | None, device: str,
+                weights: str) -> None:
     """Encode and decode inputs (z = the posterior mean)."""
     p = vaekit.load(run_dir, device, weights)
-    use_reading_options(p, track, pickup)
+    use_reading_options(p, track, pickup, bars)
     p.reconstruct(list(inputs), index, out=out, png=png, wav=wav)
     _said_outputs(p, png, wav)
 
@@ -369,14 +379,15 @@ def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, 
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="An .npz file.")
 @_index_opt
 @reading_options
+@bars_option
 @_device_opt
 def encode(run_dir: Path, inputs: tuple[Path, ...], data: str | None, out: Path, index: int, track: str | None,
-           pickup: float | None, device: str, weights: str) -> None:
+           pickup: float | None, bars: str | None, device: str, weights: str) -> None:
     """Write latent means (z), log-variances, and labels where known, to an .npz file."""
     if bool(inputs) == bool(data):
         raise VaekitError("give either input files or --data, not both or neither")
     p = vaekit.load(run_dir, device, weights)
-    use_reading_options(p, track, pickup)
+    use_reading_options(p, track, pickup, bars)
     result = p.encode(list(inputs) or None, data, index, out)
     click.echo(f"wrote {len(result['z'])} latents of size {result['z'].shape[1]} to {out}")
 

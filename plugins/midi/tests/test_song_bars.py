@@ -13,6 +13,7 @@ from vaekit_midi.song import Song, parse_bars, read_song
 
 from vaekit.cli import cli
 from vaekit.errors import VaekitError
+from vaekit.pipeline import Pipeline
 
 BEAT = 480
 SCALE = [60, 62, 64, 65, 67, 69, 71, 72]
@@ -51,12 +52,16 @@ def test_windows_rest_past_the_end_and_edges_are_cut():
     assert replaced.tolist() == [40, 0, 1, 0, 50, 0, 1, 0]  # the note held into the span and the one out cut
 
 
+def tune(path: Path, write_midi, seed: int = 3) -> Path:
+    """8 bars of quarter notes at 90 bpm after a one-beat pickup."""
+    rng = np.random.default_rng(seed)
+    notes = [(0, BEAT - 40, 67)] + [(BEAT * (i + 1), BEAT * (i + 2) - 40, int(rng.choice(SCALE))) for i in range(32)]
+    return write_midi(path, [notes], tempos=((0, 90.0),), meters=((0, 1, 4), (BEAT, 4, 4)))
+
+
 @pytest.fixture
 def song(tmp_path, write_midi):
-    """8 bars of quarter notes at 90 bpm after a one-beat pickup."""
-    rng = np.random.default_rng(3)
-    notes = [(0, BEAT - 40, 67)] + [(BEAT * (i + 1), BEAT * (i + 2) - 40, int(rng.choice(SCALE))) for i in range(32)]
-    return write_midi(tmp_path / "song.mid", [notes], tempos=((0, 90.0),), meters=((0, 1, 4), (BEAT, 4, 4)))
+    return tune(tmp_path / "song.mid", write_midi)
 
 
 @pytest.mark.parametrize("bars", ["3:4", "5:7"])
@@ -85,3 +90,25 @@ def test_bars_past_the_end_are_refused(song, tmp_path):
     assert result.exit_code == 2 and "has 8 bars; --bars 8:9 runs past its end" in result.output
     assert not (tmp_path / "x.mid").exists()
     assert pretty_midi.PrettyMIDI(str(song)).instruments  # the input is untouched
+
+
+def test_bars_pick_the_windows_a_verb_reads(song):
+    p = Pipeline.open("mel_2bar")
+    p.config["data"]["bars"] = "5:7"
+    x = p.read_items(song)
+    whole, _ = read_song(song, {"data": {"steps_per_bar": 16}})
+    start, stop = whole.span(5, 7)
+    assert x.shape == (2, 32)  # bars 5-6, then 7-8 of which bar 7 is asked for
+    assert torch.equal(x.flatten()[: stop - start], torch.from_numpy(whole.tokens[start:stop]))
+
+
+def test_interpolate_between_the_same_bars_of_two_songs(song, tmp_path, write_midi):
+    other = tune(tmp_path / "other.mid", write_midi, seed=4)
+    result = CliRunner().invoke(cli, ["interpolate", "mel_2bar", str(song), str(other), "--bars", "3:4", "--steps", "3",
+                                      "--out", str(tmp_path / "mix.mid")])
+    assert result.exit_code == 0, result.output
+    p = Pipeline.open("mel_2bar")
+    p.config["data"]["bars"] = "3:4"
+    steps = p.interpolate(song, other, 3)
+    _, recon = p.reconstruct([song, other])
+    assert torch.equal(steps[0], recon[0]) and torch.equal(steps[-1], recon[1])

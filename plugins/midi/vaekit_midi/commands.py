@@ -24,7 +24,7 @@ def _open_melody_run(run_dir: Path, device: str):
 
 def register(cli: click.Group) -> None:
     # imported here, not at the top: importing vaekit.cli loads the plugins, and so this module
-    from vaekit.cli import reading_options, use_reading_options
+    from vaekit.cli import bars_option, reading_options, use_reading_options
 
     @cli.command()
     @click.argument("run_dir", type=click.Path(path_type=Path))
@@ -87,19 +87,19 @@ def register(cli: click.Group) -> None:
                   help="How far to move: standard deviations of the attribute in the training data (negative: less).")
     @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="The .mid file to write.")
     @click.option("--index", "--bar", "index", default=0, show_default=True, help="Which window of the input.")
-    @click.option("--bars", help="Move bars A:B of the whole song instead (bar 1 is the first full bar, a pickup "
-                  "bar 0; both ends included) and write the whole song, its other bars as read.")
     @click.option("--temperature", "-t", default=0.0, show_default=True, help="0 decodes greedily.")
     @click.option("--seed", default=0, show_default=True)
     @click.option("--png", type=click.Path(path_type=Path),
                   help="Also draw the input, its reconstruction and the transformed melody to this PNG.")
     @reading_options
+    @bars_option
     @click.option("--device", default="cpu", show_default=True)
     def transform(run_dir: Path, input_path: Path, attribute: str, amount: float, out: Path, index: int,
-                  bars: str | None, temperature: float, seed: int, png: Path | None, track: str | None,
-                  pickup: float | None, device: str) -> None:
+                  temperature: float, seed: int, png: Path | None, track: str | None, pickup: float | None,
+                  bars: str | None, device: str) -> None:
         """Move a melody along an attribute vector: decode z + AMOUNT * vector. The output keeps the
-        input's tempo, meter and key."""
+        input's tempo, meter and key; with --bars A:B, those bars of the whole song are moved and the
+        whole song is written, its other bars as read."""
         import torch
 
         from vaekit_midi import attributes as attrs

@@ -83,11 +83,22 @@ def read_song(path: Path, config: dict[str, Any]) -> tuple[Song, Any]:
     spb = int(data.get("steps_per_bar", 16))
     reading = read_user_midi(Path(path), spb, data.get("track"), data.get("pickup"))
     reading.say()
-    bar = reading.music.bar_steps(spb)
+    return song_of(reading, spb), reading.music
+
+
+def song_of(reading: Any, steps_per_bar: int = 16) -> Song:
+    """The ``Song`` of a ``reading.Reading``; refused where the meter changes."""
+    bar = reading.music.bar_steps(steps_per_bar)
     if any(bar_steps != bar for _, bar_steps in reading.parsed.segments):
         meters = [change for change in reading.changes if change.startswith("meter")]
-        raise VaekitError(f"{path}: --bars needs one meter throughout (this file changes: {', '.join(meters)})")
+        raise VaekitError(f"{reading.path}: --bars needs one meter throughout (this file changes: {', '.join(meters)})")
     notes = skyline(reading.notes)
     length = -(-int(notes[:, 1].max()) // bar) * bar
     tokens = encode(monophonic(notes, length), length).astype(np.int64)
-    return Song(Path(path), tokens, bar, reading.music.pickup % bar != 0), reading.music
+    return Song(reading.path, tokens, bar, reading.music.pickup % bar != 0)
+
+
+def span_windows(reading: Any, bars: str, steps: int, steps_per_bar: int = 16) -> np.ndarray:
+    """The windows ``(K, steps)`` that cover bars ``"A:B"`` of a reading's song, as ``--bars`` reads an input."""
+    song = song_of(reading, steps_per_bar)
+    return song.windows(*song.span(*parse_bars(bars)), steps)

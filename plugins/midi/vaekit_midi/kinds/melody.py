@@ -79,17 +79,28 @@ class Melody(Kind):
     def read(self, path: Path, config: Config) -> torch.Tensor:
         """A MIDI file read faithfully (``reading.read_user_midi``: ``data.track`` and ``data.pickup``
         where set), saying which track it took and what quantisation changed, and remembering its
-        tempo, meter and key for writing; a score as every kind reads it."""
+        tempo, meter and key for writing; a score as every kind reads it. With ``data.bars`` ("A:B"),
+        the windows that cover those bars of the song, one after another (``song.py``)."""
         path = Path(path)
+        data = config.get("data", {})
         if path.suffix.lower() not in MIDI_TYPES:
+            if data.get("bars"):
+                raise VaekitError(f"{path}: --bars reads MIDI files ({', '.join(MIDI_TYPES)})")
             return super().read(path, config)
         from vaekit_midi.music_memo import remember
         from vaekit_midi.reading import read_user_midi
 
-        data = config.get("data", {})
         reading = read_user_midi(path, int(data.get("steps_per_bar", 16)), data.get("track"), data.get("pickup"))
         reading.say()
-        windows = self.windows_of(path, reading.parsed, config)
+        if data.get("bars"):
+            import torch
+
+            from vaekit_midi.song import span_windows
+
+            spb = int(data.get("steps_per_bar", 16))
+            windows = torch.from_numpy(span_windows(reading, str(data["bars"]), int(data.get("steps", 32)), spb))
+        else:
+            windows = self.windows_of(path, reading.parsed, config)
         remember(reading.music, windows, config)
         return windows
 
