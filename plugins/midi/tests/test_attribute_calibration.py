@@ -9,8 +9,10 @@ import logging
 
 import pytest
 import torch
+from click.testing import CliRunner
 from vaekit_midi import attributes as attrs
 
+from vaekit.cli import cli
 from vaekit.pipeline import Pipeline
 
 
@@ -95,6 +97,18 @@ def test_one_sided_vectors_move_the_way_asked(shipped):
             assert attrs.response(p.model, mu, vectors[name], [1.0], sd)[name].item() > 0.3, name
         if c["raw_down"] is not None:
             assert attrs.response(p.model, mu, vectors[name], [-1.0], sd)[name].item() < -0.3, name
+
+
+def test_transform_says_when_a_direction_was_never_reached(shipped, tmp_path, write_midi):
+    """mel_2bar's interval vector raises the interval by 1 s.d. but never lowered it that far."""
+    _, _, info, _, _ = shipped
+    assert info["calibration"]["interval"]["raw_down"] is None and info["calibration"]["interval"]["raw_up"]
+    tune = write_midi(tmp_path / "tune.mid", [[(i * 240, i * 240 + 200, 60 + (i * 5) % 12) for i in range(16)]])
+    for amount, noted in (("-1", True), ("1", False)):
+        result = CliRunner().invoke(cli, ["transform", "mel_2bar", str(tune), "-a", "interval", "--amount", amount,
+                                          "--out", str(tmp_path / "out.mid")])
+        assert result.exit_code == 0, result.output
+        assert ("never lowered it by 1 s.d." in result.output) == noted, result.output
 
 
 def test_an_uncalibrated_file_still_loads_and_says_so_once(tmp_path, caplog):
