@@ -66,7 +66,7 @@ class _StderrLines(logging.Handler):
         return record.levelno >= logging.WARNING or record.name.split(".")[0].startswith("vaekit")
 
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(self.format(record), err=True)
+        sys.stderr.write(self.format(record) + "\n")
 
 
 def _show_diagnostics() -> None:
