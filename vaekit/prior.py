@@ -1,11 +1,10 @@
 """The prior that samples are drawn from: a Gaussian mixture fitted to where a trained model's codes lie.
 
 A VAE need not fill N(0, I) with its codes: draws of z from N(0, I) land between them, where the
-decoder has seen little, and it answers with a blend of what it knows. Melodies so decoded wander
-(mel_2bar at temperature 0.5: a pitch range of 12.7 semitones in two bars against 9.7 in real ones,
-and 9.6 when decoded from the codes of those real ones). A single Gaussian fitted to the codes did
-not put the draws where the decoder learned (12.5); a mixture of full-covariance Gaussians fitted to
-the posterior means of training items does (ex-post density estimation: Ghosh et al., 2020, "From
+decoder has seen little, and it answers with a blend of what it knows: melodies so decoded wander
+over a wider range than real ones. A single Gaussian fitted to the codes did not put the draws where
+the decoder learned; a mixture of full-covariance Gaussians fitted to the posterior means of training
+items does (ex-post density estimation: Ghosh et al., 2020, "From
 variational to deterministic autoencoders"). Training fits one at its end,
 ``vaekit prior RUN`` fits one for an older run, and a run without one samples from N(0, I)."""
 
@@ -33,8 +32,7 @@ STORED_FLOATS = 2**20  # and fewer where their Cholesky factors would take more 
 def codes(model: torch.nn.Module, items: torch.Tensor, batch: int = 512) -> torch.Tensor:
     """The posterior mean of each item. Fitted to the means rather than to one draw from each
     posterior, the mixture's components are tighter and its draws decode nearer real melodies
-    (shipped mel_2bar, T = 0.5, spread 0.7: average-interval overlap 0.825 to 0.903, pitch range
-    0.900 to 0.935; benchmarks/results/quality_mel_2bar.md)."""
+    (benchmarks/results/quality_mel_2bar.md)."""
     return torch.cat([model.encode(chunk)[0].float().cpu() for chunk in items.split(batch)])
 
 
@@ -70,8 +68,7 @@ def draw(prior: dict[str, torch.Tensor] | None, n: int, dim: int,
     A spread under 1 is reduced-temperature sampling (Kingma and Dhariwal, 2018, "Glow"; Vahdat and
     Kautz, 2020, "NVAE", which samples at 0.6-0.9): with free bits the codes fill only small
     regions of z, which a mixture of a few dozen Gaussians covers with wide components, and draws
-    nearer their centres land nearer the codes (mel_16bar's samples: 13.9 distinct pitches at
-    spread 1, 11.9 at 0.7, 10.9 at 0.55, against 10.1 in real windows)."""
+    nearer their centres land nearer the codes (benchmarks/results/quality_*.md measures it)."""
     eps = torch.randn(n, dim, generator=generator) * spread
     if prior is None:
         return eps

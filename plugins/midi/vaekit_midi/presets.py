@@ -1,18 +1,15 @@
 """The MIDI presets: MusicVAE's 2-bar and 16-bar melody models, sized for a laptop CPU.
 
-MusicVAE's own sizes (cat-mel_2bar_small: encoder 512, decoder 2x256, z 256) train at a few hundred
-windows a second on 2 CPU cores. ``mel_2bar`` is a BiLSTM-128 encoder that reads four tokens (a beat)
-a step and a one-layer LSTM-256 decoder, in bf16 on AMX. Timed alone, forward and backward, the
-encoder's 8 steps each way take a sixth of the time its 32 took (10.5 against 60 ms, where the decoder
-takes 81); the model learns as much per step, and the preset trains 1.26x faster back to back (see
-benchmarks/README.md). A 384-wide decoder was as accurate after 30 minutes (0.980 / 0.977 against
-0.981 / 0.978) at three quarters of the speed.
-In a short budget the number of updates is what counts, so batch 256 and lr 2e-3 (not 512 and 1e-3);
-48 free bits let z carry about 33 nats before the KL term bites. Scheduled sampling at rate 300 hands
-over from teacher forcing between steps 1,000 and 2,500, which raises greedy (sampled) accuracy.
-``mel_16bar`` keeps MusicVAE's 256 free bits and reads each bar with its own short LSTM
-(``model.encoder: hierarchical``): one LSTM over all 256 steps learned slowly. Larger sizes are one
-``--set`` away, e.g. ``--set model.decoder_hidden=1024``."""
+MusicVAE's own sizes (cat-mel_2bar_small: encoder 512, decoder 2x256, z 256) train slowly on 2 CPU
+cores. ``mel_2bar`` is a BiLSTM-128 encoder that reads four tokens (a beat) a step and a one-layer
+LSTM-256 decoder: the encoder's shorter recurrence is faster and learns as much per step (the timings
+and the comparison with a wider decoder are in benchmarks/README.md). In a short budget the number of
+updates is what counts, so batch 256 and lr 2e-3 (not 512 and 1e-3); 48 free bits let z carry some
+information before the KL term bites. Scheduled sampling hands over from teacher forcing over the
+first few thousand steps, which raises greedy (sampled) accuracy. ``mel_16bar`` keeps MusicVAE's 256
+free bits and reads each bar with its own short LSTM (``model.encoder: hierarchical``): one LSTM over
+all 256 steps learned slowly. Larger sizes are one ``--set`` away, e.g.
+``--set model.decoder_hidden=1024``."""
 
 from __future__ import annotations
 
@@ -66,7 +63,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 48.0},
         "train": {**_TRAIN, "batch_size": 256, "eval_every": 500, "eval_batches": 8, "time_limit": "15m"},
         # z nearer the prior's centres (vaekit.prior.draw), as the shipped model measured best at T=0.5
-        # (benchmarks/results/quality_mel_2bar.md): pitch range 0.903 -> 0.935, every feature >= 0.90
+        # (benchmarks/results/quality_mel_2bar.md)
         "generate": {"spread": 0.7},
     },
     "mel_16bar": {
@@ -83,8 +80,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 256.0},
         "train": {**_TRAIN, "batch_size": 128, "eval_every": 250, "eval_batches": 4, "time_limit": "2h"},
-        # nearer still, its z carrying more (quality_mel_16bar.md, T=0.5): distinct pitches 13.9 at spread 1,
-        # 11.9 at 0.7, 10.9 at 0.55, 10.1 in real windows; fewer leaps, though (average interval 0.92 -> 0.82)
+        # nearer still, its z carrying more: the spread whose samples' distinct pitches came nearest real
+        # windows' (benchmarks/results/quality_mel_16bar.md, T=0.5), at the price of fewer leaps
         "generate": {"spread": 0.55},
     },
 }
