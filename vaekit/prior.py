@@ -78,7 +78,7 @@ def draw(prior: dict[str, torch.Tensor] | None, n: int, dim: int,
 
 def save_prior(run_dir: Path, prior: dict[str, torch.Tensor]) -> Path:
     """Write ``prior`` into the run, each Cholesky factor as its lower triangle in float16 (a quarter
-    of the full float32 matrix: mel_2bar's 128-D mixture of 64 takes 1.1 MB)."""
+    of the full float32 matrix)."""
     k, d, _ = prior["scale_tril"].shape
     rows, cols = torch.tril_indices(d, d)
     tensors = {"weights": prior["weights"], "means": prior["means"],

@@ -34,8 +34,8 @@ BASE: Config = {
 PRESETS: dict[str, Config] = {
     # The Keras example: conv 32 s2 -> conv 64 s2 -> dense 16 -> 2-D latent, for the two pictures.
     "conv2d": merge(BASE, {"model": {"latent_dim": 2, "widths": [32, 64], "hidden": 16, "norm": "none"}}),
-    # The default: wider, a 32-D latent, two residual blocks a stage. On MNIST (8,000 images, 5 epochs)
-    # the blocks took held-out NLL from 110.8 to 102.2 nats; wider stages or a 64-D latent did worse.
+    # The default: wider, a 32-D latent, two residual blocks a stage (on MNIST the blocks lowered the
+    # held-out NLL; wider stages or a 64-D latent did worse: the image plugin's README).
     "conv": merge(BASE, {"model": {"latent_dim": 32, "widths": [32, 64, 128], "hidden": 512, "blocks": 2}}),
     # Deeper, residual, for 64x64 colour images with a Gaussian likelihood.
     "resnet": merge(BASE, {

@@ -52,10 +52,9 @@ def shift_right(x: torch.Tensor, start: int) -> torch.Tensor:
 
 def pick(logits: torch.Tensor, temperature: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Tokens from logits ``(..., V)``: argmax at temperature 0, else a draw at that temperature by
-    inverse CDF, one uniform number per draw from ``generator`` (1.0 ms for a (256, 32, 90) batch
-    on 2 cores, against 4.1 for Gumbel-max, which draws one per class, and 16.7 for ``torch.multinomial``).
-    The first class whose cumulative probability exceeds the draw, so a class of probability 0 is never
-    picked."""
+    inverse CDF, one uniform number per draw from ``generator`` (several times faster than Gumbel-max,
+    which draws one per class, or ``torch.multinomial``). The first class whose cumulative probability
+    exceeds the draw, so a class of probability 0 is never picked."""
     if temperature <= 0:
         return logits.argmax(-1)
     cdf = torch.softmax(logits.float() / temperature, -1).cumsum_(-1)
