@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from vaekit import checkpoint, distributed, objective, prior, runs
+from vaekit import checkpoint, distributed, evaluation, objective, prior, runs
 from vaekit.batches import fetch
 from vaekit.config import Config, parse_duration
 from vaekit.devices import pick_device
@@ -175,29 +175,15 @@ class Trainer:
             f"train.lr); {self.run.path / runs.LAST} keeps the last good state"
         )
 
-    @torch.no_grad()
     def validate(self) -> dict[str, float]:
         """Loss parts and the modality's metrics on the first ``eval_batches`` validation batches,
         under a fixed RNG so that validating never changes what training draws next."""
         t = self.config["train"]
-        self.model.eval()
         batch = min(t["batch_size"], len(self.val_ds))
-        sums: dict[str, float] = {}
-        count = 0
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            torch.manual_seed(t["seed"] + 1)
-            for start in range(0, min(len(self.val_ds), batch * t["eval_batches"]), batch):
-                idx = torch.arange(start, min(start + batch, len(self.val_ds)))
-                parts = tuple(p.to(self.device) for p in fetch(self.val_ds, idx))
-                out = self.model(parts[0], parts[1])
-                loss = objective.elbo(out.log_px, out.kl)
-                values = {"recon": loss.recon.item(), "kl": loss.kl.item(), "elbo": loss.elbo.item()}
-                values.update(self.modality.metrics(self.model, parts))
-                n = len(idx)
-                for key, value in values.items():
-                    sums[key] = sums.get(key, 0.0) + value * n
-                count += n
-        return {key: value / count for key, value in sums.items()}
+            values = evaluation.evaluate(self.model, self.modality, self.val_ds, k=0, batch_size=batch,
+                                         max_items=batch * t["eval_batches"], seed=t["seed"] + 1)
+        return {key: value for key, value in values.items() if key not in ("items", "k")}
 
     def save_last(self) -> None:
         self.check_finite()
