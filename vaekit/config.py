@@ -10,6 +10,7 @@ import copy
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,18 +132,28 @@ def parse_duration(text: str | float | int | None) -> float | None:
 
 
 def build(modality: Any, preset: str | None = None, data: str | None = None, file_config: Config | None = None,
-          overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """The full config of a new run: core defaults < preset < config file < ``--set`` < ``--data``."""
-    presets = modality.presets()
-    preset = preset or modality.default_preset
-    if preset not in presets:
-        raise VaekitError(f"unknown preset {preset!r} for modality {modality.name!r}; choose from {', '.join(presets)}")
-    config = merge(CORE_DEFAULTS, presets[preset])
+          overrides: Sequence[str] = (), options: Config | None = None, base: Config | None = None) -> Config:
+    """The full config of a run, in one order of precedence: core defaults < preset (or ``base``, the
+    saved config of the run that is continued or warm-started from) < config file < ``--set`` <
+    ``options`` (typed arguments, e.g. ``{"train": {"steps": 40}}``) < ``--data``."""
+    if base is not None:
+        config = copy.deepcopy(base)
+        config.pop("versions", None)
+        head = {"modality": config.pop("modality"), "preset": config.pop("preset")}
+    else:
+        presets = modality.presets()
+        preset = preset or modality.default_preset
+        if preset not in presets:
+            raise VaekitError(f"unknown preset {preset!r} for modality {modality.name!r}; "
+                              f"choose from {', '.join(presets)}")
+        config, head = merge(CORE_DEFAULTS, presets[preset]), {"modality": modality.name, "preset": preset}
     if file_config:
         apply_overrides(config, file_config, origin="config file")
     apply_overrides(config, list(overrides))
+    if options:
+        apply_overrides(config, options)
     if data:
         config["data"]["source"] = data
     if not config["data"]["source"]:
         config["data"]["source"] = modality.default_dataset
-    return {"modality": modality.name, "preset": preset, **config}
+    return {**head, **config}

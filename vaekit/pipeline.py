@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import math
 import sys
 import time
@@ -23,7 +22,7 @@ import torch
 
 from vaekit import checkpoint, evaluation, plugins, prior, runs, shipped, training
 from vaekit.batches import fetch
-from vaekit.config import Config, apply_overrides, build, read_toml
+from vaekit.config import Config, build, read_toml
 from vaekit.devices import pick_device
 from vaekit.errors import VaekitError
 from vaekit.files import atomic_file
@@ -45,12 +44,11 @@ def train(modality: str | None = None, preset: str | None = None, data: str | No
     another ``preset`` is named). ``steps``, ``epochs`` and ``time_limit`` replace the preset's stopping
     rule and count the whole run. ``out`` defaults to ``runs/MODALITY-PRESET-TIME``.
     """
-    sets = list(overrides)
-    stop = {"steps": steps, "epochs": epochs, "time_limit": time_limit}
-    if any(v is not None for v in stop.values()):  # a stopping option replaces the preset's stopping rule
-        sets += [f"train.{k}={json.dumps(v)}" for k, v in stop.items()]
+    options: Config = {}  # typed arguments, applied after --set
+    if any(v is not None for v in (steps, epochs, time_limit)):  # a stopping option replaces the preset's rule
+        options["train"] = {"steps": steps, "epochs": epochs, "time_limit": time_limit}
     if seed is not None:
-        sets.append(f"train.seed={seed}")
+        options.setdefault("train", {})["seed"] = seed
     file_config = read_toml(Path(config)) if isinstance(config, (str, Path)) else copy.deepcopy(config or {})
     modality = modality or file_config.pop("modality", None)
     preset = preset or file_config.pop("preset", None)
@@ -60,24 +58,18 @@ def train(modality: str | None = None, preset: str | None = None, data: str | No
         if resume and out is None:
             raise VaekitError("--resume needs --out RUN_DIR, the run to continue")
         base_run = RunDir(out if resume else init_from)
-        run_config = base_run.read_config()
-        if modality and modality != run_config["modality"]:
-            raise VaekitError(f"{base_run.path}: the run is of modality {run_config['modality']!r}, not {modality!r}")
-        m = plugins.get_modality(run_config["modality"])
-        run_config.pop("versions", None)
-        if resume or not (preset and preset != run_config["preset"]):
-            apply_overrides(run_config, file_config, origin="config file")
-            apply_overrides(run_config, sets)
-            if data:
-                run_config["data"]["source"] = data
-        else:
-            run_config = build(m, preset, data, file_config, sets)
+        base = base_run.read_config()
+        if modality and modality != base["modality"]:
+            raise VaekitError(f"{base_run.path}: the run is of modality {base['modality']!r}, not {modality!r}")
+        m = plugins.get_modality(base["modality"])
+        keep = resume or not (preset and preset != base["preset"])  # another preset starts from its own config
+        run_config = build(m, preset, data, file_config, overrides, options, base=base if keep else None)
     else:
         if not modality:
             raise VaekitError("name a modality with --modality (installed: "
                               f"{', '.join(sorted(plugins.modalities())) or 'none'})")
         m = plugins.get_modality(modality)
-        run_config = build(m, preset, data, file_config, sets)
+        run_config = build(m, preset, data, file_config, overrides, options)
     if out is None:
         out = Path("runs") / f"{run_config['modality']}-{run_config['preset']}-{time.strftime('%Y%m%d-%H%M%S')}"
     return training.train(m, run_config, out, resume=resume, init_from=init_from, device=device, force=force,
