@@ -166,3 +166,10 @@ def test_weights_last_loads_the_latest_checkpoint(trained, runner, tmp_path):
     best = json.loads(_ok(runner, ["evaluate", trained, "--json", "-k", "0"]))
     last = json.loads(_ok(runner, ["evaluate", trained, "--json", "-k", "0", "--weights", "last"]))
     assert last["elbo"] < best["elbo"] - 100
+
+
+def test_models_prints_nested_card_figures():
+    from vaekit.cli import _figures
+
+    line = _figures({"acc_tf": 0.7261, "windows": 1935, "hit_f1": {"kick": 0.75849, "all": 0.7672}})
+    assert line == "acc_tf 0.726, windows 1935, hit_f1 (kick 0.758, all 0.767)"

@@ -487,7 +487,15 @@ def models_command(as_json: bool) -> None:
         click.echo(f"{card['name']}  {card['modality']} / {card['preset']}, {card['size_mb']:g} MB, "
                    f"trained on {card.get('data', '?')}: {card.get('description', '')}")
         for data, figures in card.get("heldout", {}).items():
-            click.echo(f"    held-out {data}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+            click.echo(f"    held-out {data}: {_figures(figures)}")
+
+
+def _figures(value: Any) -> str:
+    """A card's figures as one line, whatever their nesting: ``acc 0.981, f1 (kick 0.76, snare 0.77)``."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} ({_figures(v)})" if isinstance(v, dict) else f"{k} {_figures(v)}"
+                         for k, v in value.items())
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 @cli.command()
