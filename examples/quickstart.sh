@@ -14,7 +14,7 @@ vaekit datasets export pop --n 2 --out "$out/tunes"
 vaekit interpolate mel_2bar "$out/tunes/pop_000.mid" "$out/tunes/pop_001.mid" --steps 8 \
     --out "$out/interpolation.mid" --png "$out/interpolation.png"
 vaekit generate mel_2bar -n 8 --temperature 0.5 --out "$out/melodies" --png "$out/melodies.png"
-vaekit transform mel_2bar "$out/tunes/pop_000.mid" --attribute density --amount 2 --out "$out/denser.mid"
+vaekit transform mel_2bar "$out/tunes/pop_000.mid" --attribute density --amount 1 --out "$out/denser.mid"
 
 echo "== images: the shipped conv generates 64 digits; conv2d draws its 2-D latent"
 vaekit generate conv -n 64 --out "$out/images"
