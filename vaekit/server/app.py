@@ -93,12 +93,8 @@ def validation_line(error: dict[str, Any]) -> str:
 def web_pages() -> dict[str, Path]:
     """Modality name -> folder of its page's static files, from the plugins' ``register_web`` hooks."""
     pages: dict[str, Path] = {}
-    plugins.load_plugins()
-    for impl in plugins.pm.hook.register_web.get_hookimpls():
-        try:
-            impl.function(register=lambda modality, folder: pages.setdefault(modality, Path(folder)))
-        except Exception as e:  # a broken plugin must not break the server
-            plugins.errors[impl.plugin_name] = f"register_web raised {type(e).__name__}: {e}"
+    for _, (modality, folder) in plugins.registered("register_web"):
+        pages.setdefault(modality, Path(folder))
     return pages
 
 
