@@ -63,6 +63,8 @@ def main() -> None:
         figures = groove_figures(p, windows[~held], windows[held], bpm[held])
     log = runs.RunDir(run).read_metrics()
     last = [r for r in log if r.get("split") == "train"][-1]
+    metric = p.config["train"]["best_metric"]
+    best = max((r for r in log if r.get("split") == "val"), key=lambda r: r[metric])
     speed = sorted(r["examples_per_s"] for r in log if "examples_per_s" in r)
     card = {
         "name": args.preset,
@@ -71,6 +73,7 @@ def main() -> None:
         "licences": LICENCE,
         "heldout": {"groove_validation": figures},
         "trained": {"steps": last["step"], "minutes": round(last["seconds"] / 60, 1),
+                    "shipped_step": best["step"], "chosen_by": f"validation {metric}",
                     "overrides": OVERRIDES[args.preset], "windows_per_s": round(speed[len(speed) // 2]),
                     "cpu": cpu()},
     }
