@@ -146,6 +146,8 @@ def test_groove_keeps_the_hits_and_the_whole_length(tiny, tmp_path):
     result = invoke("drumify", run, beat, "--out", tmp_path / "drums.mid")
     assert result.exit_code == 0, result.output
     assert "10 bars" in result.output
+    drummed = parse_performance(tmp_path / "drums.mid").segments[0][0]
+    assert ((drummed[0] != 0) == (source[0] != 0)).all()  # a hit on every onset, and only there
 
 
 def test_core_verbs_on_a_groove_model(tiny, tmp_path):

@@ -110,12 +110,14 @@ class GrooveDecoder(Decoder):
         return -(bce + self.weight * sq)
 
     def sample(self, z: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None,
-               hits: torch.Tensor | None = None) -> torch.Tensor:
+               hits: torch.Tensor | None = None, onsets: torch.Tensor | None = None) -> torch.Tensor:
         """Performances ``(B, 27, T)`` decoded a step at a time: a hit where its probability (at
         ``temperature``) beats a uniform draw from ``generator``, or 0.5 at temperature 0; ``hits``
-        ``(B, 9, T)`` fixes them instead (humanise: the score's own hits). Velocities and offsets are
-        the predicted means at temperature 0, else drawn from their Gaussians with the spread scaled by
-        ``temperature``. Unhit steps have velocity and offset 0."""
+        ``(B, 9, T)`` fixes them instead (humanise: the score's own hits). With ``onsets`` ``(B, T)``
+        (Tap2Drum: a beat's onsets are its taps) hits fall only on onsets, and each onset has at least
+        its most likely instrument. Velocities and offsets are the predicted means at temperature 0,
+        else drawn from their Gaussians with the spread scaled by ``temperature``. Unhit steps have
+        velocity and offset 0."""
         prev = z.new_zeros(1, z.shape[0], FEATURES)
         state, out = self.initial_state(z), []
         for t in range(self.steps):
@@ -127,6 +129,10 @@ class GrooveDecoder(Decoder):
                 hit = (logits > 0).float()
             else:
                 hit = (rand(logits.shape, generator, z.device) < torch.sigmoid(logits / temperature)).float()
+            if hits is None and onsets is not None:
+                likeliest = F.one_hot(logits.argmax(-1), CLASSES).float()
+                on = onsets[:, t: t + 1].float()
+                hit = on * torch.where(hit.amax(-1, keepdim=True) > 0, hit, likeliest)
             if temperature > 0:
                 noise = randn((2, *vel.shape), generator, z.device) * temperature * self.sigma
                 vel, off = (vel + noise[0]).clamp(0, 1), (off + noise[1]).clamp(-0.5, 0.5)

@@ -4,7 +4,8 @@ place, so a beat of any length comes back whole (a window without a hit stays si
 written as played, at the input's tempo.
 
 - ``humanize``: the score's hits are kept; the model gives each its velocity and offset.
-- ``drumify``: every onset of every track (drums or not) becomes one tapped voice; the model gives the beat.
+- ``drumify``: every onset of every track (drums or not) becomes one tapped voice; the model gives the
+  beat, its hits on those onsets (at least one instrument on each).
 """
 
 from __future__ import annotations
@@ -80,8 +81,10 @@ def treat(model: Any, x: torch.Tensor, task: int, temperature: float, generator:
     z = mu
     if temperature > 0:
         z = mu + temperature * torch.exp(0.5 * logvar) * randn(tuple(mu.shape), generator, mu.device)
-    hits = x[:, :CLASSES] if task == HUMANIZE else None
-    out[busy] = model.decoder.sample(z, temperature, generator, hits=hits).cpu()
+    if task == HUMANIZE:
+        out[busy] = model.decoder.sample(z, temperature, generator, hits=x[:, :CLASSES]).cpu()
+    else:
+        out[busy] = model.decoder.sample(z, temperature, generator, onsets=x[:, :CLASSES].amax(1)).cpu()
     return out
 
 
