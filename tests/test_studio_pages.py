@@ -247,14 +247,14 @@ def test_errors_sit_beside_their_control_and_clear_the_stale_result(studio, page
     page.select_option("#bars-a", "3")
     choose_song(page, "a", tmp / "song2.mid")  # one state: the song named is the song used,
     choose_song(page, "a", tmp / "song0.mid")  # and choosing the same file again reads it again
-    assert "A: song0.mid, bars 1–2" in page.text_content("#name-a")
+    page.wait_for_function("document.querySelector('#name-a').textContent.includes('A: song0.mid, bars 1–2')")
     page.click("#interpolate")
     page.wait_for_function("document.querySelector('#title').textContent.includes('8 item(s)')")
     assert page.text_content("#title").startswith("song0.mid (bars 1–2) to song1.mid")
     page.fill("#steps", "1")  # the server refuses it: the error shows beside the button, the result goes
     page.click("#interpolate")
     page.wait_for_function("document.querySelector('#error-interpolate').textContent !== ''")
-    assert page.text_content("#title") == "Result"
+    page.wait_for_function("document.querySelector('#title').textContent === 'Result'")
     assert page.eval_on_selector_all("#strip button", "b => b.length") == 0
     assert page.get_attribute("#download-step", "aria-disabled") == "true"
     assert page.is_disabled("#play-path")
@@ -271,11 +271,12 @@ def test_errors_sit_beside_their_control_and_clear_the_stale_result(studio, page
     open_melody(page, url, "mel_16bar")
     choose_song(page, "a", tmp / "song0.mid")
     choose_song(page, "b", tmp / "song1.mid")
-    assert "bars 1–16" in page.text_content("#name-a")
+    page.wait_for_function("document.querySelector('#name-a').textContent.includes('bars 1–16')")
     page.click("#interpolate")
     page.select_option("#model", "mel_2bar")
     page.wait_for_function("document.querySelector('#status').textContent === 'model mel_2bar'")
-    assert "bars 1–2" in page.text_content("#name-a")  # the songs, read again as mel_2bar reads them
+    # the songs, read again as mel_2bar reads them
+    page.wait_for_function("document.querySelector('#name-a').textContent.includes('bars 1–2')")
     time.sleep(4)  # long enough for mel_16bar to have answered
     assert page.text_content("#title") == "Result"
 
