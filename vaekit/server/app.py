@@ -8,6 +8,7 @@ Uploads are written to a temporary folder under their own base name (so that an 
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
@@ -380,5 +381,11 @@ async def transform(request: Request, model: str = Form(...), a: UploadFile = Fi
 
 
 @router.get("/", include_in_schema=False)
-async def shell() -> FileResponse:
-    return FileResponse(STATIC / "index.html")
+async def shell() -> HTMLResponse:
+    """The shell page from memory: no file I/O, so no wait for a worker thread while uploads hold them."""
+    return HTMLResponse(shell_page())
+
+
+@functools.cache
+def shell_page() -> bytes:
+    return (STATIC / "index.html").read_bytes()
