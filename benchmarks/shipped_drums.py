@@ -1,8 +1,11 @@
 """Trains a drum model that vaekit-midi ships on the built-in ``groove`` data, measures it, and puts it in
 the plugin:
 
-    python benchmarks/shipped_drums.py --preset drums_2bar --time-limit 40m
-    python benchmarks/shipped_drums.py --preset groove_2bar --time-limit 40m
+    python benchmarks/shipped_drums.py --preset drums_2bar --time-limit 85m
+    python benchmarks/shipped_drums.py --preset groove_2bar --time-limit 48m
+
+(the shipped runs: ``vaekit train`` with these settings, drums_2bar stopped at 42 minutes and resumed to
+85, then ``--package-only --run RUN``; the card gives the steps, minutes and the step shipped)
 
 1. ``vaekit train`` of the preset (with ``OVERRIDES``) on ``groove``, seed 0, into ``runs/shipped-PRESET``
    (an existing run there is continued with --resume; ``--package-only`` skips this);
