@@ -377,7 +377,7 @@ def test_home_page(studio, page):
     cells = page.eval_on_selector_all("#figures td.number", "c => c.map((x) => x.textContent)")
     assert cells and all(len(c.replace("-", "").replace(".", "").lstrip("0")) <= 3 for c in cells), cells
     assert page.eval_on_selector("#config-box", "d => d.tagName") == "DETAILS"
-    assert "step" in page.get_attribute("#curves", "aria-label")
+    page.wait_for_function("(document.querySelector('#curves').getAttribute('aria-label') || '').includes('step')")
     for address in ("", "web/midi/", "web/image/"):  # nothing from a CDN: every script and sheet is the server's
         page.goto(url + address)
         outside = page.eval_on_selector_all("script[src], link[href], img[src]", """els => els

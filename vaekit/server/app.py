@@ -28,12 +28,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vaekit import plugins, runs
 from vaekit.errors import VaekitError
 from vaekit.pipeline import seeded
-from vaekit.server.items import add_routes as add_item_routes
 from vaekit.server.models import Served
 from vaekit.server.uploads import safe_name
 
 MAX_UPLOAD = 16 * 1024 * 1024
 MAX_ITEMS = 64
+MAX_SONG_ITEMS = 1024  # items /api/items describes at most (a 10-minute song holds some 300 2-bar windows)
 STATIC = Path(__file__).parent / "static"
 MAX_SEED = 2**63 - 1
 #: The declared range of every numeric field, inclusive: what a request may send, and what a 400 says.
@@ -109,7 +109,6 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(Exception, bug)
     app.include_router(router)
-    add_item_routes(app, models, max_upload)  # POST /api/items: the windows of a song, for the bar picker
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for modality, folder in app.state.pages.items():
         app.mount(f"/web/{modality}", StaticFiles(directory=folder, html=True), name=f"web-{modality}")
@@ -314,6 +313,21 @@ async def generate(request: Request, model: str = Form(...), count: int = ranged
         return answer(p, model, x, format, item)
 
     return await call(request, model, verb)
+
+
+@router.post("/api/items")
+async def items(request: Request, model: str = Form(...), file: UploadFile = File(...)) -> JSONResponse:
+    """Every item of the upload ``file`` as the model reads it (for a song: its windows, in order), each
+    described with the ``index`` that a verb's ``index``, ``index_a`` or ``index_b`` takes; ``count`` is
+    how many the file holds. The melody page draws them as a bar picker over the whole song."""
+    with uploaded(request, file) as (path,):
+        def read(p: Any) -> tuple[Any, Any, list[dict[str, Any]]]:
+            x = p.read_items(path)
+            return p, x, p.modality.describe(x[:MAX_SONG_ITEMS], p.config)
+
+        p, x, described = await call(request, model, read)
+    return JSONResponse({"model": model, "modality": p.modality.name, "name": path.name, "count": len(x),
+                         "items": [{"index": i, "values": x[i].tolist(), **d} for i, d in enumerate(described)]})
 
 
 @router.post("/api/interpolate")
