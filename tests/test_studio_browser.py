@@ -9,27 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from .test_server import free_port, wait_for
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _missing() -> str | None:
-    """Why the browser test cannot run here, or None."""
-    for module in ("playwright", "fastapi", "vaekit_midi", "vaekit_image", "pretty_midi"):
-        try:
-            __import__(module)
-        except ImportError:
-            return f"{module} is not installed (pip install playwright and the serve extra)"
-    if not CHROMIUM.exists():
-        return f"no browser at {CHROMIUM} (apt-get install -y chromium)"
-    return None
+from .test_studio_pages import ARGS, CHROMIUM, _missing
 
 
 @pytest.fixture(scope="module")

@@ -113,11 +113,15 @@ class Kind:
         if len(w) == 0:
             raise VaekitError(f"{label}: no {steps}-step {self.name} window in {len(corpus.names)} {items} "
                               f"({describe(skipped)})")
-        has_windows = np.zeros(len(corpus.names), dtype=bool)
-        has_windows[owner] = True
-        in_val = self.held_out(source, corpus, has_windows, float(data.get("val_fraction", 0.1)))[owner]
+        in_val = self.in_validation(source, corpus, owner, float(data.get("val_fraction", 0.1)))
         train = WindowDataset(shuffled(unique_rows(w[~in_val])), int(data.get("transpose", 0)))
         return train, WindowDataset(shuffled(unique_rows(w[in_val])))
+
+    def in_validation(self, source: str, corpus, owner: np.ndarray, val_fraction: float) -> np.ndarray:
+        """Whether each window (of item ``owner``) falls in the validation split, which is by item."""
+        has_windows = np.zeros(len(corpus.names), dtype=bool)
+        has_windows[owner] = True
+        return self.held_out(source, corpus, has_windows, val_fraction)[owner]
 
     def skipped_line(self, skipped: int, total: int) -> str:
         return f"{skipped} of {total} files gave no {self.name} window"

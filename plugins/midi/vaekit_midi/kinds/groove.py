@@ -82,9 +82,7 @@ class Groove(Drums):
         if len(w) == 0:
             raise VaekitError(f"{source}: no {data.get('steps', 32)}-step drum window in {len(corpus.names)} files "
                               f"({', '.join(f'{n} {REASONS[k]}' for k, n in skipped.most_common())})")
-        has_windows = np.zeros(len(corpus.names), dtype=bool)
-        has_windows[owner] = True
-        in_val = self.held_out(source, corpus, has_windows, float(data.get("val_fraction", 0.1)))[owner]
+        in_val = self.in_validation(source, corpus, owner, float(data.get("val_fraction", 0.1)))
         tasks = list(data.get("tasks", ["humanize", "tap"]))
         return (GrooveDataset(shuffled(unique_rows(w[~in_val])), tasks, True),
                 GrooveDataset(shuffled(unique_rows(w[in_val])), tasks, False))
