@@ -1,6 +1,6 @@
 """The MIDI plugin's own verbs: ``vaekit attributes`` (attribute vectors of a melody run), ``vaekit
-transform`` (move a melody along one) and ``vaekit inspect`` (what reading a MIDI file finds in it).
-Imports only click at module level."""
+transform`` (move a melody along one), ``vaekit inspect`` (what reading a MIDI file finds in it) and
+``vaekit compose`` (whole melodies from the composer). Imports only click at module level."""
 
 from __future__ import annotations
 
@@ -161,6 +161,67 @@ def register(cli: click.Group) -> None:
         warning = r.report.warning(str(path))
         if warning:
             click.echo(f"warning: {warning}")
+
+    @cli.command()
+    @click.argument("model", required=False, type=click.Path(path_type=Path))
+    @click.option("--bars", "-b", default="64", show_default=True, help="Bars in each melody: even, 2 to 64.")
+    @click.option("-n", "count", default=4, show_default=True, type=click.IntRange(1, 256), help="How many melodies.")
+    @click.option("--seed", default=0, show_default=True, help="The same seed writes the same melodies.")
+    @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="The folder to write into.")
+    @click.option("--continue", "continued", type=click.Path(path_type=Path),
+                  help="A melody (MIDI file) to continue: its bars open every song as written, the rest follows.")
+    @click.option("--infill", nargs=2, type=click.Path(path_type=Path), metavar="START END",
+                  help="Two melodies: START opens every song and END closes it, as written; the bars between are "
+                  "written.")
+    @click.option("--temperature", "-t", default=0.0, show_default=True,
+                  help="mel_2bar's decoding of each 2-bar code: 0 decodes greedily.")
+    @click.option("--png", is_flag=True, help="Also draw each song's piano roll, 16 bars a row, beside its MIDI file.")
+    def compose(model: Path | None, bars: str, count: int, seed: int, out: Path, continued: Path | None,
+                infill: tuple[Path, Path] | None, temperature: float, png: bool) -> None:
+        """Whole melodies of up to 64 bars from MODEL (default: the shipped composer, a diffusion prior
+        over sequences of mel_2bar's 2-bar codes), one MIDI file each; or a melody continued, or the bars
+        between two melodies written."""
+        from vaekit_midi import compose as composing
+        from vaekit_midi.composer_model import load
+
+        try:
+            length = int(bars)
+        except ValueError:
+            raise VaekitError(f"--bars {bars!r}: give an even number of bars from 2 to {composing.MAX_BARS}") from None
+        composing.check_bars(length)
+        if continued and infill:
+            raise VaekitError("give --continue or --infill, not both")
+        composer, card = load(model or composing.SHIPPED)
+        mel = vaekit.load(card["config"]["codes_of"])
+        before = composing.read_given(continued or infill[0], mel) if continued or infill else None
+        after = composing.read_given(infill[1], mel) if infill else None
+        songs = composing.compose(composer, mel, length, count, seed, before, after, temperature)
+        written = composing.write_songs(songs, out, mel, before.music if before else None, png)
+        click.echo(f"wrote {len(songs)} melodies of {length} bars into {out} ({len(written)} files)")
+
+
+def _inspect_score(path: Path, as_json: bool) -> None:
+    """``vaekit inspect`` of a score: the melody segments its parts give, and what the grid changed."""
+    import json
+
+    from vaekit_midi.kinds.melody import Melody
+    from vaekit_midi.parsed import REASONS
+
+    if path.suffix.lower() not in Melody.file_types:
+        raise VaekitError(f"{path}: inspect reads MIDI and score files ({', '.join(Melody.file_types)})")
+    parsed = Melody().parse(path)
+    if parsed.reason:
+        raise VaekitError(f"{path}: {REASONS[parsed.reason]}")
+    report = parsed.report
+    if as_json:
+        click.echo(json.dumps({"path": str(path), "score": True, "segments": len(parsed.segments),
+                               "quantisation": report.to_dict()}, indent=2))
+        return
+    click.echo(f"{path}: a score, every part read as a melody: {len(parsed.segments)} segment(s) on the 16th-note grid")
+    click.echo(f"  {report}" + (f"; likely {report.cause}" if report.cause else ""))
+    warning = report.warning(str(path))
+    if warning:
+        click.echo(f"warning: {warning}")
 
 
 def _transform_bars(p, path: Path, bars: str, attribute: str, amount: float, temperature: float, seed: int,

@@ -1,0 +1,157 @@
+"""``vaekit compose``: whole melodies from a prior over mel_2bar's codes, continued or infilled; and the
+composer's training. A tiny untrained composer stands in for the shipped one (the verb's behaviour does
+not depend on how well it is trained); mel_2bar is the shipped one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+import torch
+from click.testing import CliRunner
+from vaekit_midi.compose import compose, read_given
+from vaekit_midi.composer_model import Composer, ComposerConfig, load, save
+from vaekit_midi.composer_training import Sequences, batch, held_out_loss, train
+from vaekit_midi.song_codes import decode_song, song_windows
+from vaekit_midi.tokens import decode
+
+import vaekit
+from vaekit.cli import cli
+
+BEAT = 480
+# four bars of a tune in C: a rising line, a held note, a rest, a cadence
+TUNE = [(0, 1, 60), (1, 2, 62), (2, 3, 64), (3, 4, 65), (4, 6, 67), (6, 7, 65), (7, 8, 64),
+        (8, 10, 62), (11, 12, 67), (12, 13, 64), (13, 14, 62), (14, 16, 60)]
+ENDING = [(0, 2, 67), (2, 4, 65), (4, 5, 64), (5, 6, 62), (6, 8, 60)]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("composer")
+    torch.manual_seed(0)
+    save(Composer(ComposerConfig(width=16, layers=1, heads=2, diffusion_steps=20)), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def mel():
+    return vaekit.load("mel_2bar")
+
+
+@pytest.fixture
+def melody_file(write_midi):
+    """``melody_file(path, notes)``: a MIDI file of notes given in beats."""
+    return lambda path, notes: write_midi(path, [[(a * BEAT, b * BEAT, p) for a, b, p in notes]])
+
+
+def given_tokens(path: Path, mel) -> np.ndarray:
+    return read_given(path, mel).tokens
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["compose", *args])
+
+
+def test_compose_writes_n_melodies_of_the_bars_asked(tiny, tmp_path, mel):
+    result = run(str(tiny), "--bars", "8", "-n", "3", "--seed", "1", "--out", str(tmp_path / "a"), "--png")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "a").glob("*.mid")) == ["song_000.mid", "song_001.mid", "song_002.mid"]
+    assert len(list((tmp_path / "a").glob("*.png"))) == 3
+    composer, _ = load(tiny)
+    songs = compose(composer, mel, 8, 3, seed=1)
+    assert songs.shape == (3, 8 * 16)
+    for i, song in enumerate(songs):  # the files hold those songs' notes, within 8 bars of 4/4 at 120 bpm
+        pm = pretty_midi.PrettyMIDI(str(tmp_path / "a" / f"song_{i:03d}.mid"))
+        assert len(pm.instruments[0].notes) == len(decode(song)) > 0 and pm.get_end_time() <= 16.0 + 1e-6
+
+
+def test_the_same_seed_writes_the_same_files(tiny, tmp_path):
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        assert run(str(tiny), "--bars", "6", "-n", "2", "--seed", seed, "--out", str(tmp_path / name)).exit_code == 0
+    read = {name: [p.read_bytes() for p in sorted((tmp_path / name).glob("*.mid"))] for name in "abc"}
+    assert read["a"] == read["b"] and read["a"] != read["c"]
+
+
+def test_held_positions_come_out_exactly_as_given(tiny):
+    composer, _ = load(tiny)
+    known = torch.randn(2, 5, composer.config.channels)
+    mask = torch.tensor([[True, True, False, False, True]] * 2)
+    out = composer.sample(5, 2, torch.Generator().manual_seed(0), known, mask)
+    assert torch.equal(out[mask], known[mask]) and not torch.equal(out[~mask], known[~mask])
+
+
+def test_continue_keeps_the_given_bars_and_holds_their_codes(tiny, tmp_path, mel, melody_file):
+    tune = melody_file(tmp_path / "tune.mid", TUNE)
+    given = read_given(tune, mel)
+    assert given.windows == 2 and not given.rest.any()
+    result = run(str(tiny), "--bars", "10", "-n", "2", "--continue", str(tune), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    composer, _ = load(tiny)
+    songs = compose(composer, mel, 10, 2, seed=0, before=given)
+    assert (songs[:, :64] == given.tokens).all()  # the given bars, as read
+    for path in sorted((tmp_path / "out").glob("*.mid")):
+        assert (given_tokens(path, mel)[:64] == given.tokens).all()
+    # the held codes are the given melody's: they decode to its reconstruction by mel_2bar
+    held = composer.from_values(composer.to_values(torch.from_numpy(given.codes), torch.from_numpy(given.rest)))
+    reconstruction = mel.model.decode(mel.model.encode(torch.from_numpy(song_windows(given.tokens)[0]))[0])
+    assert (decode_song(mel.model, held[0], held[1]) == reconstruction.numpy().reshape(-1)).all()
+
+
+def test_infill_keeps_both_ends(tiny, tmp_path, mel, melody_file):
+    start, end = melody_file(tmp_path / "start.mid", TUNE), melody_file(tmp_path / "end.mid", ENDING)
+    result = run(str(tiny), "--bars", "12", "-n", "2", "--infill", str(start), str(end), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 0, result.output
+    a, b = read_given(start, mel), read_given(end, mel)
+    songs = compose(load(tiny)[0], mel, 12, 2, seed=0, before=a, after=b)
+    assert (songs[:, :64] == a.tokens).all() and (songs[:, -32:] == b.tokens).all()
+    assert (songs[:, 64:-32] != 0).any()  # the middle is written
+
+
+@pytest.mark.parametrize("bars", ["7", "0", "66", "many", "-2"])
+def test_bad_bars_are_one_line_and_exit_2(tiny, tmp_path, bars):
+    result = run(str(tiny), "--bars", bars, "--out", str(tmp_path / "x"))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1 and "--bars" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_given_melody_must_leave_bars_to_write(tiny, tmp_path, melody_file):
+    tune = melody_file(tmp_path / "tune.mid", TUNE)
+    result = run(str(tiny), "--bars", "4", "--continue", str(tune), "--out", str(tmp_path / "x"))
+    assert result.exit_code == 2 and "ask for more bars" in result.output
+
+
+def test_a_rest_window_has_no_code_and_decodes_to_silence(mel):
+    tokens = np.zeros(96, np.int64)
+    tokens[0], tokens[8], tokens[70] = 50, 1, 52  # a note, two silent bars, a note in the third window
+    windows, rest = song_windows(tokens)
+    assert rest.tolist() == [False, True, False]
+    row = decode_song(mel.model, torch.zeros(3, mel.model.latent_dim), torch.from_numpy(rest))
+    assert (row[32:64] >= 2).sum() == 0
+
+
+def test_a_tiny_composer_learns(tmp_path):
+    torch.manual_seed(0)
+    composer = Composer(ComposerConfig(latent_dim=4, width=32, layers=1, heads=2, diffusion_steps=50))
+    # melodies whose windows all share one code: a sequence is easy to denoise once that is learned
+    rng = np.random.default_rng(0)
+    values = torch.from_numpy(np.concatenate([np.tile(np.append(rng.normal(size=4), -1.0), (8, 1))
+                                              for _ in range(64)]).astype(np.float16))
+    data = Sequences(values, np.arange(0, 64 * 8 + 1, 8))
+    held = batch(data, 32, 32, rng, first=True)
+    before = held_out_loss(composer, *held)
+    run_info = train(composer, data, data, tmp_path, time_limit=60, max_steps=60, batch_size=32, lr=3e-3,
+                     ema=0.9, eval_every=30)
+    assert run_info["steps"] == 60 and (tmp_path / "composer.json").exists()
+    trained, _ = load(tmp_path)
+    assert held_out_loss(trained, *held) < 0.8 * before
+

@@ -1,0 +1,118 @@
+"""``vaekit compose``: whole melodies of 2 to 64 bars from the composer, a diffusion prior over
+sequences of the shipped ``mel_2bar``'s codes (``composer_model.py``), decoded window by window by
+``mel_2bar``.
+
+- From nothing: every window is generated.
+- ``--continue A.mid``: A's windows are held (the composer is given their codes) and the bars after
+  them generated; A's own bars are written as read.
+- ``--infill A.mid B.mid``: A opens the song and B closes it, both held and written as read; the bars
+  between them are generated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from vaekit import VaekitError
+from vaekit_midi.composer_model import Composer
+from vaekit_midi.song_codes import WINDOW, decode_song, encode_windows, song_windows
+
+#: The shipped composer's folder.
+SHIPPED = Path(__file__).parent / "models" / "composer"
+MAX_BARS = 64
+ROW_BARS = 16  # bars a row of a song's piano roll
+
+
+def check_bars(bars: int) -> int:
+    """The number of 2-bar windows of ``bars`` bars; one line where it is not even and 2..64."""
+    if bars % 2 or not 2 <= bars <= MAX_BARS:
+        raise VaekitError(f"--bars {bars}: give an even number of bars from 2 to {MAX_BARS}")
+    return bars // 2
+
+
+@dataclass
+class Given:
+    """A user's melody: its token row (whole 2-bar windows), its windows' codes and rest flags, and the
+    ``Music`` it was read with (tempo, key) to write the song in."""
+
+    tokens: np.ndarray
+    codes: np.ndarray
+    rest: np.ndarray
+    music: Any
+
+    @property
+    def windows(self) -> int:
+        return len(self.rest)
+
+
+def read_given(path: Path, mel: Any) -> Given:
+    """A melody file read as the other verbs read one (its melody track, from its first bar line; a
+    pickup is a bar of its own), in whole 2-bar windows; one line where it is not 4/4."""
+    from vaekit_midi.song import read_song
+
+    song, music = read_song(Path(path), mel.config)
+    if song.bar_steps != WINDOW // 2:
+        raise VaekitError(f"{path}: the composer writes 4/4; this melody has {song.bar_steps} 16th notes a bar")
+    windows, rest = song_windows(song.tokens)
+    codes = encode_windows(mel.model, windows, rest)
+    return Given(windows.reshape(-1), codes, rest, music)
+
+
+def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int, before: Given | None = None,
+            after: Given | None = None, temperature: float = 0.0) -> np.ndarray:
+    """``n`` melodies ``(n, bars * 16)`` of tokens: ``before``'s windows first and ``after``'s last
+    where given (written as read), the others generated; the composer's draws and ``mel``'s decoding
+    (greedy at temperature 0) both come from ``seed``."""
+    from vaekit.pipeline import seeded
+
+    length = check_bars(bars)
+    held = (before.windows if before else 0) + (after.windows if after else 0)
+    if held >= length:
+        given = " and ".join(f"{g.windows * 2}" for g in (before, after) if g)
+        raise VaekitError(f"--bars {bars}: the given melody takes {given} bars (whole 2-bar windows); "
+                          f"ask for more bars than that, so that some are left to write")
+    known = torch.zeros(n, length, composer.config.channels)
+    mask = torch.zeros(n, length, dtype=torch.bool)
+    spans = []
+    for given, start in ((before, 0), (after, length - (after.windows if after else 0))):
+        if given is not None:
+            values = composer.to_values(torch.from_numpy(given.codes), torch.from_numpy(given.rest))
+            known[:, start:start + given.windows] = values
+            mask[:, start:start + given.windows] = True
+            spans.append((start * WINDOW, given.tokens))
+    generator = seeded(seed)
+    values = composer.sample(length, n, generator, known, mask)
+    codes, rest = composer.from_values(values)
+    songs = np.stack([decode_song(mel.model, codes[i], rest[i], temperature, generator) for i in range(n)])
+    for start, tokens in spans:
+        songs[:, start:start + len(tokens)] = tokens
+    return songs
+
+
+def write_songs(songs: np.ndarray, out: Path, mel: Any, music: Any = None, png: bool = False) -> list[Path]:
+    """Each song as ``out/song_NNN.mid`` (in ``music``'s tempo and key where given, else mel_2bar's
+    4/4 at its tempo) and, with ``png``, its piano roll ``song_NNN.png``, 16 bars a row."""
+    from vaekit_midi.music_memo import writing
+    from vaekit_midi.render import piano_roll
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, tokens in enumerate(songs):
+        path = out / f"song_{i:03d}.mid"
+        with writing(music, plain=music is None):
+            mel.modality.write(torch.from_numpy(tokens), path, mel.config)
+        written.append(path)
+        if png:
+            width = min(ROW_BARS * 16, len(tokens))
+            rows = -(-len(tokens) // width)
+            padded = np.concatenate([tokens, np.zeros(rows * width - len(tokens), dtype=tokens.dtype)])
+            piano_roll(padded.reshape(rows, width), path.with_suffix(".png"), mel.config,
+                       labels=[f"bars {r * width // 16 + 1}-{min((r + 1) * width, len(tokens)) // 16}"
+                               for r in range(rows)])
+            written.append(path.with_suffix(".png"))
+    return written
