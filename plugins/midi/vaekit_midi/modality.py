@@ -23,7 +23,8 @@ def _kind(config: Config):
 class MidiModality(Modality):
     name = "midi"
     description = ("Melodies as MusicVAE's 90-class tokens on a 16th-note grid (reads MIDI, ABC, MusicXML, Humdrum); "
-                   "drum patterns as 9 classes in 512 tokens (drums_2bar); melody, bass and drums trios (trio_16bar)")
+                   "drum patterns as 9 classes in 512 tokens (drums_2bar); melody, bass and drums trios (trio_16bar); "
+                   "polyphonic piano, notes grouped by onset (piano_2bar)")
     file_types = (".mid", ".midi", ".abc", ".musicxml", ".mxl", ".krn")
     output_suffix = ".mid"
     default_preset = "mel_2bar"
@@ -36,9 +37,10 @@ class MidiModality(Modality):
         return PRESETS
 
     def datasets(self) -> dict[str, str]:
-        from vaekit_midi import folk, groove, pop
+        from vaekit_midi import folk, groove, pop, pop_piano
 
-        return {"folk": folk.DESCRIPTION, "pop": pop.DESCRIPTION, "groove": groove.DESCRIPTION}
+        return {"folk": folk.DESCRIPTION, "pop": pop.DESCRIPTION, "groove": groove.DESCRIPTION,
+                "pop_piano": pop_piano.DESCRIPTION}
 
     def load_dataset(self, source: str, config: Config):
         return _kind(config).load_dataset(source, config)

@@ -44,6 +44,9 @@ REASONS = {
     "no_melody": "no melody track (a non-drum instrument of General MIDI program 0-31)",
     "no_bass": "no bass track (a non-drum instrument of General MIDI program 32-39)",
     "not_4_4": "not in 4/4 (GrooVAE's models play 4/4 only)",
+    # piano
+    "no_piano": "no piano part (a track named PIANO, or a non-drum track of General MIDI program 0-7 not named "
+                "MELODY or BRIDGE)",
 }
 
 
