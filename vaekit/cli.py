@@ -284,13 +284,24 @@ def bars_option(f: Any) -> Any:
     """``--bars A:B``: a span of each input song, read as consecutive windows from its first bar line
     (the MIDI modality; others ignore it). It sets ``data.bars``."""
     return click.option("--bars", help="Only bars A:B of each input, as consecutive windows (bar 1 is the first full "
-                        "bar, a pickup bar 0; both ends included); --index picks among them.")(f)
+                        "bar, a pickup bar 0; both ends included); --index picks among them, and interpolate "
+                        "and transform take the whole span, writing it back into the song.")(f)
 
 
-def use_reading_options(p: Any, track: str | None, pickup: float | None, bars: str | None = None) -> None:
-    """Put ``--track``, ``--pickup`` and ``--bars`` into the opened run's config, where its modality reads them."""
+def chords_option(f: Any) -> Any:
+    """``--chords``: the progression a chord-conditioned model decodes over (the MIDI modality's *_chords
+    models; any other model refuses it). It sets ``data.chords``."""
+    return click.option("--chords", help="Chords to decode over, e.g. \"C G Am F\": one a bar, or twice as many "
+                        "(one a half bar), or bars split by '|' (\"C G | Am F\"); fewer bars repeat. Chord models "
+                        "only.")(f)
+
+
+def use_reading_options(p: Any, track: str | None, pickup: float | None, bars: str | None = None,
+                        chords: str | None = None) -> None:
+    """Put ``--track``, ``--pickup``, ``--bars`` and ``--chords`` into the opened run's config, where its
+    modality reads them."""
     data = p.config.setdefault("data", {})
-    for key, value in (("track", track), ("pickup", pickup), ("bars", bars)):
+    for key, value in (("track", track), ("pickup", pickup), ("bars", bars), ("chords", chords)):
         if value is not None:
             data[key] = value
 
@@ -321,12 +332,14 @@ def _said_outputs(p: Any, png: Path | None, wav: Path | None) -> None:
 @_spread_opt
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Folder for the outputs.")
+@chords_option
 @_extras_opt
 @_device_opt
 def generate(run_dir: Path, count: int, temperature: float, spread: float | None, seed: int, out: Path,
-             png: Path | None, wav: Path | None, device: str, weights: str) -> None:
+             chords: str | None, png: Path | None, wav: Path | None, device: str, weights: str) -> None:
     """Sample new items from the prior."""
     p = vaekit.load(run_dir, device, weights)
+    use_reading_options(p, None, None, chords=chords)
     p.generate(count, temperature, seed, out=out, png=png, wav=wav, spread=spread)
     _said_outputs(p, png, wav)
 
@@ -341,14 +354,16 @@ def generate(run_dir: Path, count: int, temperature: float, spread: float | None
 @_index_opt
 @reading_options
 @bars_option
+@chords_option
 @_extras_opt
 @_device_opt
 def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: Path, index: int, track: str | None,
-                pickup: float | None, bars: str | None, png: Path | None, wav: Path | None, device: str,
-                weights: str) -> None:
-    """Interpolate in latent space between inputs A and B (with --bars, between the same bars of each)."""
+                pickup: float | None, bars: str | None, chords: str | None, png: Path | None, wav: Path | None,
+                device: str, weights: str) -> None:
+    """Interpolate in latent space between inputs A and B (with --bars, between the same bars of each; a
+    chord model keeps A's chords, or --chords)."""
     p = vaekit.load(run_dir, device, weights)
-    use_reading_options(p, track, pickup, bars)
+    use_reading_options(p, track, pickup, bars, chords)
     p.interpolate(a, b, steps, method, index_a=index, index_b=index, out=out, png=png, wav=wav)
     _said_outputs(p, png, wav)
 
@@ -360,14 +375,16 @@ def interpolate(run_dir: Path, a: Path, b: Path, steps: int, method: str, out: P
 @_index_opt
 @reading_options
 @bars_option
+@chords_option
 @_extras_opt
 @_device_opt
 def reconstruct(run_dir: Path, inputs: tuple[Path, ...], out: Path, index: int, track: str | None,
-                pickup: float | None, bars: str | None, png: Path | None, wav: Path | None, device: str,
-                weights: str) -> None:
-    """Encode and decode inputs (z = the posterior mean)."""
+                pickup: float | None, bars: str | None, chords: str | None, png: Path | None, wav: Path | None,
+                device: str, weights: str) -> None:
+    """Encode and decode inputs (z = the posterior mean); a chord model decodes over --chords where given
+    (re-harmonising the inputs), else over their own chords."""
     p = vaekit.load(run_dir, device, weights)
-    use_reading_options(p, track, pickup, bars)
+    use_reading_options(p, track, pickup, bars, chords)
     p.reconstruct(list(inputs), index, out=out, png=png, wav=wav)
     _said_outputs(p, png, wav)
 

@@ -6,6 +6,7 @@ libraries inside methods.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +115,20 @@ class Modality(ABC):
         """Optional named latent directions a run holds (e.g. a melody's note density), for
         ``vaekit serve``'s transform; none by default."""
         return {}
+
+    def conditioned(self, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
+                    seed: int = 0) -> AbstractContextManager:
+        """Optional: the context in which a verb decodes ``count`` outputs, for a model whose decoder needs
+        more than z (a MIDI melody model over chords: what to decode over). ``inputs``: the items read that
+        the outputs come from, one each (a reconstruction), or one ``(1, ...)`` for all of them (an
+        interpolation keeps A's); None for samples, ``seed`` then drawing whatever is drawn. By default
+        nothing, and a refusal of ``data.chords`` (``--chords``), which only chord-conditioned models take."""
+        from vaekit.errors import VaekitError
+
+        if config.get("data", {}).get("chords") is not None:
+            raise VaekitError(f"--chords: the {self.name} modality's {config.get('preset')} models are not "
+                              "conditioned on chords")
+        return nullcontext()
 
     def reading_report(self, source: str, config: Config) -> Any | None:
         """Optional: what reading a user's files (``source``, a path) changed of them, for ``vaekit evaluate

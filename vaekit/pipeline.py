@@ -172,7 +172,8 @@ class Pipeline:
         the prior's centres z is drawn (``vaekit.prior.draw``), by default the run's ``generate.spread``.
         ``generator``: where the draws come from, by default one seeded with ``seed``."""
         spread = self.spread(spread)
-        x = self.model.sample(n, temperature, generator=generator or seeded(seed), spread=spread).cpu()
+        with self.modality.conditioned(self.model, self.config, count=n, seed=seed):
+            x = self.model.sample(n, temperature, generator=generator or seeded(seed), spread=spread).cpu()
         self._write_extras(x, png, wav, labels=[f"sample {i}" for i in range(n)])
         if out is not None:
             self.written += self.modality.write_samples(x, Path(out), self.config)
@@ -184,7 +185,8 @@ class Pipeline:
         """Decoded steps from ``a`` to ``b``, endpoints included (their reconstructions)."""
         xa, xb = self.read(a, index_a), self.read(b, index_b)
         try:
-            x = self.model.interpolate(xa, xb, steps, method).cpu()
+            with self.modality.conditioned(self.model, self.config, xa[None], count=steps):
+                x = self.model.interpolate(xa, xb, steps, method).cpu()
         except ValueError as e:
             raise VaekitError(str(e)) from None
         # the picture puts the inputs as given above the steps, all on one scale, so that what moved shows
@@ -200,7 +202,8 @@ class Pipeline:
         the reconstructions."""
         inputs = torch.stack([self.read(p, index) for p in paths])
         mu, _ = self.model.encode(inputs)
-        outputs = self.model.decode(mu).cpu()
+        with self.modality.conditioned(self.model, self.config, inputs, count=len(inputs)):
+            outputs = self.model.decode(mu).cpu()
         labels = [f"{Path(p).name}{kind}" for p in paths for kind in ("", " reconstructed")]
         shown = torch.stack([inputs.cpu(), outputs], 1).flatten(0, 1)  # each input above its reconstruction
         self._write_extras(outputs, png, wav, shown, labels)
@@ -216,7 +219,8 @@ class Pipeline:
         z = torch.as_tensor(z, dtype=torch.float32)
         if z.dim() != 2 or z.shape[1] != self.model.latent_dim or not torch.isfinite(z).all():
             raise VaekitError(f"z must be finite rows of {self.model.latent_dim} numbers")
-        return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
+        with self.modality.conditioned(self.model, self.config, count=len(z), seed=seed):
+            return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
 
     def transform(self, path: str | Path | torch.Tensor, attribute: str, amount: float = 1.0, index: int = 0,
                   temperature: float = 0.0, seed: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -232,7 +236,8 @@ class Pipeline:
         x = path if isinstance(path, torch.Tensor) else self.read(path, index)
         mu, _ = self.model.encode(x[None])
         z = torch.cat([mu, mu + amount * vectors[attribute].to(mu)])
-        return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
+        with self.modality.conditioned(self.model, self.config, x[None], count=2):
+            return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
 
     def plane(self) -> dict[str, list]:
         """A 2-D plane of the latent space, for a latent map: for a 2-D model the latent itself; else the

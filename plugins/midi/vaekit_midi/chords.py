@@ -193,14 +193,14 @@ def chord_tones(index: int) -> frozenset[int]:
     return frozenset() if chord is None else chord.tones
 
 
-def transpose_chords(indices: np.ndarray, semitones: int | np.ndarray) -> np.ndarray:
-    """Indices of the same chords ``semitones`` higher (N stays N); ``semitones`` may be an array that
-    broadcasts against ``indices``."""
-    indices = np.asarray(indices)
+def transpose_chords(indices, semitones):
+    """Indices of the same chords ``semitones`` higher (N stays N), in the type and dtype of ``indices``
+    (a numpy array or a torch tensor); ``semitones`` may be an array that broadcasts against them."""
     per_root = len(QUALITIES) * 12
-    root, rest = np.divmod(indices.astype(np.int64) - 1, per_root)
-    moved = 1 + ((root + semitones) % 12) * per_root + rest
-    return np.where(indices > 0, moved, 0).astype(indices.dtype)
+    shifted = indices - 1
+    moved = 1 + ((shifted // per_root + semitones) % 12) * per_root + shifted % per_root
+    moved = moved * (indices > 0)
+    return moved.astype(indices.dtype) if isinstance(indices, np.ndarray) else moved.to(indices.dtype)
 
 
 def progression(text: str, steps: int, steps_per_bar: int = 16) -> np.ndarray:
@@ -237,12 +237,9 @@ def progression(text: str, steps: int, steps_per_bar: int = 16) -> np.ndarray:
 
 def describe_progression(row: np.ndarray, steps_per_bar: int = 16) -> str:
     """A per-step row as a typed progression, bars split by "|" ("C G | Am F")."""
-    bars = []
-    for start in range(0, len(row), steps_per_bar):
-        bar = np.asarray(row[start:start + steps_per_bar])
-        changes = [0, *np.flatnonzero(bar[1:] != bar[:-1]) + 1]
-        bars.append(" ".join(chord_name(int(bar[i])) for i in changes))
-    return " | ".join(bars)
+    row = np.asarray(row)
+    bars = [row[start:start + steps_per_bar] for start in range(0, len(row), steps_per_bar)]
+    return " | ".join(" ".join(chord_name(index) for _, _, index in chord_changes(bar)) for bar in bars)
 
 
 def read_chord_annotation(midi_path: Path) -> list[tuple[float, float, int]] | None:
@@ -281,3 +278,26 @@ def chords_on_grid(rows: list[tuple[float, float, int]], step, length: int) -> n
         if last > first:
             out[first:last] = index
     return out
+
+
+def chord_changes(row: np.ndarray) -> list[tuple[int, int, int]]:
+    """A per-step row as (start step, end step, index) of each chord, one after another."""
+    row = np.asarray(row)
+    if len(row) == 0:
+        return []
+    starts = [0, *(np.flatnonzero(row[1:] != row[:-1]) + 1).tolist()]
+    return [(a, b, int(row[a])) for a, b in zip(starts, [*starts[1:], len(row)])]
+
+
+def block_chords(row: np.ndarray) -> np.ndarray:
+    """Notes ``(N, 3)`` of (onset, end, pitch) that play a per-step row as block chords: the bass in
+    octave 2 (MIDI 36-47), the chord tones above it in octave 3 (48-59), each held until the chord
+    changes; nothing under N."""
+    notes = []
+    for start, end, index in chord_changes(row):
+        chord = chord_of(index)
+        if chord is None:
+            continue
+        notes.append((start, end, 36 + (chord.root + chord.bass) % 12))
+        notes += [(start, end, 48 + tone) for tone in sorted(chord.tones)]
+    return np.array(notes, dtype=np.int64).reshape(-1, 3)

@@ -22,8 +22,9 @@ class WindowDataset(torch.utils.data.Dataset):
         self.windows = torch.from_numpy(windows.astype(np.uint8) if windows.dtype == np.int8 else windows)
         self.transpose = int(transpose)
         if self.transpose:  # every melody window has a note-on, and note-ons are the largest tokens
-            lowest = np.where(windows >= 2, windows, 127).min(axis=1, initial=127).astype(np.int64) + PITCH_OFFSET
-            highest = windows.max(axis=1, initial=2).astype(np.int64) + PITCH_OFFSET
+            melodies = self.melodies(windows)
+            lowest = np.where(melodies >= 2, melodies, 127).min(axis=1, initial=127).astype(np.int64) + PITCH_OFFSET
+            highest = melodies.max(axis=1, initial=2).astype(np.int64) + PITCH_OFFSET
             self.low = torch.from_numpy(np.clip(MIN_PITCH - lowest, -self.transpose, 0))
             self.high = torch.from_numpy(np.clip(MAX_PITCH - highest, 0, self.transpose))
 
@@ -39,8 +40,30 @@ class WindowDataset(torch.utils.data.Dataset):
         if self.transpose:
             low, high = self.low[indices], self.high[indices]
             shift = low + (torch.rand(len(indices)) * (high - low + 1)).long()
-            x = torch.where(x >= 2, x + shift[:, None], x)
+            x = self.transposed(x, shift)
         return x, x
+
+    def melodies(self, windows: np.ndarray) -> np.ndarray:
+        """The melody tokens ``(N, T)`` of windows, which transposition must keep in range."""
+        return windows
+
+    def transposed(self, x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        """Windows ``x`` each ``shift`` semitones higher."""
+        return torch.where(x >= 2, x + shift[:, None], x)
+
+
+class ChordWindowDataset(WindowDataset):
+    """Windows ``(N, 2, T)`` of melody tokens over chord indices; transposition moves the chords with
+    the notes."""
+
+    def melodies(self, windows: np.ndarray) -> np.ndarray:
+        return windows[:, 0]
+
+    def transposed(self, x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        from vaekit_midi.chords import transpose_chords
+
+        melody = torch.where(x[:, 0] >= 2, x[:, 0] + shift[:, None], x[:, 0])
+        return torch.stack([melody, transpose_chords(x[:, 1], shift[:, None])], 1)
 
 
 def split_items(names: np.ndarray, has_windows: np.ndarray, val_fraction: float) -> np.ndarray:

@@ -45,6 +45,11 @@ def monophonic(notes: np.ndarray, length: int) -> np.ndarray:
 def segments(section: Section, steps_per_bar: int = 16) -> list[tuple[np.ndarray, int]]:
     """Melody segments of a section, split at a bar of silence (at most ``steps_per_bar`` steps, so
     that a segment written in 4/4 reads back whole)."""
+    return [(tokens, bar) for tokens, bar, _ in placed_segments(section, steps_per_bar)]
+
+
+def placed_segments(section: Section, steps_per_bar: int = 16) -> list[tuple[np.ndarray, int, int]]:
+    """:func:`segments`, each with the step of the section where it starts."""
     bar = section.bar_steps
     notes = monophonic(section.notes, section.length)
     if len(notes) == 0:
@@ -56,7 +61,7 @@ def segments(section: Section, steps_per_bar: int = 16) -> list[tuple[np.ndarray
         start = group[0, 0] // bar * bar
         stop = min(-(-group[-1, 1] // bar) * bar, section.length)
         shifted = group - np.array([start, start, 0])
-        out.append((encode(shifted, int(stop - start)), bar))
+        out.append((encode(shifted, int(stop - start)), bar, int(start)))
     return out
 
 

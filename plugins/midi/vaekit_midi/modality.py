@@ -37,16 +37,22 @@ class MidiModality(Modality):
         return PRESETS
 
     def datasets(self) -> dict[str, str]:
-        from vaekit_midi import folk, groove, pop, pop_piano
+        from vaekit_midi import folk, groove, pop, pop_chords, pop_piano
 
         return {"folk": folk.DESCRIPTION, "pop": pop.DESCRIPTION, "groove": groove.DESCRIPTION,
-                "pop_piano": pop_piano.DESCRIPTION}
+                "pop_piano": pop_piano.DESCRIPTION, "pop_chords": pop_chords.DESCRIPTION}
 
     def load_dataset(self, source: str, config: Config):
         return _kind(config).load_dataset(source, config)
 
     def build_model(self, config: Config) -> VAE:
         return _kind(config).build_model(config)
+
+    def conditioned(self, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
+                    seed: int = 0):
+        """A chord model decodes over ``--chords``, the inputs' chords, or drawn progressions
+        (``kinds/chord_melody.py``); every other kind refuses ``--chords``."""
+        return _kind(config).conditioned(model, config, inputs, count, seed)
 
     def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
         from vaekit_midi.kinds import kind_of_model

@@ -74,24 +74,28 @@ class LSTMEncoder(Encoder):
 
     With ``stride`` k the LSTM reads k tokens a step (their embeddings side by side): a k-times
     shorter recurrence, which is what an LSTM's time goes to (a stride of 2 halves the encoder's
-    time), with every token still read."""
+    time), with every token still read. With ``per_step`` features a step (a chord's), the LSTM reads
+    them too, after the group's embeddings."""
 
     def __init__(self, latent_dim: int, hidden: int, layers: int = 1, embed: int = 32, dropout: float = 0.0,
-                 bf16: bool | str = "auto", vocab: int = VOCAB, stride: int = 1):
+                 bf16: bool | str = "auto", vocab: int = VOCAB, stride: int = 1, per_step: int = 0):
         super().__init__()
         self.bf16, self.stride = bf16, stride
         self.embed = nn.Embedding(vocab, embed)
-        self.rnn = nn.LSTM(stride * embed, hidden, layers, bidirectional=True,
+        self.rnn = nn.LSTM(stride * (embed + per_step), hidden, layers, bidirectional=True,
                            dropout=dropout if layers > 1 else 0.0)
         self.head = nn.Linear(2 * hidden, 2 * latent_dim)
 
-    def summarise(self, x: torch.Tensor) -> torch.Tensor:
-        """The last layer's final states of both directions, ``(N, 2 * hidden)``, for tokens ``(N, T)``."""
+    def summarise(self, x: torch.Tensor, per_step: torch.Tensor | None = None) -> torch.Tensor:
+        """The last layer's final states of both directions, ``(N, 2 * hidden)``, for tokens ``(N, T)``
+        (and features ``(N, T, F)`` a step where the encoder reads them)."""
         n, steps = x.shape
         if steps % self.stride:
             raise ValueError(f"{steps} steps do not split into groups of {self.stride} tokens (the encoder's stride)")
         with autocast(x.device, self.bf16, self.training):
             inp = self.embed(x.reshape(n, steps // self.stride, self.stride).transpose(0, 1)).flatten(2)
+            if per_step is not None:
+                inp = torch.cat([inp, per_step.reshape(n, steps // self.stride, -1).transpose(0, 1)], -1)
             _, (h, _) = self.rnn(inp)
         return torch.cat([h[-2], h[-1]], -1).float()
 
@@ -126,37 +130,40 @@ class BarEncoder(LSTMEncoder):
 
 class LSTMCore(nn.Module):
     """An autoregressive LSTM conditioned on a vector ``c``: initial state ``tanh(linear(c))``, input at
-    each step the previous token's embedding concatenated with ``c``. Index ``vocab`` is the start token."""
+    each step the previous token's embedding concatenated with ``c`` (and, with ``per_step``, that step's
+    own features, such as its chord's). Index ``vocab`` is the start token."""
 
     def __init__(self, cond_dim: int, hidden: int, layers: int, embed: int, dropout: float = 0.0,
-                 bf16: bool | str = "auto", vocab: int = VOCAB):
+                 bf16: bool | str = "auto", vocab: int = VOCAB, per_step: int = 0):
         super().__init__()
         self.hidden, self.layers, self.start, self.bf16 = hidden, layers, vocab, bf16
         self.embed = nn.Embedding(vocab + 1, embed)
         self.init = nn.Linear(cond_dim, 2 * layers * hidden)
-        self.rnn = nn.LSTM(embed + cond_dim, hidden, layers, dropout=dropout if layers > 1 else 0.0)
+        self.rnn = nn.LSTM(embed + cond_dim + per_step, hidden, layers, dropout=dropout if layers > 1 else 0.0)
         self.out = nn.Linear(hidden, vocab)
 
     def initial_state(self, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hc = torch.tanh(self.init(c)).view(-1, 2, self.layers, self.hidden).permute(1, 2, 0, 3)
         return hc[0].contiguous(), hc[1].contiguous()
 
-    def forward(self, c: torch.Tensor, prev: torch.Tensor,
-                state: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, Any]:
-        """Logits ``(N, T, V)`` for previous tokens ``prev`` ``(N, T)``, and the final LSTM state."""
+    def forward(self, c: torch.Tensor, prev: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None,
+                per_step: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]:
+        """Logits ``(N, T, V)`` for previous tokens ``prev`` ``(N, T)`` (and features ``(N, T, F)`` a step),
+        and the final LSTM state."""
         with autocast(c.device, self.bf16, self.training):
-            inp = torch.cat([self.embed(prev.t()), c.unsqueeze(0).expand(prev.shape[1], -1, -1)], -1)
+            parts = [self.embed(prev.t()), c.unsqueeze(0).expand(prev.shape[1], -1, -1)]
+            inp = torch.cat(parts if per_step is None else [*parts, per_step.transpose(0, 1)], -1)
             out, state = self.rnn(inp, self.initial_state(c) if state is None else state)
             return self.out(out).transpose(0, 1), state
 
     def generate(self, c: torch.Tensor, steps: int, temperature: float, first: torch.Tensor | None = None,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+                 generator: torch.Generator | None = None, per_step: torch.Tensor | None = None) -> torch.Tensor:
         """Decode ``steps`` tokens one at a time for the whole batch; ``first`` is the previous token
-        of step 0 (the start token when None)."""
+        of step 0 (the start token when None); ``per_step``: features ``(N, steps, F)`` a step."""
         tok = c.new_full((c.shape[0],), self.start, dtype=torch.long) if first is None else first
         state, out = self.initial_state(c), []
-        for _ in range(steps):
-            logits, state = self(c, tok.unsqueeze(1), state)
+        for i in range(steps):
+            logits, state = self(c, tok.unsqueeze(1), state, None if per_step is None else per_step[:, i:i + 1])
             tok = pick(logits[:, 0], temperature, generator)
             out.append(tok)
         return torch.stack(out, 1)
@@ -201,10 +208,10 @@ class FlatDecoder(TokenDecoder):
     """MusicVAE's flat decoder: one LSTM over all steps, conditioned on z."""
 
     def __init__(self, latent_dim: int, steps: int, hidden: int, layers: int, embed: int, dropout: float = 0.0,
-                 sampling_rate: float = 0.0, bf16: bool | str = "auto", vocab: int = VOCAB):
+                 sampling_rate: float = 0.0, bf16: bool | str = "auto", vocab: int = VOCAB, per_step: int = 0):
         super().__init__(sampling_rate)
         self.steps, self.vocab = steps, vocab
-        self.core = LSTMCore(latent_dim, hidden, layers, embed, dropout, bf16, vocab)
+        self.core = LSTMCore(latent_dim, hidden, layers, embed, dropout, bf16, vocab, per_step)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         if x is None:

@@ -47,6 +47,8 @@ REASONS = {
     # piano
     "no_piano": "no piano part (a track named PIANO, or a non-drum track of General MIDI program 0-7 not named "
                 "MELODY or BRIDGE)",
+    # melodies over chords
+    "no_chords": "no chord annotation (a POP909-style chord_midi.txt beside it, the only MIDI file of its folder)",
 }
 
 

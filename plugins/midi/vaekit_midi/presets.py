@@ -86,6 +86,18 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
+# MusicVAE's chord-conditioned melody model (cat-mel_2bar_med_chords), sized as mel_2bar, on POP909's
+# melodies over their annotated chords (every quality POP909 uses, not only four triads): the encoder and
+# the decoder read each step's chord beside its token, so z need not hold the harmony; --chords names the
+# chords to decode over.
+PRESETS["mel_2bar_chords"] = {
+    "data": {**_DATA, "kind": "chord_melody", "source": "pop_chords", "steps": 32},
+    "model": {**PRESETS["mel_2bar"]["model"]},
+    "loss": {**PRESETS["mel_2bar"]["loss"]},
+    "train": {**PRESETS["mel_2bar"]["train"], "time_limit": "35m"},
+    "generate": {"spread": 0.7},
+}
+
 # MusicVAE's 2-bar drum model (cat-drums_2bar_small: 9 drum classes, 512 tokens a step, free bits 48),
 # sized like mel_2bar but with its earlier 384-wide decoder, on the built-in Groove MIDI Dataset.
 PRESETS["drums_2bar"] = {

@@ -20,11 +20,12 @@ GAP = 0.25
 
 
 def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None, labels: list | None = None,
-               music: list[Music | None] | None = None) -> None:
+               music: list[Music | None] | None = None, above: list[list[tuple[int, str]]] | None = None) -> None:
     """A PNG with one piano roll per melody ``(N, T)`` (or one ``(T,)``), all on one pitch axis named
     by note (C4 is MIDI 60) so that what moves between them shows, each note drawn a little short so
     that repeated notes read as several, bar lines dotted in each row's meter (``music``, one a row;
-    4/4 where none), each row labelled (by its number where no label) with its meter."""
+    4/4 where none), each row labelled (by its number where no label) with its meter; ``above``, one
+    list a row, texts written above the roll from a step on, ``(step, text)`` (chord symbols)."""
     import pretty_midi
 
     plt = _pyplot()
@@ -44,13 +45,15 @@ def piano_roll(melodies: np.ndarray, path: Path, config: Config | None = None, l
         bar = music[i].bar_steps(steps_per_bar) if music[i] else steps_per_bar
         for line in range(0, steps + 1, bar):
             ax.axvline(line, color="0.6", linewidth=0.8, linestyle=":")
+        for step, text in above[i] if above else ():
+            ax.text(step + 0.2, high + 1.2, text, fontsize=7, color="darkred", va="bottom", clip_on=True)
         meter = f"{music[i].meter[0]}/{music[i].meter[1]}" if music[i] else "4/4"
         ax.set_ylabel(f"{labels[i] if labels else i}\n({meter})", fontsize=7, rotation=0, ha="right", va="center",
                       labelpad=10)
         ax.tick_params(labelsize=7)
     named = [p for p in range(low - 1, high + 2) if p % 12 in (0, 4, 7)] or [low]
     axes[0, 0].set_yticks(named, [pretty_midi.note_number_to_name(p) for p in named])
-    axes[0, 0].set_ylim(low - 1.5, high + 1.5)
+    axes[0, 0].set_ylim(low - 1.5, high + (4.0 if above else 1.5))
     axes[0, 0].set_xlim(0, steps)
     axes[-1, 0].set_xlabel("16th-note step (bar lines dotted)")
     _save(fig, path)

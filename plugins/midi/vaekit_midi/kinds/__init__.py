@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from vaekit import Config, VaekitError
 from vaekit_midi.kinds.base import Kind
+from vaekit_midi.kinds.chord_melody import ChordMelody
 from vaekit_midi.kinds.drums import Drums
 from vaekit_midi.kinds.groove import Groove
 from vaekit_midi.kinds.melody import Melody
@@ -16,7 +17,7 @@ from vaekit_midi.kinds.trio import Trio
 if TYPE_CHECKING:
     from vaekit import VAE
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (Melody(), Drums(), Groove(), Trio(), Piano())}
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (Melody(), Drums(), Groove(), Trio(), Piano(), ChordMelody())}
 
 
 def kind_of(config: Config) -> Kind:
@@ -30,6 +31,7 @@ def kind_of(config: Config) -> Kind:
 def kind_of_model(model: VAE) -> Kind:
     """The kind a model was built for, told by its decoder: a trio, GrooVAE or piano decoder, else its
     vocabulary."""
+    from vaekit_midi.chord_model import ChordDecoder
     from vaekit_midi.groove_model import GrooveDecoder
     from vaekit_midi.models import TrioDecoder
     from vaekit_midi.piano_model import PianoDecoder
@@ -37,6 +39,8 @@ def kind_of_model(model: VAE) -> Kind:
 
     if isinstance(model.decoder, TrioDecoder):
         return KINDS["trio"]
+    if isinstance(model.decoder, ChordDecoder):
+        return KINDS["chord_melody"]
     if isinstance(model.decoder, GrooveDecoder):
         return KINDS["groove"]
     if isinstance(model.decoder, PianoDecoder):

@@ -13,6 +13,7 @@ reconstructions), ``tracks(config)`` (the ``(name, program, is_drum)`` of each t
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +100,7 @@ class Kind:
 
     def load_dataset(self, source: str, config: Config):
         """Train and validation windows of ``data.steps`` steps, split by item, deduplicated."""
-        from vaekit_midi.dataset import WindowDataset, shuffled, unique_rows
+        from vaekit_midi.dataset import shuffled, unique_rows
 
         data = config["data"]
         steps, spb = int(data.get("steps", 32)), int(data.get("steps_per_bar", 16))
@@ -114,8 +115,15 @@ class Kind:
             raise VaekitError(f"{label}: no {steps}-step {self.name} window in {len(corpus.names)} {items} "
                               f"({describe(skipped)})")
         in_val = self.in_validation(source, corpus, owner, float(data.get("val_fraction", 0.1)))
-        train = WindowDataset(shuffled(unique_rows(w[~in_val])), int(data.get("transpose", 0)))
-        return train, WindowDataset(shuffled(unique_rows(w[in_val])))
+        train = self.dataset(shuffled(unique_rows(w[~in_val])), int(data.get("transpose", 0)))
+        return train, self.dataset(shuffled(unique_rows(w[in_val])))
+
+    def dataset(self, windows: np.ndarray, transpose: int = 0):
+        """A dataset of windows ``(N, ..., T)``, each transposed by a random -transpose..+transpose
+        semitones when drawn (melodies)."""
+        from vaekit_midi.dataset import WindowDataset
+
+        return WindowDataset(windows, transpose)
 
     def in_validation(self, source: str, corpus, owner: np.ndarray, val_fraction: float) -> np.ndarray:
         """Whether each window (of item ``owner``) falls in the validation split, which is by item."""
@@ -134,15 +142,35 @@ class Kind:
         was_training = model.training
         model.eval()
         try:
-            with torch.no_grad():
+            with torch.no_grad(), self.decoding(model, x):
                 mu, _ = model.encoder(x_in)
                 tf = self.predict(model.decoder(mu, x))
-                recon = model.decoder.sample(mu, 0.0)
+                recon = self.scored(model.decoder.sample(mu, 0.0))
         finally:
             model.train(was_training)
+        x = self.scored(x)
         scores = self.scores(x, tf, recon)
         values = torch.stack([(tf == x).float().mean(), (recon == x).float().mean(), *scores.values()]).tolist()
         return dict(zip(["acc_tf", "acc_sampled", *scores], values))
+
+    def decoding(self, model: VAE, x: torch.Tensor) -> AbstractContextManager:
+        """The context in which ``metrics`` decodes the codes of items ``x`` (a chord model: over their
+        chords); none by default."""
+        return nullcontext()
+
+    def scored(self, items: torch.Tensor) -> torch.Tensor:
+        """What ``metrics`` compares of items and of their reconstructions (a chord model: the melody
+        row); all of them by default."""
+        return items
+
+    def conditioned(self, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
+                    seed: int = 0) -> AbstractContextManager:
+        """The context in which a verb decodes ``count`` outputs (see ``Modality.conditioned``); none but
+        a refusal of ``--chords`` (``data.chords``), which only a chord model takes."""
+        if config.get("data", {}).get("chords") is not None:
+            raise VaekitError(f"--chords: a {self.name} model is not conditioned on chords (a *_chords model is, "
+                              "e.g. mel_2bar_chords)")
+        return nullcontext()
 
     def write(self, x: Any, path: Path, config: Config) -> None:
         """One item, or several ``(S, ...)`` played in order a bar apart, as a MIDI file: in the tempo,

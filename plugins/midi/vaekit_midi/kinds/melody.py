@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vaekit import Config, VaekitError
+from vaekit_midi.chords import chords_on_grid, read_chord_annotation
 from vaekit_midi.kinds.base import Kind
-from vaekit_midi.melody_lines import Section, segments, usable
+from vaekit_midi.melody_lines import Section, placed_segments, usable
 from vaekit_midi.midi_file import MIDI_TYPES, grid_of, inside, meter_sections, on_grid, read_midi
 from vaekit_midi.parsed import MAX_SCORE_BYTES, Parsed, refuse
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH, decode
@@ -23,9 +24,14 @@ if TYPE_CHECKING:
     from vaekit_midi.corpus import Corpus
 
 
-def read_melodies(path: Path, steps_per_bar: int = 16) -> Parsed:
+def read_melodies(path: Path, steps_per_bar: int = 16, chords: bool = False) -> Parsed:
     """Melody segments of every non-drum instrument of a MIDI file (only of those named "melody" where
-    there are such, as in POP909), or the reason there are none."""
+    there are such, as in POP909), or the reason there are none. With ``chords``, each segment is
+    ``(2, L)`` int16: its tokens over the chord index of each step, from the POP909-style chord
+    annotation beside the file (``chords.CHORDS_FILE``; reason ``no_chords`` where there is none)."""
+    annotation = chord_rows(path) if chords else None
+    if chords and annotation is None:
+        return Parsed(reason="no_chords")
     pm, reason = read_midi(path)
     if reason:
         return Parsed(reason=reason)
@@ -46,14 +52,28 @@ def read_melodies(path: Path, steps_per_bar: int = 16) -> Parsed:
     if sections is None:
         return Parsed(reason="too_long")
     out = Parsed()
+    end = max((first + length for first, _, length, _ in sections), default=0)
+    under = None if annotation is None else chords_on_grid(annotation, grid.step, end)
     for start, stop, length, bar in sections:
         for notes in all_notes:
             part = inside(notes, start, stop)
             part[:, 1] = np.minimum(part[:, 1], length)
-            out.segments += segments(Section(part, length, bar), steps_per_bar)
+            for tokens, bar_steps, at in placed_segments(Section(part, length, bar), steps_per_bar):
+                if under is not None:
+                    at += start
+                    tokens = np.stack([tokens.astype(np.int16), under[at:at + len(tokens)]])
+                out.segments.append((tokens, bar_steps))
     if not out.segments:
         out.reason = "no_meter"
     return out
+
+
+def chord_rows(path: Path) -> list[tuple[float, float, int]] | None:
+    """The chord annotation beside a MIDI file, None where it is missing or unreadable."""
+    try:
+        return read_chord_annotation(path)
+    except VaekitError:
+        return None
 
 
 class Melody(Kind):

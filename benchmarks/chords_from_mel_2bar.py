@@ -1,0 +1,52 @@
+"""A run to start ``mel_2bar_chords`` from: the shipped ``mel_2bar``'s weights where the shapes agree,
+and in the two LSTMs' input weights, which are wider by the chord features of each step, mel_2bar's
+columns for the tokens (and z) with zeros for the chords, so that training starts from mel_2bar's
+melodies and learns what the chords add:
+
+    python benchmarks/chords_from_mel_2bar.py runs/mel_2bar_chords-start
+    vaekit train --preset mel_2bar_chords --init-from runs/mel_2bar_chords-start -o runs/mel_2bar_chords
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from vaekit import checkpoint, plugins, shipped
+from vaekit.config import build
+from vaekit.runs import BEST, RunDir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="the run folder to write")
+    args = parser.parse_args()
+    modality = plugins.get_modality("midi")
+    config = build(modality, "mel_2bar_chords")
+    model = modality.build_model(config)
+    source = RunDir(shipped.resolve("mel_2bar")).file(BEST)
+    tensors, _ = checkpoint.read_checkpoint(source)
+    old = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+    state = model.state_dict()
+    padded = []
+    for key, value in state.items():
+        have = old[key]
+        if have.shape == value.shape:
+            state[key] = have
+        elif key.endswith(("weight_ih_l0", "weight_ih_l0_reverse")) and have.shape[0] == value.shape[0]:
+            state[key] = torch.cat([have, have.new_zeros(value.shape[0], value.shape[1] - have.shape[1])], 1)
+            padded.append(key)
+        else:
+            raise SystemExit(f"{key}: {tuple(have.shape)} in mel_2bar, {tuple(value.shape)} here")
+    model.load_state_dict(state)
+    run = RunDir(args.out)
+    run.path.mkdir(parents=True, exist_ok=True)
+    run.write_config(config)
+    checkpoint.save_checkpoint(run.file(BEST), model)
+    print(f"wrote {run.path}: mel_2bar's weights, chord columns zero in {', '.join(padded)}")
+
+
+if __name__ == "__main__":
+    main()

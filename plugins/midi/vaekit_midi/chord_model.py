@@ -1,0 +1,83 @@
+"""Melodies over chords: MusicVAE's encoder and flat decoder, each also reading every step's chord.
+
+Items are ``(2, T)``: melody tokens over a chord index a step (``chords.py``). Both networks read each
+step's chord as its features (root, chroma, bass, no-chord: ``chords.feature_table``) beside the
+token's embedding, so z need not hold the harmony and the same z can be decoded over other chords.
+
+Decoding from z alone (``sample``, which the core's verbs call) needs the chords to decode over; they
+are set for a block of decoding with :meth:`ChordDecoder.over` (the kind does this from ``--chords``,
+an input's own chords, or a drawn progression), one block at a time across threads. Outside such a
+block the decoder decodes over no chord (N).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+from vaekit_midi.chords import FEATURES, feature_table
+from vaekit_midi.models import FlatDecoder, LSTMEncoder, token_log_prob
+
+#: Held while a decoder decodes over chords set by ``over`` (a server decodes in several threads).
+_OVER = threading.RLock()
+
+
+def _table() -> torch.Tensor:
+    return torch.from_numpy(feature_table())
+
+
+class ChordEncoder(LSTMEncoder):
+    """:class:`LSTMEncoder` over melody tokens, reading each step's chord features too."""
+
+    def __init__(self, latent_dim: int, hidden: int, layers: int = 1, embed: int = 32, dropout: float = 0.0,
+                 bf16: bool | str = "auto", stride: int = 1):
+        super().__init__(latent_dim, hidden, layers, embed, dropout, bf16, stride=stride, per_step=FEATURES)
+        self.register_buffer("chord_features", _table(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.head(self.summarise(x[:, 0], self.chord_features[x[:, 1]])).chunk(2, -1)
+        return mu, logvar
+
+
+class ChordDecoder(FlatDecoder):
+    """:class:`FlatDecoder` whose every step also reads its chord's features. Teacher-forced on items
+    ``(B, 2, T)``; scores and predicts the melody row; ``sample`` gives ``(B, 2, T)``, the melody over
+    the chords it decoded over."""
+
+    def __init__(self, latent_dim: int, steps: int, hidden: int, layers: int, embed: int, dropout: float = 0.0,
+                 sampling_rate: float = 0.0, bf16: bool | str = "auto"):
+        super().__init__(latent_dim, steps, hidden, layers, embed, dropout, sampling_rate, bf16, per_step=FEATURES)
+        self.register_buffer("chord_features", _table(), persistent=False)
+        self.chords: torch.Tensor | None = None
+
+    @contextmanager
+    def over(self, chords: torch.Tensor) -> Iterator[None]:
+        """Decode over ``chords``: indices ``(T,)`` for every item, or ``(B, T)`` one row an item."""
+        with _OVER:
+            held, self.chords = self.chords, torch.as_tensor(chords).long()
+            try:
+                yield
+            finally:
+                self.chords = held
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        if x is None:
+            raise ValueError("ChordDecoder.forward needs the target items x (teacher forcing); use sample()")
+        features = self.chord_features[x[:, 1]]
+        prev = self.mix_previous(x[:, 0], self.core.start, lambda p: self.core(z, p, per_step=features)[0])
+        return self.core(z, prev, per_step=features)[0]
+
+    def log_prob(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return token_log_prob(logits, x[:, 0])
+
+    def sample(self, z: torch.Tensor, temperature: float = 1.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        with _OVER:
+            chords = self.chords if self.chords is not None else torch.zeros(self.steps, dtype=torch.long)
+        chords = chords.to(z.device).expand(z.shape[0], self.steps)
+        melody = self.core.generate(z, self.steps, temperature, generator=generator,
+                                    per_step=self.chord_features[chords])
+        return torch.stack([melody, chords], 1)

@@ -1,0 +1,155 @@
+"""Melodies over chords (``data.kind: chord_melody``): items ``(2, T)``, MusicVAE's melody tokens over a
+chord index a step (``chords.py``), and the built-in ``pop_chords`` dataset (POP909's melodies over
+their annotated chords).
+
+A MIDI file is read with its own chords where a POP909-style annotation (``chord_midi.txt``) lies
+beside it, else over the progression of ``--chords`` (``data.chords``). The verbs decode over
+``--chords`` where given (re-harmonising what they read), else over each input's own chords (an
+interpolation over A's), else (generate) over progressions of held-out POP909 windows drawn by the
+seed. Written MIDI holds the melody and a second track, ``chords``, that plays them as block chords.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vaekit import Config, VaekitError
+from vaekit_midi.chords import CHORDS_FILE, block_chords, chord_changes, chord_name, describe_progression, progression
+from vaekit_midi.kinds.base import Kind
+from vaekit_midi.kinds.melody import Melody, chord_rows, read_melodies
+from vaekit_midi.melody_lines import usable
+from vaekit_midi.parsed import Parsed
+from vaekit_midi.tokens import decode
+
+if TYPE_CHECKING:
+    import torch
+
+    from vaekit import VAE
+    from vaekit_midi.corpus import Corpus
+
+log = logging.getLogger(__name__)
+BUILTIN = "pop_chords"
+#: How a file without chords of its own is read: as a melody model reads it.
+MELODY = Melody()
+
+
+class ChordMelody(Melody):
+    name = "chord_melody"
+    file_types = (".mid", ".midi")
+    file_noun = "MIDI file"
+    empty = np.zeros((2, 0), np.int16)
+
+    def parse(self, path: Path, steps_per_bar: int = 16) -> Parsed:
+        return read_melodies(Path(path), steps_per_bar, chords=True)
+
+    def keep(self, windows: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
+        """Windows whose melody a melody model would keep (``melody_lines.usable``) over some chord."""
+        return usable(windows[:, 0], steps_per_bar) & (windows[:, 1] > 0).any(axis=1)
+
+    def corpus(self, source: str, config: Config) -> Corpus:
+        if source == BUILTIN:
+            from vaekit_midi.pop_chords import load_pop_chords
+
+            data = config["data"]
+            return load_pop_chords(int(data.get("limit_tunes", 0) or 0), int(data.get("steps_per_bar", 16)))
+        return Kind.corpus(self, source, config)
+
+    def builtin(self, source: str) -> bool:
+        return source == BUILTIN
+
+    def no_dataset(self, source: str) -> str:
+        return (f"{source}: no such file or folder, and not the built-in {BUILTIN} (chord models read MIDI files "
+                f"with a {CHORDS_FILE} beside each, as POP909 has)")
+
+    def load_dataset(self, source: str, config: Config):
+        return Kind.load_dataset(self, source, config)
+
+    def dataset(self, windows: np.ndarray, transpose: int = 0):
+        from vaekit_midi.dataset import ChordWindowDataset
+
+        return ChordWindowDataset(windows, transpose)
+
+    def read(self, path: Path, config: Config) -> torch.Tensor:
+        """A file's windows over its own chords where it has an annotation, else its melody read as the
+        melody kind reads it, over ``data.chords``."""
+        import torch
+
+        path = Path(path)
+        if path.suffix.lower() not in self.file_types:
+            raise VaekitError(self.wrong_type(path))
+        if chord_rows(path) is not None:
+            return Kind.read(self, path, config)
+        data = config.get("data", {})
+        if data.get("chords") is None:
+            raise VaekitError(f"{path}: no chords to read it over: no chord annotation ({CHORDS_FILE}) beside it; "
+                              "give them with --chords")
+        row = torch.from_numpy(progression(str(data["chords"]), int(data["steps"]), int(data["steps_per_bar"])))
+        melodies = MELODY.read(path, config)
+        return torch.stack([melodies, row.long().expand_as(melodies)], 1)
+
+    def build_model(self, config: Config) -> VAE:
+        """:mod:`vaekit_midi.chord_model`'s encoder and flat decoder, sized as a melody model is."""
+        from vaekit import VAE
+        from vaekit_midi.chord_model import ChordDecoder, ChordEncoder
+        from vaekit_midi.models import encoder_stride
+
+        m, data = config["model"], config["data"]
+        if m.get("encoder", "flat") != "flat" or m["decoder"] != "flat":
+            raise VaekitError("chord_melody models have a flat encoder and decoder (model.encoder, model.decoder)")
+        encoder = ChordEncoder(m["latent_dim"], m["encoder_hidden"], m["encoder_layers"], m["embed"], m["dropout"],
+                               m["bf16"], stride=encoder_stride(config))
+        decoder = ChordDecoder(m["latent_dim"], data["steps"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
+                               m["dropout"], m["sampling_rate"], m["bf16"])
+        return VAE(encoder, decoder, m["latent_dim"], variational=m["variational"])
+
+    def decoding(self, model: VAE, x: torch.Tensor) -> AbstractContextManager:
+        return model.decoder.over(x[:, 1])
+
+    def scored(self, items: torch.Tensor) -> torch.Tensor:
+        return items[:, 0]
+
+    def conditioned(self, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
+                    seed: int = 0) -> AbstractContextManager:
+        """Decoding over ``data.chords`` (``--chords``), else over the inputs' own chords (each its own,
+        or all over the first's where the outputs are not one an input: an interpolation), else over
+        ``count`` progressions of held-out windows of the built-in data, drawn by ``seed``."""
+        import torch
+
+        data = config.get("data", {})
+        steps, spb = int(data["steps"]), int(data["steps_per_bar"])
+        if data.get("chords") is not None:
+            chords = torch.from_numpy(progression(str(data["chords"]), steps, spb)).long()
+            log.info("over the chords %s", describe_progression(chords.numpy(), spb))
+        elif inputs is not None:
+            chords = inputs[:, 1] if len(inputs) == count else inputs[0, 1]
+        else:
+            chords = torch.from_numpy(self.drawn_progressions(config, count, seed)).long()
+            for i, row in enumerate(chords.numpy()):
+                log.info("sample %d over %s (a held-out POP909 progression; --chords sets one)", i,
+                         describe_progression(row, spb))
+        return model.decoder.over(chords)
+
+    def drawn_progressions(self, config: Config, count: int, seed: int) -> np.ndarray:
+        """The chord rows ``(count, T)`` of held-out windows of the built-in data, drawn by ``seed``."""
+        config = {**config, "data": {**config["data"], "limit_tunes": 0}}
+        rows = Kind.load_dataset(self, BUILTIN, config)[1].windows[:, 1].numpy()
+        return rows[np.random.default_rng(seed).choice(len(rows), count)]
+
+    def tracks(self, config: Config) -> list[tuple[str, int, bool]]:
+        return [*super().tracks(config), ("chords", 0, False)]
+
+    def to_tracks(self, item: np.ndarray) -> list[np.ndarray]:
+        return [decode(item[0]), block_chords(item[1])]
+
+    def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
+        """Piano rolls of the melodies, each with its chord symbols above it."""
+        from vaekit_midi.render import piano_roll
+
+        items = x.detach().cpu().numpy()
+        above = [[(start, chord_name(index)) for start, _, index in chord_changes(item[1])] for item in items]
+        piano_roll(items[:, 0], Path(path), config, labels, above=above)
