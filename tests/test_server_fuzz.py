@@ -92,6 +92,13 @@ def items(draw: st.DrawFn) -> dict[str, Any]:
             "files": {"file": (draw(names), draw(uploads))}}
 
 
+@st.composite
+def file_verbs(draw: st.DrawFn) -> dict[str, Any]:
+    verb = urllib.parse.quote(draw(st.sampled_from(["groove", "drumify", ""]) | st.text(max_size=8)), safe="") or "x"
+    return {"method": "POST", "url": f"/api/verbs/{verb}", "params": draw(queries),
+            "data": form(draw, ["temperature", "seed"]), "files": {"file": (draw(names), draw(uploads))}}
+
+
 json_numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(2**80), 2**80),
                          st.sampled_from([3e38, -3e38, 1e-320, 100.0, 100.5, 2**63, 2**64]), st.text(max_size=4),
                          st.none(), st.booleans())
@@ -128,8 +135,9 @@ def reads(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("requests", [generate(), interpolate(), reconstruct_or_encode(), transform(), decode(),
-                                      items(), reads()],
-                         ids=["generate", "interpolate", "reconstruct", "transform", "decode", "items", "reads"])
+                                      items(), file_verbs(), reads()],
+                         ids=["generate", "interpolate", "reconstruct", "transform", "decode", "items", "verbs",
+                              "reads"])
 def test_no_request_gets_500(client, requests):  # noqa: F811
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(requests)

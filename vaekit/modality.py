@@ -116,6 +116,20 @@ class Modality(ABC):
         ``vaekit serve``'s transform; none by default."""
         return {}
 
+    def file_verbs(self, config: Config) -> dict[str, str]:
+        """Optional verbs a model of ``config`` applies to a whole file beyond the core's (the MIDI
+        plugin's groove and drumify): name -> one line saying what it does. ``vaekit serve`` answers each
+        at ``POST /api/verbs/NAME``; none by default."""
+        return {}
+
+    def apply(self, verb: str, model: VAE, path: Path, config: Config, temperature: float,
+              generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """File verb ``verb`` (one of ``file_verbs``) on ``path``: the file as the verb read it and what it
+        made, each ``(1, ...)`` items that ``describe`` and ``write`` take."""
+        from vaekit.errors import VaekitError
+
+        raise VaekitError(f"the {self.name} modality has no verb {verb!r}")
+
     def conditioned(self, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
                     seed: int = 0) -> AbstractContextManager:
         """Optional: the context in which a verb decodes ``count`` outputs, for a model whose decoder needs

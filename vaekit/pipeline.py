@@ -239,6 +239,21 @@ class Pipeline:
         with self.modality.conditioned(self.model, self.config, x[None], count=2):
             return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
 
+    def apply(self, verb: str, path: str | Path, temperature: float = 0.0, seed: int = 0,
+              generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One of the modality's file verbs for this run (``Modality.file_verbs``, such as the MIDI
+        plugin's groove) on the file ``path``: the file as read and the verb's output, each ``(1, ...)``."""
+        verbs = self.modality.file_verbs(self.config)
+        if verb not in verbs:
+            raise VaekitError(f"{self.run_dir.name} has no verb {verb!r} "
+                              f"(it has: {', '.join(sorted(verbs)) or 'none'})")
+        path = Path(path)
+        if not path.exists():
+            raise VaekitError(f"{path}: no such file")
+        if not math.isfinite(temperature) or temperature < 0:
+            raise VaekitError(f"temperature {temperature} must be a finite number of 0 or more")
+        return self.modality.apply(verb, self.model, path, self.config, temperature, generator or seeded(seed))
+
     def plane(self) -> dict[str, list]:
         """A 2-D plane of the latent space, for a latent map: for a 2-D model the latent itself; else the
         plane of the two main directions of the validation items' posterior means, through their mean.

@@ -237,7 +237,7 @@ router = APIRouter()
 
 @router.get("/api/models")
 def list_models(request: Request) -> list[dict[str, Any]]:
-    """Every model served: name, modality, preset, card, attribute vectors, page."""
+    """Every model served: name, modality, preset, card, attribute vectors, file verbs, page."""
     rows = []
     for name, m in request.app.state.models.items():
         config = m.config()
@@ -248,6 +248,7 @@ def list_models(request: Request) -> list[dict[str, Any]]:
                      "latent_dim": config.get("model", {}).get("latent_dim"),
                      "file_types": list(modality.file_types) if modality else [],
                      "datasets": sorted(modality.datasets()) if modality else [],
+                     "verbs": modality.file_verbs(config) if modality else {},
                      "page": f"/web/{config['modality']}/" if config["modality"] in request.app.state.pages else None})
     return rows
 
@@ -389,6 +390,21 @@ async def transform(request: Request, model: str = Form(...), a: UploadFile = Fi
         return await call(request, model, lambda p: answer(
             p, model, p.transform(pa, attribute, amount, index, temperature, generator=seeded(seed)), format, item,
             labels))
+
+
+@router.post("/api/verbs/{verb}")
+async def file_verb(request: Request, verb: str, model: str = Form(...), file: UploadFile = File(...),
+                    temperature: float = ranged(Form, "temperature", 0.0), seed: int = ranged(Form, "seed", 0),
+                    format: str = Query("json")) -> Response:
+    """One of the model's own verbs on a whole file (``Pipeline.apply``; ``GET /api/models`` lists each
+    model's ``verbs``, e.g. a GrooVAE model's groove and drumify): one item, the verb's output, with the
+    file as the verb read it as its ``input``."""
+    def run(p: Any, path: Path) -> Response:
+        inputs, outputs = p.apply(verb, path, temperature, generator=seeded(seed))
+        return answer(p, model, outputs, format, None, [{"input": inputs[0].tolist(), "verb": verb}])
+
+    with uploaded(request, file) as (path,):
+        return await call(request, model, lambda p: run(p, path))
 
 
 # pages ------------------------------------------------------------------------------------------

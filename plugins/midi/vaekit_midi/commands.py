@@ -146,8 +146,9 @@ def register(cli: click.Group) -> None:
         if path.suffix.lower() not in MIDI_TYPES:
             raise VaekitError(f"{path}: inspect reads MIDI files ({', '.join(MIDI_TYPES)})")
         r = read_user_midi(path, track=track, pickup=pickup)
+        chords = _chords(path)
         if as_json:
-            click.echo(json.dumps(r.to_dict(), indent=2))
+            click.echo(json.dumps({**r.to_dict(), "chords": chords}, indent=2))
             return
         click.echo(f"{path}: {r.music}")
         for change in r.changes:
@@ -161,6 +162,7 @@ def register(cli: click.Group) -> None:
         warning = r.report.warning(str(path))
         if warning:
             click.echo(f"warning: {warning}")
+        _echo_chords(chords)
 
     @cli.command()
     @click.argument("model", required=False, type=click.Path(path_type=Path))
@@ -200,6 +202,26 @@ def register(cli: click.Group) -> None:
         click.echo(f"wrote {len(songs)} melodies of {length} bars into {out} ({len(written)} files)")
 
 
+def _chords(path: Path) -> dict | None:
+    """A file's chords bar by bar and where they came from (``chord_recognition``), or None."""
+    from vaekit_midi.chord_recognition import found_chords
+
+    found = found_chords(path)
+    return None if found is None else {"source": found.source, "first_bar": found.first_bar, "bars": found.by_bar()}
+
+
+def _echo_chords(chords: dict | None, per_line: int = 4) -> None:
+    if chords is None:
+        click.echo("  chords: none (no chord annotation, no chord symbols, no accompaniment to recognise them from)")
+        return
+    click.echo(f"  chords ({chords['source']}), bar by bar:")
+    bars, number = chords["bars"], chords["first_bar"]
+    for first in range(0, len(bars), per_line):
+        last = min(first + per_line, len(bars))
+        span = f"bar {first + number}" if last - first == 1 else f"bars {first + number}-{last - 1 + number}"
+        click.echo(f"    {span}: " + " | ".join(bars[first:last]))
+
+
 def _inspect_score(path: Path, as_json: bool) -> None:
     """``vaekit inspect`` of a score: the melody segments its parts give, and what the grid changed."""
     import json
@@ -213,15 +235,17 @@ def _inspect_score(path: Path, as_json: bool) -> None:
     if parsed.reason:
         raise VaekitError(f"{path}: {REASONS[parsed.reason]}")
     report = parsed.report
+    chords = _chords(path)
     if as_json:
         click.echo(json.dumps({"path": str(path), "score": True, "segments": len(parsed.segments),
-                               "quantisation": report.to_dict()}, indent=2))
+                               "quantisation": report.to_dict(), "chords": chords}, indent=2))
         return
     click.echo(f"{path}: a score, every part read as a melody: {len(parsed.segments)} segment(s) on the 16th-note grid")
     click.echo(f"  {report}" + (f"; likely {report.cause}" if report.cause else ""))
     warning = report.warning(str(path))
     if warning:
         click.echo(f"warning: {warning}")
+    _echo_chords(chords)
 
 
 def _transform_bars(p, path: Path, bars: str, attribute: str, amount: float, temperature: float, seed: int,

@@ -10,6 +10,8 @@ written as played, at the input's tempo.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -88,33 +90,65 @@ def treat(model: Any, x: torch.Tensor, task: int, temperature: float, generator:
     return out
 
 
-def run_task(p: Any, rows: np.ndarray, task: int, out: Path | None, tempo: float, temperature: float,
-             seed: int) -> np.ndarray:
+def played(model: Any, config: dict, rows: np.ndarray, task: int, temperature: float,
+           generator: torch.Generator) -> np.ndarray:
+    """Rows ``(19, L)`` treated a window at a time and joined back in place, ``(19, L)``."""
+    steps = int(config["data"]["steps"])
+    x = torch.from_numpy(windows_of(rows, steps))
+    out = treat(model, x, task, temperature, generator)
+    return np.concatenate([to_rows(w) for w in out.numpy()], 1)[:, : rows.shape[1]]
+
+
+def write_played(rows: np.ndarray, out: Path, tempo: float, wav: Path | None = None) -> None:
+    """Rows ``(19, L)`` as a drum MIDI file at ``tempo`` and, where ``wav`` is given, first as audio on
+    FluidSynth's General MIDI drum kit (so that a missing synthesizer leaves nothing written)."""
     from vaekit_midi.groove_midi import write_performance
 
+    with tempfile.TemporaryDirectory(prefix="vaekit-groove-") as tmp:
+        midi = Path(tmp) / "played.mid"
+        write_performance([rows], midi, tempo)
+        if wav is not None:
+            import pretty_midi
+
+            from vaekit_midi.render import write_wav
+
+            write_wav(pretty_midi.PrettyMIDI(str(midi)), Path(wav))
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(midi, out)
+
+
+def run_task(p: Any, rows: np.ndarray, task: int, out: Path | None, tempo: float, temperature: float,
+             seed: int, wav: Path | None = None) -> np.ndarray:
     if p.config["data"].get("kind") != "groove":
         raise VaekitError(f"{p.run_dir}: groove and drumify need a GrooVAE model (such as groove_2bar), not "
                           f"{p.config['data'].get('kind', 'melody')}")
-    steps = int(p.config["data"]["steps"])
-    x = torch.from_numpy(windows_of(rows, steps))
-    played = treat(p.model, x, task, temperature, torch.Generator().manual_seed(seed))
-    joined = np.concatenate([to_rows(w) for w in played.numpy()], 1)[:, : rows.shape[1]]
+    joined = played(p.model, p.config, rows, task, temperature, torch.Generator().manual_seed(seed))
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        write_performance([joined], Path(out), tempo)
+        write_played(joined, Path(out), tempo, wav)
     return joined
 
 
 def humanize(p: Any, path: str | Path, out: str | Path | None = None, temperature: float = 0.0,
-             seed: int = 0) -> np.ndarray:
+             seed: int = 0, wav: str | Path | None = None) -> np.ndarray:
     """The beat of drum file ``path`` played: its hits with the model's velocities and offsets, as
-    ``(19, L)`` rows, written to ``out`` at the input's tempo where given."""
-    return run_task(p, read_beat(Path(path)), HUMANIZE, out, tempo_of(Path(path)), temperature, seed)
+    ``(19, L)`` rows, written to ``out`` (and played into ``wav``) at the input's tempo where given."""
+    return run_task(p, read_beat(Path(path)), HUMANIZE, out, tempo_of(Path(path)), temperature, seed, wav)
 
 
 def drumify(p: Any, path: str | Path, out: str | Path | None = None, temperature: float = 0.0,
-            seed: int = 0) -> np.ndarray:
+            seed: int = 0, wav: str | Path | None = None) -> np.ndarray:
     """A full beat for the onsets of ``path`` (any MIDI file), as ``(19, L)`` rows, written to ``out``
-    at the input's tempo where given."""
-    return run_task(p, read_rhythm(Path(path)), TAP, out, tempo_of(Path(path)), temperature, seed)
+    (and played into ``wav``) at the input's tempo where given."""
+    return run_task(p, read_rhythm(Path(path)), TAP, out, tempo_of(Path(path)), temperature, seed, wav)
 
+
+#: The file verbs of GrooVAE models (``Groove.apply``): how each reads its file, and its task.
+VERBS = {"groove": (read_beat, HUMANIZE), "drumify": (read_rhythm, TAP)}
+
+
+def apply(verb: str, model: Any, path: Path, config: dict, temperature: float,
+          generator: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``groove`` or ``drumify`` on file ``path``: its rows as read and as played, each ``(19, L)``."""
+    read, task = VERBS[verb]
+    rows = read(Path(path))
+    return rows, played(model, config, rows, task, temperature, generator)

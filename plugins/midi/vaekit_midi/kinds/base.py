@@ -34,6 +34,8 @@ class Kind:
     name: str = ""
     #: What ``read`` and ``--data`` folders accept.
     file_types: tuple[str, ...] = (".mid", ".midi")
+    #: Verbs a model of this kind applies to a whole file (``apply``): name -> what it does.
+    verbs: dict[str, str] = {}
     file_noun: str = "MIDI file"
     #: The tokens of no segment, in the kind's shape and dtype.
     empty: np.ndarray = np.zeros(0, np.int16)

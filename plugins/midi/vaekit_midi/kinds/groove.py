@@ -59,6 +59,8 @@ class GrooveDataset:
 class Groove(Drums):
     name = "groove"
     empty = np.zeros((ROWS, 0), np.int16)
+    verbs = {"groove": "humanise a drum beat: the same hits with a drummer's velocities and timing",
+             "drumify": "a full drum beat on the onsets of any rhythm (Tap2Drum)"}
 
     def parse(self, path: Path, steps_per_bar: int = 16) -> Parsed:
         if steps_per_bar != BAR:
@@ -103,6 +105,18 @@ class Groove(Drums):
             raise VaekitError(f"{path}: too short for one {steps}-step window (no {steps // BAR} bars in a row with "
                               "a hit in each)")
         return torch.from_numpy(to_features(np.stack(windows)))
+
+    def apply(self, verb: str, model: VAE, path: Path, config: Config, temperature: float,
+              generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Groove or drumify a whole file (``grooving.py``): its score and the performance, each ``(1, 27, L)``."""
+        import torch
+
+        from vaekit_midi.grooving import apply
+
+        if verb not in self.verbs:
+            raise VaekitError(f"groove models have the verbs {', '.join(self.verbs)}, not {verb!r}")
+        rows, played = apply(verb, model, path, config, temperature, generator)
+        return torch.from_numpy(to_features(rows))[None], torch.from_numpy(to_features(played))[None]
 
     def build_model(self, config: Config) -> VAE:
         """GrooVAE: a bidirectional LSTM encoder and an LSTM decoder of hits, velocities and offsets."""

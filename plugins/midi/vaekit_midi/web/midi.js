@@ -57,13 +57,18 @@ export function midiFile(items, tempo = items[0]?.tempo || TEMPO) {
 // Point the link `a` at a MIDI clip of `items` named `name`: a click downloads it, a drag carries it out
 // of the browser (DownloadURL, Chromium) or as a link elsewhere.
 export function clipLink(a, items, name) {
+  blobLink(a, items && items.length ? midiFile(items) : null, name);
+}
+
+// Point the link `a` at the MIDI file `blob` (null: disable it) named `name`, to click or drag out.
+export function blobLink(a, blob, name) {
   if (a.href && a.href.startsWith("blob:")) URL.revokeObjectURL(a.href);
-  if (!items || !items.length) {
+  if (!blob) {
     a.removeAttribute("href");
     a.setAttribute("aria-disabled", "true");
     return;
   }
-  a.href = URL.createObjectURL(midiFile(items));
+  a.href = URL.createObjectURL(blob);
   a.download = name;
   a.draggable = true;
   a.removeAttribute("aria-disabled");
