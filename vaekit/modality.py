@@ -72,6 +72,18 @@ class Modality(ABC):
     def write(self, x: torch.Tensor, path: Path, config: Config) -> None:
         """One model output (no batch dimension) as a user file."""
 
+    def reads_span(self, config: Config) -> bool:
+        """Optional: whether ``read`` gives, under ``config``, the consecutive parts of one span of a file
+        (the MIDI modality's ``--bars A:B``) rather than separate items; ``interpolate`` then steps the
+        whole span, part by part, and joins each step's parts end to end; ``transform`` moves every part
+        and puts them back (``put_back``). No by default."""
+        return False
+
+    def put_back(self, parts: torch.Tensor, config: Config) -> torch.Tensor:
+        """With ``reads_span``: outputs for the parts of the span read last ``(K, ...)``, put back into the
+        whole file it was read from, as one item (the MIDI modality: the song with those bars replaced)."""
+        raise NotImplementedError(f"the {self.name} modality reads no spans")
+
     def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
         """The modality's own validation metrics on one batch (e.g. step accuracy, MSE)."""
         return {}

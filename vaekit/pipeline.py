@@ -182,19 +182,37 @@ class Pipeline:
     def interpolate(self, a: str | Path, b: str | Path, steps: int = 8, method: str = "slerp",
                     index_a: int = 0, index_b: int = 0, out: str | Path | None = None,
                     png: str | Path | None = None, wav: str | Path | None = None) -> torch.Tensor:
-        """Decoded steps from ``a`` to ``b``, endpoints included (their reconstructions)."""
-        xa, xb = self.read(a, index_a), self.read(b, index_b)
-        try:
-            with self.modality.conditioned(self.model, self.config, xa[None], count=steps):
-                x = self.model.interpolate(xa, xb, steps, method).cpu()
-        except ValueError as e:
-            raise VaekitError(str(e)) from None
+        """Decoded steps from ``a`` to ``b``, endpoints included (their reconstructions). Where the
+        modality reads each input as a span of parts (``Modality.reads_span``), each step is the whole
+        span: part i goes from A's part i to B's, and a step's parts are joined end to end."""
+        if self.modality.reads_span(self.config):
+            xa, xb, x = self._interpolate_spans(a, b, steps, method)
+        else:
+            xa, xb = self.read(a, index_a), self.read(b, index_b)
+            x = self._steps(xa, xb, steps, method)
         # the picture puts the inputs as given above the steps, all on one scale, so that what moved shows
         labels = [f"A: {Path(a).name}", f"B: {Path(b).name}", *(f"step {i}" for i in range(len(x)))]
         self._write_extras(x, png, wav, torch.cat([torch.stack([xa, xb]).cpu(), x]), labels)
         if out is not None:
             self.written += self.modality.write_interpolation(x, Path(out), self.config)
         return x
+
+    def _interpolate_spans(self, a: str | Path, b: str | Path, steps: int,
+                           method: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The spans read from ``a`` and ``b``, each joined into one item, and the steps between them."""
+        parts_a, parts_b = self.read_items(a), self.read_items(b)
+        if len(parts_a) != len(parts_b):
+            raise VaekitError(f"{a} gives a span of {len(parts_a)} items and {b} one of {len(parts_b)}: interpolating "
+                              f"spans goes from item i of A to item i of B, so both need as many")
+        x = torch.cat([self._steps(pa, pb, steps, method) for pa, pb in zip(parts_a, parts_b)], 1)
+        return torch.cat(list(parts_a)), torch.cat(list(parts_b)), x
+
+    def _steps(self, xa: torch.Tensor, xb: torch.Tensor, steps: int, method: str) -> torch.Tensor:
+        try:
+            with self.modality.conditioned(self.model, self.config, xa[None], count=steps):
+                return self.model.interpolate(xa, xb, steps, method).cpu()
+        except ValueError as e:
+            raise VaekitError(str(e)) from None
 
     def reconstruct(self, paths: list[str | Path], index: int = 0, out: str | Path | None = None,
                     png: str | Path | None = None, wav: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -226,18 +244,31 @@ class Pipeline:
                   temperature: float = 0.0, seed: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
         """Item ``index`` of a file (or an item already read, a tensor) moved along one of the run's
         attribute vectors: two outputs, decoded from its posterior mean z and from z + ``amount`` * the
-        vector (each draw from ``generator``, by default one seeded with ``seed``)."""
+        vector (each draw from ``generator``, by default one seeded with ``seed``). Where the modality
+        reads the file as a span of parts (``Modality.reads_span``), every part is moved, and each output
+        is the whole file with the span's parts replaced (``Modality.put_back``)."""
         if not math.isfinite(amount):
             raise VaekitError(f"amount {amount} is not a finite number")
         vectors = self.modality.attribute_vectors(self.run_dir, self.config)
         if attribute not in vectors:
             raise VaekitError(f"{self.run_dir.name} has no attribute vector {attribute!r} "
                               f"(it has: {', '.join(sorted(vectors)) or 'none'})")
-        x = path if isinstance(path, torch.Tensor) else self.read(path, index)
-        mu, _ = self.model.encode(x[None])
-        z = torch.cat([mu, mu + amount * vectors[attribute].to(mu)])
-        with self.modality.conditioned(self.model, self.config, x[None], count=2):
-            return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
+        generator = generator or seeded(seed)
+        vector = vectors[attribute]
+        if isinstance(path, torch.Tensor) or not self.modality.reads_span(self.config):
+            x = path if isinstance(path, torch.Tensor) else self.read(path, index)
+            return self._moved(x[None], vector, amount, temperature, generator)[:, 0]
+        outputs = self._moved(self.read_items(path), vector, amount, temperature, generator)
+        return torch.stack([self.modality.put_back(parts, self.config) for parts in outputs])
+
+    def _moved(self, x: torch.Tensor, vector: torch.Tensor, amount: float, temperature: float,
+               generator: torch.Generator) -> torch.Tensor:
+        """Items ``(K, ...)`` decoded from their posterior means and from those moved by ``amount`` *
+        ``vector``: ``(2, K, ...)``."""
+        mu, _ = self.model.encode(x)
+        z = torch.cat([mu, mu + amount * vector.to(mu)])
+        with self.modality.conditioned(self.model, self.config, torch.cat([x, x]), count=len(z)):
+            return self.model.decode(z, temperature, generator).cpu().unflatten(0, (2, len(x)))
 
     def apply(self, verb: str, path: str | Path, temperature: float = 0.0, seed: int = 0,
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -382,14 +382,25 @@ async def decode(request: Request, body: DecodeRequest, format: str = Query("jso
 async def transform(request: Request, model: str = Form(...), a: UploadFile = File(...), attribute: str = Form(...),
                     amount: float = ranged(Form, "amount", 1.0), index: int = ranged(Form, "index", 0),
                     temperature: float = ranged(Form, "temperature", 0.0), seed: int = ranged(Form, "seed", 0),
-                    format: str = Query("json"), item: int | None = ranged(Query, "item", None)) -> Response:
+                    bars: str | None = Form(None), format: str = Query("json"),
+                    item: int | None = ranged(Query, "item", None)) -> Response:
     """Move an upload along one of the model's attribute vectors: items are the reconstruction
-    (z) and the transformed output (z + amount * vector)."""
+    (z) and the transformed output (z + amount * vector). ``bars`` ("A:B", as ``vaekit transform
+    --bars``): those bars of the whole song are moved, window by window, and both items are the whole
+    song, its other bars as read."""
     labels = [{"label": "reconstruction"}, {"label": f"{attribute} {amount:+g}"}]
+
+    def verb(p: Any, path: Path) -> Response:
+        data = p.config.setdefault("data", {})
+        data["bars"] = bars or None  # for this read alone, on the model's thread: no other call sees it
+        try:
+            x = p.transform(path, attribute, amount, index, temperature, generator=seeded(seed))
+        finally:
+            data.pop("bars")
+        return answer(p, model, x, format, item, labels)
+
     with uploaded(request, a) as (pa,):
-        return await call(request, model, lambda p: answer(
-            p, model, p.transform(pa, attribute, amount, index, temperature, generator=seeded(seed)), format, item,
-            labels))
+        return await call(request, model, lambda p: verb(p, pa))
 
 
 @router.post("/api/verbs/{verb}")

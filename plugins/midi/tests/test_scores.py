@@ -72,3 +72,50 @@ def test_bad_score_files(tmp_path):
     garbage = tmp_path / "garbage.musicxml"
     garbage.write_bytes(np.random.default_rng(1).bytes(400))
     assert read_score(garbage).reason == "unreadable"
+
+
+LEFT_OUT = """X:1
+T:left out
+M:4/4
+L:1/8
+K:C
+CDEF GABc|(3cBA (3GFE D2 C2|CDEF GABc|c/B/A/G/ F2 {g}E2 C4|]
+"""
+
+
+def test_a_score_reports_the_bars_the_grid_leaves_out():
+    report = parse_abc(LEFT_OUT).report
+    # bar 2's six triplet notes and the two after them are lost with their bar, and the grace note
+    assert report.score and report.bars_cut == 1 and report.grace_notes == 1
+    assert report.notes == 32 and report.lost == 9 and report.moved == 9 and report.onsets_moved == 4
+    assert report.cause == "triplets" and report.warned
+    warning = report.warning("tune.abc")
+    assert warning.startswith("tune.abc: reading on 16ths left out 1 bar and") and "12 steps a beat" in warning
+    clean = parse_abc(ABC.replace("(3cde f2 e2", "c2 f2 e2")).report
+    assert clean.moved == 0 and clean.warning("x.abc") is None
+
+
+def test_thirty_seconds_are_no_quintuplets():
+    report = parse_abc("X:1\nT:t\nM:2/4\nL:1/16\nK:C\nc/d/e/f/ g2 a4 | c8 | c8 |]\n").report
+    assert report.positions["quintuplet"] == 0 and report.cause == "notes shorter than a 16th"
+    assert report.bars_cut == 1 and report.lost == 6
+
+
+def test_inspect_and_the_verbs_say_what_a_score_lost(tmp_path, caplog):
+    import logging
+
+    from click.testing import CliRunner
+    from vaekit_midi.folder_quantisation import folder_report
+    from vaekit_midi.kinds.melody import Melody
+
+    from vaekit.cli import cli
+
+    path = tmp_path / "tune.abc"
+    path.write_text(LEFT_OUT)
+    out = CliRunner().invoke(cli, ["inspect", str(path)]).output
+    assert "1 bar left out, 1 grace notes" in out and out.count("warning:") == 1 and "likely triplets" in out
+    with caplog.at_level(logging.WARNING, logger="vaekit_midi"):
+        windows = Melody().read(path, {"data": {"steps": 32, "steps_per_bar": 16}})
+    assert len(windows) >= 1 and any("tune.abc: reading on 16ths left out" in r.getMessage() for r in caplog.records)
+    report = folder_report([path])
+    assert report.files == 1 and report.warned == 1 and report.causes == {"triplets": 1}

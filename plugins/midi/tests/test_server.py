@@ -76,6 +76,32 @@ def test_generate_and_transform(client, tunes):
     assert [item["label"] for item in moved] == ["reconstruction", "density +2"]
 
 
+def test_transform_takes_bars_of_a_whole_song(client, write_midi, tmp_path):
+    import numpy as np
+    from vaekit_midi.song import read_song
+
+    path = write_midi(tmp_path / "song.mid", [[(k * 480, k * 480 + 400, 60 + (k * 5) % 12) for k in range(32)]])
+    song, _ = read_song(path, {"data": {"steps_per_bar": 16}})
+    start, stop = song.span(3, 6)
+    form = {"model": "mel", "attribute": "density", "amount": 2.0, "bars": "3:6"}
+    files = {"a": (path.name, path.read_bytes())}
+    items = client.post("/api/transform", data=form, files=files).json()["items"]
+    assert [item["label"] for item in items] == ["reconstruction", "density +2"]
+    for item in items:  # the whole song, bars 3 to 6 moved, the others as read
+        values = np.array(item["values"])
+        assert len(values) == len(song.tokens) == 128
+        assert np.array_equal(values[:start], song.tokens[:start])
+        assert np.array_equal(values[stop + 1:], song.tokens[stop + 1:])
+    clip = client.post("/api/transform", data=form, files=files, params={"format": "mid", "item": 1})
+    assert clip.status_code == 200
+    assert pretty_midi.PrettyMIDI(io.BytesIO(clip.content)).get_end_time() > 7 * 2.0  # 8 bars at 120 bpm
+    for bad, words in (("6:3", "the first at most the last"), ("3:9", "has 8 bars"), ("x", "give the first and last")):
+        answer = client.post("/api/transform", data={**form, "bars": bad}, files=files)
+        assert answer.status_code == 400 and words in answer.json()["detail"] and "\n" not in answer.json()["detail"]
+    plain = client.post("/api/transform", data={**form, "bars": ""}, files=files).json()["items"]
+    assert all(len(item["values"]) == 32 for item in plain)  # no bars: one window, as before
+
+
 def test_examples_are_files_the_model_reads(client):
     example = client.get("/api/example", params={"model": "mel", "dataset": "pop", "index": 0})
     assert example.status_code == 200 and example.content.startswith(b"MThd")

@@ -112,3 +112,53 @@ def test_interpolate_between_the_same_bars_of_two_songs(song, tmp_path, write_mi
     steps = p.interpolate(song, other, 3)
     _, recon = p.reconstruct([song, other])
     assert torch.equal(steps[0], recon[0]) and torch.equal(steps[-1], recon[1])
+
+
+def test_interpolate_a_span_of_several_windows_into_song_a(song, tmp_path, write_midi):
+    other = tune(tmp_path / "other.mid", write_midi, seed=4)
+    p = Pipeline.open("mel_2bar")
+    p.config["data"]["bars"] = "3:6"  # 4 bars: two windows
+    steps = p.interpolate(song, other, 3, out=tmp_path / "steps")
+    assert steps.shape == (3, 64)
+    for end, path in ((0, song), (-1, other)):  # the endpoints: each window of the span reconstructed
+        windows = p.read_items(path)
+        assert torch.equal(steps[end], p.model.decode(p.model.encode(windows)[0]).flatten())
+    config = {"data": {"steps_per_bar": 16}}
+    a, _ = read_song(song, config)
+    start, stop = a.span(3, 6)
+    paths = sorted((tmp_path / "steps").iterdir())
+    assert [path.name for path in paths] == ["step_00.mid", "step_01.mid", "step_02.mid"]
+    for k, path in enumerate(paths):
+        written, music = read_song(path, config)
+        assert music.tempo == pytest.approx(90.0) and len(written.tokens) == len(a.tokens)  # song A, whole
+        assert np.array_equal(written.tokens[:start], a.tokens[:start])
+        assert np.array_equal(written.tokens[stop + 1:], a.tokens[stop + 1:])
+        assert np.array_equal(written.tokens[start + 1:stop], steps[k, 1:stop - start].numpy())
+
+
+def test_interpolate_a_span_into_one_file(song, tmp_path, write_midi):
+    other = tune(tmp_path / "other.mid", write_midi, seed=4)
+    out = tmp_path / "mix.mid"
+    result = CliRunner().invoke(cli, ["interpolate", "mel_2bar", str(song), str(other), "--bars", "2:4", "--steps", "3",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    config = {"data": {"steps_per_bar": 16}}
+    a, _ = read_song(song, config)
+    start, stop = a.span(2, 4)  # 3 bars: two windows, the second half kept
+    written, _ = read_song(out, config)
+    length = stop - start
+    # song A, its span played once a step, then its later bars
+    assert len(written.tokens) == len(a.tokens) + 2 * length
+    assert np.array_equal(written.tokens[:start], a.tokens[:start])
+    assert np.array_equal(written.tokens[start + 3 * length + 1:], a.tokens[stop + 1:])
+
+
+def test_spans_of_different_lengths_are_refused(song, tmp_path, write_midi):
+    rng = np.random.default_rng(5)
+    waltz = write_midi(tmp_path / "waltz.mid", [[(BEAT * i, BEAT * (i + 1) - 40, int(rng.choice(SCALE)))
+                                                  for i in range(24)]], meters=((0, 3, 4),))
+    out = tmp_path / "mix.mid"
+    result = CliRunner().invoke(cli, ["interpolate", "mel_2bar", str(waltz), str(song), "--bars", "1:8", "--steps", "3",
+                                      "--out", str(out)])
+    assert result.exit_code == 2 and "a span of 3 items" in result.output and "one of 4" in result.output
+    assert not out.exists()

@@ -105,7 +105,7 @@ def register(cli: click.Group) -> None:
         from vaekit_midi import attributes as attrs
 
         p = _open_melody_run(run_dir, device)
-        use_reading_options(p, track, pickup)
+        use_reading_options(p, track, pickup, bars)
         vectors, info = attrs.load(p.run_dir)
         if attribute not in vectors:
             raise VaekitError(f"{p.run_dir / attrs.FILE}: holds no {attribute!r} vector")
@@ -115,7 +115,7 @@ def register(cli: click.Group) -> None:
             click.echo(f"note: when calibrated, this model's {attribute} vector never {verb} it by 1 s.d.: this "
                        f"amount may barely move it, or move it the other way", err=True)
         if bars is not None:
-            x, recon, moved = _transform_bars(p, input_path, bars, attribute, amount, temperature, seed, out)
+            x, recon, moved = _transform_bars(p, input_path, attribute, amount, temperature, seed, out)
         else:
             x = p.read(input_path, index)
             recon, moved = p.transform(x, attribute, amount, temperature=temperature, seed=seed)
@@ -137,14 +137,16 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
     def inspect(path: Path, track: str | None, pickup: float | None, as_json: bool) -> None:
         """What reading a MIDI file finds: its tracks (which is taken as the melody, and why), tempo,
-        meter, key, pickup, and how far quantisation to 16th notes moves the melody."""
+        meter, key, pickup, and how far quantisation to 16th notes moves the melody; of a score
+        (.abc, .musicxml, .mxl, .krn), what the 16th-note grid moved or left out of its parts."""
         import json
 
         from vaekit_midi.midi_file import MIDI_TYPES
         from vaekit_midi.reading import read_user_midi
 
         if path.suffix.lower() not in MIDI_TYPES:
-            raise VaekitError(f"{path}: inspect reads MIDI files ({', '.join(MIDI_TYPES)})")
+            _inspect_score(path, as_json)
+            return
         r = read_user_midi(path, track=track, pickup=pickup)
         chords = _chords(path)
         if as_json:
@@ -248,27 +250,24 @@ def _inspect_score(path: Path, as_json: bool) -> None:
     _echo_chords(chords)
 
 
-def _transform_bars(p, path: Path, bars: str, attribute: str, amount: float, temperature: float, seed: int,
-                    out: Path):
-    """Bars A:B of a whole song moved window by window and written back into the song at ``out``; the
-    span as read, reconstructed and moved (each ``(steps,)``, for the printout and picture)."""
+def _transform_bars(p, path: Path, attribute: str, amount: float, temperature: float, seed: int, out: Path):
+    """The bars of a whole song that ``data.bars`` names moved window by window (``Pipeline.transform`` of
+    a span) and the whole song written at ``out``; the span as read, reconstructed and moved (each
+    ``(steps,)``, for the printout and picture)."""
     import torch
 
-    from vaekit_midi.music_memo import writing
-    from vaekit_midi.song import parse_bars, read_song
+    from vaekit_midi.music_memo import recall_span, writing
+    from vaekit_midi.song import parse_bars
 
-    first, last = parse_bars(bars)
-    song, music = read_song(path, p.config)
-    start, stop = song.span(first, last)
-    windows = torch.from_numpy(song.windows(start, stop, int(p.config["data"]["steps"])))
-    pairs = [p.transform(w, attribute, amount, temperature=temperature, seed=seed) for w in windows]
-    recon, moved = (torch.cat([pair[i] for pair in pairs])[: stop - start] for i in (0, 1))
-    whole = song.replaced(start, stop, torch.stack([pair[1] for pair in pairs]).numpy())
+    recon, moved = p.transform(path, attribute, amount, temperature=temperature, seed=seed)
+    song, start, stop, music = recall_span(p.config)
     out.parent.mkdir(parents=True, exist_ok=True)
     with writing(music):
-        p.modality.write(torch.from_numpy(whole), out, p.config)
-    click.echo(f"{path}: bars {first} to {last} of {song.bars} moved ({len(windows)} window(s)); the rest as read")
-    return torch.from_numpy(song.tokens[start:stop]), recon, moved
+        p.modality.write(moved, out, p.config)
+    first, last = parse_bars(p.config["data"]["bars"])
+    windows = -(-(stop - start) // int(p.config["data"]["steps"]))
+    click.echo(f"{path}: bars {first} to {last} of {song.bars} moved ({windows} window(s)); the rest as read")
+    return torch.from_numpy(song.tokens[start:stop]), recon[start:stop], moved[start:stop]
 
 
 def pretty_name(pitch: int) -> str:

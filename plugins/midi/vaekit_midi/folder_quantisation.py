@@ -1,6 +1,6 @@
-"""How far quantisation moves the notes of a folder of MIDI files as ``--data`` reads them (every
-non-drum instrument, or those named melody), for ``vaekit evaluate --data FOLDER`` to show beside
-its scores: a score on rewritten music is not a score on the music."""
+"""How far quantisation moves the notes of a folder of MIDI and score files as ``--data`` reads them
+(every non-drum instrument, or those named melody; every part of a score), for ``vaekit evaluate
+--data FOLDER`` to show beside its scores: a score on rewritten music is not a score on the music."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ SHOWN = 5
 
 @dataclass
 class FolderReport:
-    """The quantisation of every MIDI file of a folder: files measured and warned about, notes moved or
+    """The quantisation of every MIDI and score file of a folder: files measured and warned about, notes moved or
     lost, the likely causes, the files that moved most."""
 
     files: int = 0
@@ -38,7 +38,7 @@ class FolderReport:
 
     def __str__(self) -> str:
         lines = [f"quantisation to 16ths: {self.total.share_moved:.1%} of {self.total.notes:,} notes moved or lost in "
-                 f"{self.files} MIDI files; {self.warned} files past {WARN_SHARE:.0%}"
+                 f"{self.files} files; {self.warned} files past {WARN_SHARE:.0%}"
                  + (f" ({', '.join(f'{n} {c}' for c, n in self.causes.items())})" if self.causes else "")
                  + " - the scores above are of the quantised notes"]
         lines += [f"  {name}: {share:.0%} ({cause})" for name, share, cause in self.worst if share]
@@ -46,7 +46,9 @@ class FolderReport:
 
 
 def quantisation_of(path: Path, steps_per_bar: int = 16) -> QuantisationReport | None:
-    """The report for what ``--data`` reads of one MIDI file, or None where it reads nothing."""
+    """The report for what ``--data`` reads of one MIDI or score file, or None where it reads nothing."""
+    if Path(path).suffix.lower() not in MIDI_TYPES:
+        return _score_quantisation(Path(path), steps_per_bar)
     pm, reason = read_midi(Path(path))
     if reason or sum(len(i.notes) for i in pm.instruments) > MAX_NOTES:
         return None
@@ -60,19 +62,34 @@ def quantisation_of(path: Path, steps_per_bar: int = 16) -> QuantisationReport |
                            steps_per_bar / 4) for t in tracks])
 
 
+def _score_quantisation(path: Path, steps_per_bar: int) -> QuantisationReport | None:
+    import warnings
+
+    from vaekit_midi.parsed import MAX_SCORE_BYTES, refuse
+    from vaekit_midi.scores import read_score
+
+    if refuse(path, MAX_SCORE_BYTES):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_score(path, steps_per_bar).report
+
+
 def _task(task: tuple[str, int]) -> QuantisationReport | None:
     return quantisation_of(Path(task[0]), task[1])
 
 
 def folder_report(paths: list[Path], steps_per_bar: int = 16) -> FolderReport | None:
-    """The report of the MIDI files among ``paths`` (None where there are none), measured in parallel."""
+    """The report of the MIDI and score files among ``paths`` (None where there are none), measured in
+    parallel."""
     from vaekit_midi.corpus import parallel_map
+    from vaekit_midi.kinds.melody import Melody
 
-    midi = [p for p in paths if p.suffix.lower() in MIDI_TYPES]
-    if not midi:
+    files = [p for p in paths if p.suffix.lower() in Melody.file_types]
+    if not files:
         return None
-    reports = parallel_map(_task, [(str(p), steps_per_bar) for p in midi], "MIDI files for quantisation")
-    measured = [(p, r) for p, r in zip(midi, reports) if r is not None and r.notes]
+    reports = parallel_map(_task, [(str(p), steps_per_bar) for p in files], "files for quantisation")
+    measured = [(p, r) for p, r in zip(files, reports) if r is not None and r.notes]
     out = FolderReport(files=len(measured), total=merged([r for _, r in measured]))
     warned = [(p, r) for p, r in measured if r.warned]
     out.warned = len(warned)

@@ -66,10 +66,34 @@ class MidiModality(Modality):
     def write(self, x: torch.Tensor, path: Path, config: Config) -> None:
         _kind(config).write(x, Path(path), config)
 
+    def reads_span(self, config: Config) -> bool:
+        """With ``data.bars`` (``--bars A:B``), a melody file is read as the windows of that span."""
+        return bool(config.get("data", {}).get("bars")) and _kind(config).name == "melody"
+
+    def put_back(self, parts: torch.Tensor, config: Config) -> torch.Tensor:
+        """The song read last with ``--bars``, those bars taken from ``parts`` (its windows' outputs)."""
+        import torch
+
+        from vaekit_midi.music_memo import recall_span
+
+        span = recall_span(config)
+        if span is None:
+            raise VaekitError("no span of a song was read to put these windows back into")
+        song, start, stop, _ = span
+        return torch.from_numpy(song.replaced(start, stop, parts.numpy()))
+
     def write_interpolation(self, x: torch.Tensor, out: Path, config: Config) -> list[Path]:
         """``out`` ending in .mid/.midi: one file playing the steps in order, a bar of rest between
-        them; otherwise a directory with one file a step."""
+        them; otherwise a directory with one file a step. Steps between two spans of songs (``--bars``)
+        are written into song A (``song_interpolation``)."""
+        from vaekit_midi.music_memo import recall_span
+
         out = Path(out)
+        span = recall_span(config, back=2) if self.reads_span(config) else None
+        if span is not None:
+            from vaekit_midi.song_interpolation import write_into_song
+
+            return write_into_song(self, x, out, config, *span)
         if out.suffix.lower() in (".mid", ".midi"):
             out.parent.mkdir(parents=True, exist_ok=True)
             self.write(x, out, config)

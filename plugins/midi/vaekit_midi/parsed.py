@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,6 +64,9 @@ class Parsed:
 
     segments: list[tuple[np.ndarray, int]] = field(default_factory=list)
     reason: str | None = None
+    #: What putting the notes on the grid changed (a ``quantisation.QuantisationReport``), where the
+    #: reader measures it (scores; a user's MIDI file reports through ``reading.py``).
+    report: Any = None
 
 
 def refuse(path: Path, max_bytes: int) -> str | None:

@@ -128,7 +128,7 @@ def read_user_midi(path: Path, steps_per_bar: int = 16, track: str | int | None 
     beat = int(per_beat * (1.5 if compound else 1))
     found = find_pickup(notes, meters, beat)  # drops a short first bar from meters, whatever --pickup says
     steps = found if pickup is None else int(round(float(pickup) * per_beat))
-    music = Music(_tempo(pm), _meter(pm, max(steps, found) / per_beat), _key(pm), steps, swing)
+    music = Music(_tempo(pm), _meter(pm, max(steps, found) / per_beat, meters[0][1], per_beat), _key(pm), steps, swing)
     parsed = _segments(notes, meters, steps, steps_per_bar)
     if parsed.reason:
         raise VaekitError(f"{path}: {REASONS[parsed.reason]}")
@@ -176,13 +176,14 @@ def _quantised(grid: Grid, notes: list[Any], per_beat: float, compound: bool
 
 def find_pickup(notes: np.ndarray, meters: list[tuple[int, int | None]], beat: int) -> int:
     """Steps before the first bar line: a short first bar that the file's meters give (a 1/4 bar
-    before 4/4), else, where the melody starts at step 0 in one meter, the beat (of ``beat`` steps) of
-    the first bar on which the notes that start there last ``PICKUP_MARGIN`` times longer than those
-    on its first beat; 0 otherwise. The middle of a bar of an even number of beats (beat 3 of 4/4) is
+    before 4/4, or the beats before a POP909-style annotation's first downbeat), else, where the
+    melody starts at step 0 in one meter, the beat (of ``beat`` steps) of the first bar on which the
+    notes that start there last ``PICKUP_MARGIN`` times longer than those on its first beat; 0
+    otherwise. The middle of a bar of an even number of beats (beat 3 of 4/4) is
     never taken, its notes being long in any tune: ``--pickup`` sets such a pickup. ``meters`` loses a
     short first bar."""
-    if len(meters) > 1 and meters[0][0] == 0 and meters[0][1] and meters[1][1] and \
-            meters[1][0] == meters[0][1] < meters[1][1]:
+    if len(meters) > 1 and meters[0][0] == 0 and meters[1][1] and \
+            meters[1][0] == (meters[0][1] or meters[1][0]) < meters[1][1]:
         meters.pop(0)
         return int(meters[0][0])
     bar = meters[0][1]
@@ -219,13 +220,18 @@ def _tempo(pm: Any) -> float:
     return round(float(tempi[0]), 3) if len(tempi) else 120.0
 
 
-def _meter(pm: Any, pickup_beats: float) -> tuple[int, int]:
+def _meter(pm: Any, pickup_beats: float, bar_steps: int | None, per_beat: float) -> tuple[int, int]:
     """The meter of the first full bar (the one in force after a pickup of ``pickup_beats``); 4/4 where
-    none is given."""
+    none is given; where the grid's bars (``bar_steps``, from a POP909-style beat annotation) are not
+    that meter's length, as many quarter notes as they hold."""
     ticks = pickup_beats * pm.resolution
     signatures = [ts for ts in sorted(pm.time_signature_changes, key=lambda t: t.time)
                   if pm.time_to_tick(ts.time) <= ticks + 1]
-    return (int(signatures[-1].numerator), int(signatures[-1].denominator)) if signatures else (4, 4)
+    meter = (int(signatures[-1].numerator), int(signatures[-1].denominator)) if signatures else (4, 4)
+    quarters = bar_steps / per_beat if bar_steps else 0
+    if quarters and quarters != 4 * meter[0] / meter[1] and quarters == int(quarters):
+        return int(quarters), 4
+    return meter
 
 
 def _key(pm: Any) -> int | None:

@@ -3,7 +3,8 @@
 music21's own MIDI writer fails on about 12% of the Essen tunes, and its offsets are exact
 fractions, so reading notes and measures directly is both sturdier and exact: bar lines come from
 the measures (a pickup's bar line lies before the tune starts), and a bar holding a note off the
-16th-note grid (a triplet, a 32nd) is cut out rather than rounded.
+16th-note grid (a triplet, a 32nd) is cut out rather than rounded. What that changed is measured
+per file (``Parsed.report``, a ``QuantisationReport`` of every part's notes).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from vaekit_midi.melody_lines import Section, segments
 from vaekit_midi.parsed import MAX_NOTES, MAX_STEPS, Parsed
+from vaekit_midi.quantisation import measure_score, merged
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH
 
 
@@ -54,7 +56,7 @@ class _Run:
 
 
 def parse_stream(parsed, steps_per_bar: int = 16) -> Parsed:
-    """Melody segments of a music21 Score, Opus or Part."""
+    """Melody segments of a music21 Score, Opus or Part, with the report of what the grid changed."""
     from music21 import stream
 
     if isinstance(parsed, stream.Opus):
@@ -69,8 +71,9 @@ def parse_stream(parsed, steps_per_bar: int = 16) -> Parsed:
     out = Parsed()
     seen_notes = seen_in_range = seen_meter = seen_off_grid = False
     total = 0
+    reports = []
     for part in parts:
-        notes = _notes(part)
+        notes, grace_notes = _notes(part)
         if not notes:
             continue
         total += len(notes)
@@ -81,13 +84,19 @@ def parse_stream(parsed, steps_per_bar: int = 16) -> Parsed:
         seen_in_range |= any(MIN_PITCH <= n[2] <= MAX_PITCH for n in notes)
         runs = _runs(part)
         seen_meter |= bool(runs)
+        lost, bars_cut = np.zeros(len(notes), bool), 0
         for run in runs:
             if (run.end - run.anchor) * per_quarter > MAX_STEPS:
                 return Parsed(reason="too_long")
-            sections, off_grid = _sections(arr, run, per_quarter)
+            sections, off_grid, cut, lost_here = _sections(arr, run, per_quarter)
             seen_off_grid |= off_grid
+            bars_cut, lost = bars_cut + cut, lost | lost_here
             for section in sections:
                 out.segments += segments(section, steps_per_bar)
+        reports.append(measure_score(np.array([float(n[0]) for n in notes]) * per_quarter,
+                                     np.array([float(n[1]) for n in notes]) * per_quarter, per_quarter,
+                                     lost, grace_notes, bars_cut))
+    out.report = merged(reports) if reports else None
     if not out.segments:
         if not seen_notes:
             out.reason = "no_notes"
@@ -116,14 +125,19 @@ def _expand_repeats(piece):
         return piece
 
 
-def _notes(part) -> list[tuple[float, float, int]]:
-    """(onset, end, MIDI pitch) in quarter notes, ties merged, grace notes and chord symbols skipped."""
+def _notes(part) -> tuple[list[tuple[float, float, int]], int]:
+    """(onset, end, MIDI pitch) in quarter notes, ties merged, grace notes and chord symbols skipped;
+    and how many grace notes were skipped."""
     from music21 import chord, harmony, note
 
     notes: list[list] = []
     open_ties: dict[int, int] = {}  # pitch -> index of a note whose tie continues
+    grace_notes = 0
     for el in part.flatten().notes:
-        if isinstance(el, harmony.Harmony) or el.duration.quarterLength == 0:
+        if isinstance(el, harmony.Harmony):
+            continue
+        if el.duration.quarterLength == 0:
+            grace_notes += isinstance(el, (note.Note, chord.Chord))
             continue
         if isinstance(el, note.Note):
             pitches = [el.pitch.midi]
@@ -144,7 +158,7 @@ def _notes(part) -> list[tuple[float, float, int]]:
                 index = len(notes) - 1
             if tie in ("start", "continue"):
                 open_ties[pitch] = index
-    return [tuple(n) for n in notes]
+    return [tuple(n) for n in notes], grace_notes
 
 
 def _runs(part) -> list[_Run]:
@@ -179,23 +193,27 @@ def _on_grid(x: float) -> bool:
     return abs(x - round(x)) < 1e-6
 
 
-def _sections(notes: np.ndarray, run: _Run, per_quarter: float) -> tuple[list[Section], bool]:
-    """The run as sections on the step grid, with every bar that holds an off-grid onset cut out."""
+def _sections(notes: np.ndarray, run: _Run, per_quarter: float) -> tuple[list[Section], bool, int, np.ndarray]:
+    """The run as sections on the step grid, with every bar that holds an off-grid onset cut out;
+    whether there was one, how many bars were cut, and which of ``notes`` were lost with them."""
     bar = run.bar * per_quarter
     anchor = run.anchor * per_quarter
-    if not (_on_grid(bar) and _on_grid(anchor)) or bar < 1:
-        return [], True
-    bar = int(round(bar))
     length = int(math.floor((run.end - run.anchor) * per_quarter + 1e-9))
     onsets = np.array([float(n[0]) for n in notes]) * per_quarter - anchor
+    inside = (onsets >= -1e-9) & (onsets < length)
+    if not (_on_grid(bar) and _on_grid(anchor)) or bar < 1:
+        return [], True, int(math.ceil(length / max(bar, 1e-9))), inside
+    bar = int(round(bar))
     ends = np.array([float(n[1]) for n in notes]) * per_quarter - anchor
     pitches = np.array([n[2] for n in notes], dtype=np.int64)
-    inside = (onsets >= -1e-9) & (onsets < length)
+    lost = np.zeros(len(notes), bool)
+    where = np.flatnonzero(inside)
     onsets, ends, pitches = onsets[inside], ends[inside], pitches[inside]
     n_bars = -(-length // bar)
     bad = np.zeros(n_bars, dtype=bool)
     off = ~np.array([_on_grid(x) for x in onsets], dtype=bool)
     bad[(onsets[off] // bar).astype(np.int64)] = True
+    lost[where] = bad[(np.maximum(onsets, 0) // bar).astype(np.int64)]
     grid = np.stack([np.round(onsets), np.maximum(np.round(ends), np.round(onsets) + 1), pitches], axis=1)
     grid = grid.astype(np.int64)[~off]
     sections = []
@@ -207,4 +225,4 @@ def _sections(notes: np.ndarray, run: _Run, per_quarter: float) -> tuple[list[Se
         chosen = grid[(grid[:, 0] >= start) & (grid[:, 0] < stop)] - np.array([start, start, 0])
         chosen[:, 1] = np.minimum(chosen[:, 1], stop - start)
         sections.append(Section(chosen, stop - start, bar))
-    return sections, bool(off.any())
+    return sections, bool(off.any()), int(bad.sum()), lost

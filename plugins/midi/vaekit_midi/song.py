@@ -1,5 +1,5 @@
 """A whole song's melody on one token row, and a span of its bars replaced in place
-(``vaekit transform --bars A:B``).
+(``vaekit transform --bars A:B``, ``vaekit interpolate --bars A:B``).
 
 Bars are numbered as a score numbers them: bar 1 is the first full bar, a pickup is bar 0, and
 ``A:B`` includes both ends. A span longer than the model's window is moved window by window, each
@@ -66,9 +66,16 @@ class Song:
     def replaced(self, start: int, stop: int, windows: np.ndarray) -> np.ndarray:
         """The song's tokens with ``[start, stop)`` taken from consecutive ``windows``; a note held into
         or out of the span is cut at its edge."""
-        out = self.tokens.astype(np.int64)
-        out[start:stop] = np.concatenate(list(windows))[: stop - start]
-        for edge in (start, stop):
+        return self.chained(start, stop, [np.concatenate(list(windows))])
+
+    def chained(self, start: int, stop: int, spans: list[np.ndarray]) -> np.ndarray:
+        """The song's tokens with ``[start, stop)`` played once for each of ``spans`` (rows of at least
+        ``stop - start`` tokens, the rest cut), one after another, the song's later bars after the last;
+        a note held across a seam is cut there."""
+        length = stop - start
+        out = np.concatenate([self.tokens[:start], *(np.asarray(s, np.int64)[:length] for s in spans),
+                              self.tokens[stop:]]).astype(np.int64)
+        for edge in range(start, start + length * len(spans) + 1, max(length, 1)):
             if edge < len(out) and out[edge] == NO_EVENT:
                 out[edge] = NOTE_OFF
         return out
@@ -98,7 +105,9 @@ def song_of(reading: Any, steps_per_bar: int = 16) -> Song:
     return Song(reading.path, tokens, bar, reading.music.pickup % bar != 0)
 
 
-def span_windows(reading: Any, bars: str, steps: int, steps_per_bar: int = 16) -> np.ndarray:
-    """The windows ``(K, steps)`` that cover bars ``"A:B"`` of a reading's song, as ``--bars`` reads an input."""
+def span_windows(reading: Any, bars: str, steps: int, steps_per_bar: int = 16) -> tuple[np.ndarray, Song, int, int]:
+    """The windows ``(K, steps)`` that cover bars ``"A:B"`` of a reading's song, as ``--bars`` reads an
+    input; the song and the span's steps ``[start, stop)``."""
     song = song_of(reading, steps_per_bar)
-    return song.windows(*song.span(*parse_bars(bars)), steps)
+    start, stop = song.span(*parse_bars(bars))
+    return song.windows(start, stop, steps), song, start, stop

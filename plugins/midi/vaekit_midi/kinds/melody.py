@@ -14,7 +14,7 @@ from vaekit_midi.chords import chords_on_grid, read_chord_annotation
 from vaekit_midi.kinds.base import Kind
 from vaekit_midi.melody_lines import Section, placed_segments, usable
 from vaekit_midi.midi_file import MIDI_TYPES, grid_of, inside, meter_sections, on_grid, read_midi
-from vaekit_midi.parsed import MAX_SCORE_BYTES, Parsed, refuse
+from vaekit_midi.parsed import MAX_SCORE_BYTES, REASONS, Parsed, refuse
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH, decode
 
 if TYPE_CHECKING:
@@ -99,14 +99,25 @@ class Melody(Kind):
     def read(self, path: Path, config: Config) -> torch.Tensor:
         """A MIDI file read faithfully (``reading.read_user_midi``: ``data.track`` and ``data.pickup``
         where set), saying which track it took and what quantisation changed, and remembering its
-        tempo, meter and key for writing; a score as every kind reads it. With ``data.bars`` ("A:B"),
-        the windows that cover those bars of the song, one after another (``song.py``)."""
+        tempo, meter and key for writing; a score as every kind reads it, warning where the grid left
+        out much of it. With ``data.bars`` ("A:B"), the windows that cover those bars of the song, one
+        after another (``song.py``)."""
         path = Path(path)
         data = config.get("data", {})
+        if path.suffix.lower() not in self.file_types:
+            raise VaekitError(self.wrong_type(path))
         if path.suffix.lower() not in MIDI_TYPES:
             if data.get("bars"):
                 raise VaekitError(f"{path}: --bars reads MIDI files ({', '.join(MIDI_TYPES)})")
-            return super().read(path, config)
+            parsed = self.parse(path, int(data.get("steps_per_bar", 16)))
+            if parsed.reason:
+                raise VaekitError(f"{path}: {REASONS[parsed.reason]}")
+            warning = parsed.report.warning(str(path)) if parsed.report is not None else None
+            if warning:
+                import logging
+
+                logging.getLogger(__name__).warning(warning)
+            return self.windows_of(path, parsed, config)
         from vaekit_midi.music_memo import remember
         from vaekit_midi.reading import read_user_midi
 
@@ -118,9 +129,11 @@ class Melody(Kind):
             from vaekit_midi.song import span_windows
 
             spb = int(data.get("steps_per_bar", 16))
-            windows = torch.from_numpy(span_windows(reading, str(data["bars"]), int(data.get("steps", 32)), spb))
-        else:
-            windows = self.windows_of(path, reading.parsed, config)
+            tokens, song, start, stop = span_windows(reading, str(data["bars"]), int(data.get("steps", 32)), spb)
+            windows = torch.from_numpy(tokens)
+            remember(reading.music, windows, config, (song, start, stop))
+            return windows
+        windows = self.windows_of(path, reading.parsed, config)
         remember(reading.music, windows, config)
         return windows
 
