@@ -133,6 +133,14 @@ class MidiModality(Modality):
         paths, _ = list_files(Path(source), kind, int(config["data"].get("limit_tunes", 0) or 0))
         return folder_report(paths, int(config["data"].get("steps_per_bar", 16))) if kind.name == "melody" else None
 
+    def file_verbs(self, config: Config) -> dict[str, str]:
+        """The kind's verbs on whole files: groove and drumify for GrooVAE models."""
+        return dict(_kind(config).verbs)
+
+    def apply(self, verb: str, model: VAE, path: Path, config: Config, temperature: float,
+              generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        return _kind(config).apply(verb, model, Path(path), config, temperature, generator)
+
     def write_audio(self, x: torch.Tensor, path: Path, config: Config) -> None:
         """A WAV of outputs ``(N, ...)`` played in order, a bar of rest between them (the MIDI that
         ``write`` makes, synthesized by FluidSynth)."""
