@@ -46,8 +46,8 @@ def measure(model_name: str, data: str, max_items: int) -> dict:
     if info.get("units") == "sd":
         sd = {name: c["sd"] for name, c in info["calibration"].items()}
     else:
-        sd = attrs.spread(attrs.training_windows(p.modality, data, p.config, info.get("windows", 0)), spb)
-    held = attrs.heldout_windows(p.modality, data, p.config, 1, max_items)
+        sd = attrs.spread(attrs.training_windows(p.handler, data, p.config, info.get("windows", 0)), spb)
+    held = attrs.heldout_windows(p.handler, data, p.config, 1, max_items)
     mu = attrs.encode_means(p.model, held)
     base_tokens = attrs.decode_greedy(p.model, mu)
     base = attrs.attributes(base_tokens, spb)

@@ -53,12 +53,12 @@ def feature_overlaps(p: Any, n: int, temperature: float, standard: bool, transpo
     finally:
         p.model.prior = fitted
     config = copy.deepcopy(p.config)
-    _, val = p.modality.load_dataset(config["data"]["source"], config)
+    _, val = p.handler.load_dataset(config["data"]["source"], config)
     real = fetch(val, torch.arange(min(n, len(val))))[1]
     if transposed:
-        real, _ = p.modality.quality_reference(real, p.config)
-    features = quality.compare(p.modality.features(real, p.config),
-                               p.modality.features(samples[: len(real)], p.config))
+        real, _ = p.handler.quality_reference(real, p.config)
+    features = quality.compare(p.handler.features(real, p.config),
+                               p.handler.features(samples[: len(real)], p.config))
     return {**features, "diversity": {"real": diversity(real), "generated": diversity(samples)}}
 
 

@@ -60,10 +60,10 @@ def main() -> None:
     p = Pipeline.open(args.run, weights=args.weights)
     spb = int(p.config["data"]["steps_per_bar"])
     source = p.config["data"]["source"]
-    train = attrs.training_windows(p.modality, source, p.config, args.train_windows)
+    train = attrs.training_windows(p.handler, source, p.config, args.train_windows)
     vectors, stats = attrs.attribute_vectors(attrs.encode_means(p.model, train), train, spb, method=args.method)
     out_path = args.out or RESULTS / f"midi_attributes_{args.method}.md"
-    _, val = p.modality.load_dataset(source, copy.deepcopy(p.config))
+    _, val = p.handler.load_dataset(source, copy.deepcopy(p.config))
     held = val.windows[: args.heldout].long()
     mu = attrs.encode_means(p.model, held)
     names = list(vectors)

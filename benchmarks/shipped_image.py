@@ -72,7 +72,7 @@ def main() -> None:
         folder = Path(tmp) / args.preset
         package(run, folder, card, extra=(prior.FILE,), compress=True)
         p = vaekit.load(folder)  # the weights as shipped
-        _, val = p.modality.load_dataset(str(args.mnist.resolve()), p.config)
+        _, val = p.handler.load_dataset(str(args.mnist.resolve()), p.config)
         held = evaluation.evaluate(p.model, p.modality, val, k=0, batch_size=100)
         nll = evaluation.evaluate(p.model, p.modality, [val[i] for i in range(0, len(val), 4)], k=100, batch_size=50)
         figures = p.quality(len(val))["samples_vs_real"]["figures"]  # the run's own held-out split

@@ -37,7 +37,7 @@ def test_a_plugin_that_fails_to_import_is_reported_and_breaks_nothing(monkeypatc
     info = {p["name"]: p for p in json.loads(result.output)}
     assert "ImportError: No module named 'tensorflow'" in info["broken"]["error"]
     assert info["vectors"]["modalities"] == ["vectors"] and info["vectors"]["error"] is None
-    assert info["vectors"]["version"] == "9.9" and info["vectors"]["hooks"] == ["register_modalities"]
+    assert info["vectors"]["version"] == "9.9" and info["vectors"]["hooks"] == ["register_modalities", "register_web"]
 
 
 def test_vaekit_load_plugins_limits_what_loads(monkeypatch, isolated_plugins):

@@ -19,17 +19,6 @@ from vaekit.server.models import CALLS, collect  # noqa: E402
 from .conftest import isolate, register_vectors  # noqa: E402
 
 
-class WebPlugin:
-    """A plugin that only adds a page, to check ``register_web``."""
-
-    def __init__(self, folder):
-        self.folder = folder
-
-    @vaekit.hookimpl
-    def register_web(self, register):
-        register("vectors", self.folder)
-
-
 @pytest.fixture(scope="module")
 def runs_folder(tmp_path_factory):
     """A folder holding one tiny trained run, ``waves`` (2-D latent)."""
@@ -46,14 +35,10 @@ def runs_folder(tmp_path_factory):
 def client(runs_folder):
     from fastapi.testclient import TestClient
 
-    from vaekit import plugins
 
     with pytest.MonkeyPatch.context() as mp:
         isolate(mp, runs_folder.parent / "cache")
-        register_vectors()
-        (runs_folder.parent / "page").mkdir()
-        (runs_folder.parent / "page" / "index.html").write_text("<p>vectors page</p>")
-        plugins.pm.register(WebPlugin(runs_folder.parent / "page"), name="vectors-web")
+        register_vectors()  # with its page, through register_web
         with TestClient(create_app(collect([], runs_folder), max_upload=4096)) as c:
             yield c
 
@@ -91,7 +76,7 @@ def test_models_lists_the_runs_found(client):
 
 def test_pages_and_openapi(client):
     assert "vaekit studio" in client.get("/").text
-    assert "vectors page" in client.get("/web/vectors/").text
+    assert "vaekit studio: vectors" in client.get("/web/vectors/").text
     assert "/api/interpolate" in client.get("/openapi.json").json()["paths"]
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import vaekit
 from vaekit import checkpoint, runs
 from vaekit.config import build
 from vaekit.errors import VaekitError
@@ -178,7 +179,7 @@ def test_an_empty_dataset_split_is_a_clear_error(vectors, tmp_path, monkeypatch)
     from torch.utils.data import TensorDataset
 
     empty = TensorDataset(torch.zeros(0, 32), torch.zeros(0, 32))
-    monkeypatch.setattr(type(vectors), "load_dataset", lambda self, source, config: (empty, empty))
+    monkeypatch.setattr(type(vectors), "load_dataset", lambda self, source, config: vaekit.Data(empty, empty))
     with pytest.raises(VaekitError, match="waves: the dataset has an empty train or validation split"):
         train(vectors, _config(vectors, steps=5), tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()

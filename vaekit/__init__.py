@@ -13,11 +13,12 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from vaekit.cache import cache_dir
+from vaekit.capabilities import Figures
 from vaekit.config import Config, merge
 from vaekit.errors import VaekitError
 from vaekit.files import SKIP_REASONS, atomic_file, atomic_write, atomic_write_json, too_large, walk
 from vaekit.hookspecs import PLUGIN_API, hookimpl
-from vaekit.modality import Modality
+from vaekit.modality import Data, Handler, Modality
 from vaekit.shipped import models as shipped_models
 from vaekit.shipped import resolve as run_path
 
@@ -43,7 +44,8 @@ _LAZY = {
 }
 
 __all__ = [
-    "PLUGIN_API", "SKIP_REASONS", "VAE", "Config", "Decoder", "Encoder", "Modality", "Pipeline", "VaekitError",
+    "PLUGIN_API", "SKIP_REASONS", "VAE", "Config", "Data", "Decoder", "Encoder", "Figures", "Handler", "Modality",
+    "Pipeline", "VaekitError",
     "__version__", "atomic_file", "atomic_write", "atomic_write_json", "attribute_vector", "cache_dir", "hookimpl",
     "load", "merge", "rand", "randn", "run_path", "shipped_models", "slerp", "too_large", "train", "walk",
 ]  # fmt: skip

@@ -17,6 +17,7 @@ import click
 
 import vaekit
 from vaekit import __version__, plugins
+from vaekit.capabilities import ReportsReading
 from vaekit.errors import VaekitError
 
 
@@ -431,45 +432,14 @@ def evaluate(run_dir: Path, data: str | None, k: int, max_items: int | None, qua
     --quality, how generated items compare with real ones."""
     p = vaekit.load(run_dir, device, weights)
     if quality:
-        result = p.quality(samples, temperature, data, png=png, spread=spread)
-        if as_json:
-            click.echo(json.dumps(result, indent=2))
-            return
-        click.echo(f"{result['samples']} samples at temperature {temperature:g}, spread {result['spread']:g}, against "
-                   "as many held-out items")
-        if "features" in result:
-            click.echo(f"feature by feature, against {result['reference']}")
-            click.echo(f"{'feature':<32} {'overlap':>8} {'kl':>8} {'real':>8} {'samples':>8}")
-        for name, v in result.get("features", {}).items():
-            means = [f"{m:8.3f}" if isinstance(m, float) else f"{'':>8}" for m in (v["real_mean"], v["generated_mean"])]
-            click.echo(f"{name:<32} {v['overlap']:8.3f} {v['kl']:8.3f} {means[0]} {means[1]}")
-        whole = result.get("samples_vs_real")
-        if whole:
-            click.echo(f"samples against real items, in {whole['space']}")
-            if whole.get("about"):
-                click.echo(whole["about"])
-            click.echo(f"{'figure':<32} {'samples':>10} {'held-out':>10}")
-            for name, v in whole["figures"].items():
-                if any(isinstance(v[k], list) for k in ("samples", "held_out")):
-                    for k, label in (("samples", "samples"), ("held_out", "held-out")):
-                        values = v[k] if isinstance(v[k], list) else [v[k]]
-                        click.echo(f"{name} ({label}): " + " ".join("-" if x is None else f"{x:.3g}" for x in values))
-                    continue
-                cells = [f"{'-':>10}" if v[k] is None else f"{v[k]:10.4g}" for k in ("samples", "held_out")]
-                click.echo(f"{name:<32} {cells[0]} {cells[1]}")
-        interpolation = result.get("interpolation", {})
-        if "skipped" in interpolation:
-            click.echo(f"interpolations: skipped: {interpolation['skipped']}")
-        for kind in ("latent", "data") if "latent" in interpolation else ():
-            v = interpolation[kind]
-            click.echo(f"{kind}-space interpolations of {interpolation['pairs']} pairs: {v['monotone']:.0%} monotone, "
-                       f"naturalness {v['naturalness_mean']:.3f} nats a token (real windows: "
-                       f"{interpolation['real']['naturalness_mean']:.3f})")
-        if png is not None:
+        report = p.quality(samples, temperature, data, png=png, spread=spread)
+        click.echo(json.dumps(report.to_dict(), indent=2) if as_json else str(report))
+        if png is not None and not as_json:
             click.echo(f"wrote {png}")
         return
     result = p.evaluate(data, k, max_items)
-    reading = p.modality.reading_report(data, p.config) if data and Path(data).exists() else None
+    reads = isinstance(p.handler, ReportsReading) and data and Path(data).exists()
+    reading = p.handler.reading_report(data, p.config) if reads else None
     if as_json:
         click.echo(json.dumps({**result, **({"reading": reading.to_dict()} if reading is not None else {})}, indent=2))
         return

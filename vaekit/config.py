@@ -18,7 +18,12 @@ from vaekit.errors import VaekitError
 
 Config = dict[str, Any]
 
+#: The version of the config layout that new runs are saved with. ``migrate`` brings a run saved with an
+#: older one up to date when it is opened; raise it whenever a key is added that old runs lack.
+CONFIG_VERSION = 1
+
 CORE_DEFAULTS: Config = {
+    "config_version": CONFIG_VERSION,
     "data": {"source": "", "val_fraction": 0.1},
     "model": {"latent_dim": 16, "variational": True},
     "loss": {
@@ -129,6 +134,19 @@ def parse_duration(text: str | float | int | None) -> float | None:
         raise VaekitError(f"cannot read time limit {text!r}; write e.g. 90s, 15m or 1h")
     unit = {"s": 1, "sec": 1, None: 1, "m": 60, "min": 60, "h": 3600}[match.group(2)]
     return float(match.group(1)) * unit
+
+
+def migrate(config: Config, modality: Any) -> Config:
+    """A run's saved ``config`` brought up to ``CONFIG_VERSION``, in place: the keys added since its
+    ``config_version`` (0 where it has none), with the values that the run was trained with, by the core and
+    by its modality (``Modality.migrate``)."""
+    version = int(config.get("config_version", 0))
+    if version < 1:  # before generate.spread: draws from the prior as fitted
+        config.setdefault("generate", {}).setdefault("spread", 1.0)
+    if version < CONFIG_VERSION:
+        modality.migrate(config, version)
+        config["config_version"] = CONFIG_VERSION
+    return config
 
 
 def build(modality: Any, preset: str | None = None, data: str | None = None, file_config: Config | None = None,

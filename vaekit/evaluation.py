@@ -1,4 +1,4 @@
-"""Held-out evaluation for any modality: ELBO, importance-weighted NLL, and the modality's metrics."""
+"""Held-out evaluation for any modality: ELBO, importance-weighted NLL, and the handler's metrics."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 
 from vaekit import objective
 from vaekit.batches import fetch
-from vaekit.modality import Modality
+from vaekit.modality import Handler
 from vaekit.model import VAE
 
 
@@ -36,9 +36,9 @@ def iw_nll(model: VAE, x_in: torch.Tensor, x_target: torch.Tensor, k: int = 100,
 
 
 @torch.no_grad()
-def evaluate(model: VAE, modality: Modality, dataset: Dataset, k: int = 100, batch_size: int = 64,
+def evaluate(model: VAE, handler: Handler, dataset: Dataset, k: int = 100, batch_size: int = 64,
              max_items: int | None = None, seed: int = 0) -> dict[str, Any]:
-    """Mean ELBO parts, NLL (variational models only) and modality metrics over ``dataset``."""
+    """Mean ELBO parts, NLL (variational models only) and the handler's metrics over ``dataset``."""
     model.eval()
     torch.manual_seed(seed)
     n = len(dataset) if max_items is None else min(max_items, len(dataset))
@@ -51,7 +51,7 @@ def evaluate(model: VAE, modality: Modality, dataset: Dataset, k: int = 100, bat
         values = {"elbo": loss.elbo.item(), "recon": loss.recon.item(), "kl": loss.kl.item()}
         if model.variational and k > 0:
             values["nll_iw"] = iw_nll(model, parts[0], parts[1], k).mean().item()
-        values.update(modality.metrics(model, parts))
+        values.update(handler.metrics(model, parts))
         for key, value in values.items():
             sums[key] = sums.get(key, 0.0) + value * len(idx)
     result: dict[str, Any] = {key: value / n for key, value in sums.items()}

@@ -3,8 +3,9 @@
 import pluggy
 
 #: The plugin API this vaekit speaks. Each modality declares the one it was written for
-#: (``plugin_api = 1`` in its class); ``vaekit plugins`` reports one that differs or declares none.
-PLUGIN_API = 1
+#: (``plugin_api = 2`` in its class); ``vaekit plugins`` reports one that differs or declares none.
+#: 2: a modality hands the core a ``Handler`` per config, and ``load_dataset`` returns ``Data``.
+PLUGIN_API = 2
 
 hookspec = pluggy.HookspecMarker("vaekit")
 hookimpl = pluggy.HookimplMarker("vaekit")

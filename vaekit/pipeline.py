@@ -10,8 +10,8 @@
 from __future__ import annotations
 
 import copy
+import logging
 import math
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,15 +20,26 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaekit import checkpoint, evaluation, plugins, prior, runs, shipped, training
+from vaekit import capabilities, checkpoint, evaluation, plugins, prior, quality, runs, shipped, training
 from vaekit.batches import fetch
-from vaekit.config import Config, build, read_toml
+from vaekit.capabilities import (
+    HasAttributes,
+    MeasuresFeatures,
+    MeasuresInterpolations,
+    MeasuresSamples,
+    PlaysAudio,
+    Renders,
+    need,
+)
+from vaekit.config import Config, build, merge, migrate, read_toml
 from vaekit.devices import pick_device
 from vaekit.errors import VaekitError
 from vaekit.files import atomic_file
-from vaekit.modality import Modality
+from vaekit.modality import Modality, handler_of
 from vaekit.model import VAE
 from vaekit.runs import RunDir
+
+log = logging.getLogger(__name__)
 
 
 def train(modality: str | None = None, preset: str | None = None, data: str | None = None,
@@ -62,6 +73,7 @@ def train(modality: str | None = None, preset: str | None = None, data: str | No
         if modality and modality != base["modality"]:
             raise VaekitError(f"{base_run.path}: the run is of modality {base['modality']!r}, not {modality!r}")
         m = plugins.get_modality(base["modality"])
+        migrate(base, m)
         keep = resume or not (preset and preset != base["preset"])  # another preset starts from its own config
         run_config = build(m, preset, data, file_config, overrides, options, base=base if keep else None)
     else:
@@ -86,6 +98,8 @@ def seeded(seed: int) -> torch.Generator:
 class Pipeline:
     def __init__(self, run: RunDir, config: Config, modality: Modality, model: VAE):
         self.run, self.config, self.modality, self.model = run, config, modality, model
+        #: What reads, writes and measures this run's data (``Modality.handler``).
+        self.handler = handler_of(modality, config)
         #: The files the last generate, interpolate or reconstruct wrote, in the order written.
         self.written: list[Path] = []
 
@@ -107,8 +121,9 @@ class Pipeline:
         if config.get("preset") not in modality.presets():
             raise VaekitError(f"{run.file(runs.CONFIG)}: preset {config.get('preset')!r} does not exist "
                               f"in the installed {modality.name} plugin")
+        migrate(config, modality)
         try:
-            model = modality.build_model(config)
+            model = handler_of(modality, config).build_model(config)
         except (KeyError, TypeError, ValueError) as e:
             raise VaekitError(f"{run.file(runs.CONFIG)}: cannot build the model ({type(e).__name__}: {e})") from None
         best = run.file(runs.BEST)
@@ -126,7 +141,7 @@ class Pipeline:
             raise VaekitError(f"{path}: no such file")
         if self.modality.file_types and path.suffix.lower() not in self.modality.file_types:
             raise VaekitError(f"{path}: the {self.modality.name} modality reads {', '.join(self.modality.file_types)}")
-        items = self.modality.read(path, self.config)
+        items = self.handler.read(path, self.config)
         if items.is_floating_point() and not torch.isfinite(items).all():
             raise VaekitError(f"{path}: holds values that are not finite numbers (NaN, infinity, or too large)")
         return items
@@ -138,7 +153,7 @@ class Pipeline:
         if not 0 <= index < len(items):
             raise VaekitError(f"{path}: holds {len(items)} item(s); index {index} is out of range")
         if len(items) > 1:
-            print(f"{path}: holds {len(items)} items; using number {index} (--index picks another)", file=sys.stderr)
+            log.info(f"{path}: holds {len(items)} items; using number {index} (--index picks another)")
         return items[index]
 
     def _write_extras(self, x: torch.Tensor, png: str | Path | None, wav: str | Path | None,
@@ -148,16 +163,17 @@ class Pipeline:
         nothing written."""
         self.written = []
         if wav is not None:
-            self.modality.write_audio(x, Path(wav), self.config)
+            need(self.handler, PlaysAudio, self.modality.name, "writes no audio").write_audio(x, Path(wav), self.config)
             self.written.append(Path(wav))
         if png is not None:
-            self.modality.render(x if shown is None else shown, Path(png), self.config, labels=labels)
+            need(self.handler, Renders, self.modality.name, "draws no pictures").render(
+                x if shown is None else shown, Path(png), self.config, labels=labels)
             self.written.append(Path(png))
 
     def spread(self, spread: float | None = None) -> float:
-        """``spread``, or where it is None the run's ``generate.spread`` (1 for runs saved before it)."""
+        """``spread``, or where it is None the run's ``generate.spread``."""
         if spread is None:
-            spread = self.config.get("generate", {}).get("spread", 1.0)
+            spread = self.config["generate"]["spread"]
         if not spread >= 0:
             raise VaekitError(f"spread {spread} is negative; 1 draws the prior as fitted, 0 its centres")
         return spread
@@ -172,20 +188,20 @@ class Pipeline:
         the prior's centres z is drawn (``vaekit.prior.draw``), by default the run's ``generate.spread``.
         ``generator``: where the draws come from, by default one seeded with ``seed``."""
         spread = self.spread(spread)
-        with self.modality.conditioned(self.model, self.config, count=n, seed=seed):
+        with capabilities.conditioned(self.handler, self.model, self.config, count=n, seed=seed):
             x = self.model.sample(n, temperature, generator=generator or seeded(seed), spread=spread).cpu()
         self._write_extras(x, png, wav, labels=[f"sample {i}" for i in range(n)])
         if out is not None:
-            self.written += self.modality.write_samples(x, Path(out), self.config)
+            self.written += self.handler.write_samples(x, Path(out), self.config)
         return x
 
     def interpolate(self, a: str | Path, b: str | Path, steps: int = 8, method: str = "slerp",
                     index_a: int = 0, index_b: int = 0, out: str | Path | None = None,
                     png: str | Path | None = None, wav: str | Path | None = None) -> torch.Tensor:
         """Decoded steps from ``a`` to ``b``, endpoints included (their reconstructions). Where the
-        modality reads each input as a span of parts (``Modality.reads_span``), each step is the whole
+        modality reads each input as a span of parts (``capabilities.ReadsSpans``), each step is the whole
         span: part i goes from A's part i to B's, and a step's parts are joined end to end."""
-        if self.modality.reads_span(self.config):
+        if capabilities.reads_span(self.handler, self.config):
             xa, xb, x = self._interpolate_spans(a, b, steps, method)
         else:
             xa, xb = self.read(a, index_a), self.read(b, index_b)
@@ -194,7 +210,7 @@ class Pipeline:
         labels = [f"A: {Path(a).name}", f"B: {Path(b).name}", *(f"step {i}" for i in range(len(x)))]
         self._write_extras(x, png, wav, torch.cat([torch.stack([xa, xb]).cpu(), x]), labels)
         if out is not None:
-            self.written += self.modality.write_interpolation(x, Path(out), self.config)
+            self.written += self.handler.write_interpolation(x, Path(out), self.config)
         return x
 
     def _interpolate_spans(self, a: str | Path, b: str | Path, steps: int,
@@ -209,7 +225,7 @@ class Pipeline:
 
     def _steps(self, xa: torch.Tensor, xb: torch.Tensor, steps: int, method: str) -> torch.Tensor:
         try:
-            with self.modality.conditioned(self.model, self.config, xa[None], count=steps):
+            with capabilities.conditioned(self.handler, self.model, self.config, xa[None], count=steps):
                 return self.model.interpolate(xa, xb, steps, method).cpu()
         except ValueError as e:
             raise VaekitError(str(e)) from None
@@ -220,14 +236,14 @@ class Pipeline:
         the reconstructions."""
         inputs = torch.stack([self.read(p, index) for p in paths])
         mu, _ = self.model.encode(inputs)
-        with self.modality.conditioned(self.model, self.config, inputs, count=len(inputs)):
+        with capabilities.conditioned(self.handler, self.model, self.config, inputs, count=len(inputs)):
             outputs = self.model.decode(mu).cpu()
         labels = [f"{Path(p).name}{kind}" for p in paths for kind in ("", " reconstructed")]
         shown = torch.stack([inputs.cpu(), outputs], 1).flatten(0, 1)  # each input above its reconstruction
         self._write_extras(outputs, png, wav, shown, labels)
         if out is not None:
             names = [Path(p).stem for p in paths]
-            self.written += self.modality.write_reconstructions(inputs, outputs, names, Path(out), self.config)
+            self.written += self.handler.write_reconstructions(inputs, outputs, names, Path(out), self.config)
         return inputs, outputs
 
     def decode(self, z: torch.Tensor | Sequence[Sequence[float]], temperature: float = 0.0, seed: int = 0,
@@ -237,7 +253,7 @@ class Pipeline:
         z = torch.as_tensor(z, dtype=torch.float32)
         if z.dim() != 2 or z.shape[1] != self.model.latent_dim or not torch.isfinite(z).all():
             raise VaekitError(f"z must be finite rows of {self.model.latent_dim} numbers")
-        with self.modality.conditioned(self.model, self.config, count=len(z), seed=seed):
+        with capabilities.conditioned(self.handler, self.model, self.config, count=len(z), seed=seed):
             return self.model.decode(z, temperature, generator or seeded(seed)).cpu()
 
     def transform(self, path: str | Path | torch.Tensor, attribute: str, amount: float = 1.0, index: int = 0,
@@ -245,21 +261,22 @@ class Pipeline:
         """Item ``index`` of a file (or an item already read, a tensor) moved along one of the run's
         attribute vectors: two outputs, decoded from its posterior mean z and from z + ``amount`` * the
         vector (each draw from ``generator``, by default one seeded with ``seed``). Where the modality
-        reads the file as a span of parts (``Modality.reads_span``), every part is moved, and each output
-        is the whole file with the span's parts replaced (``Modality.put_back``)."""
+        reads the file as a span of parts (``capabilities.ReadsSpans``), every part is moved, and each output
+        is the whole file with the span's parts replaced (``ReadsSpans.put_back``)."""
         if not math.isfinite(amount):
             raise VaekitError(f"amount {amount} is not a finite number")
-        vectors = self.modality.attribute_vectors(self.run_dir, self.config)
+        has = isinstance(self.handler, HasAttributes)
+        vectors = self.handler.attribute_vectors(self.run_dir, self.config) if has else {}
         if attribute not in vectors:
             raise VaekitError(f"{self.run_dir.name} has no attribute vector {attribute!r} "
                               f"(it has: {', '.join(sorted(vectors)) or 'none'})")
         generator = generator or seeded(seed)
         vector = vectors[attribute]
-        if isinstance(path, torch.Tensor) or not self.modality.reads_span(self.config):
+        if isinstance(path, torch.Tensor) or not capabilities.reads_span(self.handler, self.config):
             x = path if isinstance(path, torch.Tensor) else self.read(path, index)
             return self._moved(x[None], vector, amount, temperature, generator)[:, 0]
         outputs = self._moved(self.read_items(path), vector, amount, temperature, generator)
-        return torch.stack([self.modality.put_back(parts, self.config) for parts in outputs])
+        return torch.stack([self.handler.put_back(parts, self.config) for parts in outputs])
 
     def _moved(self, x: torch.Tensor, vector: torch.Tensor, amount: float, temperature: float,
                generator: torch.Generator) -> torch.Tensor:
@@ -267,14 +284,14 @@ class Pipeline:
         ``vector``: ``(2, K, ...)``."""
         mu, _ = self.model.encode(x)
         z = torch.cat([mu, mu + amount * vector.to(mu)])
-        with self.modality.conditioned(self.model, self.config, torch.cat([x, x]), count=len(z)):
+        with capabilities.conditioned(self.handler, self.model, self.config, torch.cat([x, x]), count=len(z)):
             return self.model.decode(z, temperature, generator).cpu().unflatten(0, (2, len(x)))
 
     def apply(self, verb: str, path: str | Path, temperature: float = 0.0, seed: int = 0,
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """One of the modality's file verbs for this run (``Modality.file_verbs``, such as the MIDI
+        """One of the modality's file verbs for this run (``capabilities.HasFileVerbs``, such as the MIDI
         plugin's groove) on the file ``path``: the file as read and the verb's output, each ``(1, ...)``."""
-        verbs = self.modality.file_verbs(self.config)
+        verbs = capabilities.file_verbs(self.handler, self.config)
         if verb not in verbs:
             raise VaekitError(f"{self.run_dir.name} has no verb {verb!r} "
                               f"(it has: {', '.join(sorted(verbs)) or 'none'})")
@@ -283,7 +300,7 @@ class Pipeline:
             raise VaekitError(f"{path}: no such file")
         if not math.isfinite(temperature) or temperature < 0:
             raise VaekitError(f"temperature {temperature} must be a finite number of 0 or more")
-        return self.modality.apply(verb, self.model, path, self.config, temperature, generator or seeded(seed))
+        return self.handler.apply(verb, self.model, path, self.config, temperature, generator or seeded(seed))
 
     def plane(self) -> dict[str, list]:
         """A 2-D plane of the latent space, for a latent map: for a 2-D model the latent itself; else the
@@ -303,7 +320,7 @@ class Pipeline:
         if dataset not in self.modality.datasets():
             raise VaekitError(f"{dataset!r}: the {self.modality.name} modality has the datasets "
                               f"{', '.join(sorted(self.modality.datasets()))}")
-        self.written = self.modality.export_dataset(dataset, n, Path(out), copy.deepcopy(self.config))
+        self.written = self.handler.export_dataset(dataset, n, Path(out), self.config)
         return self.written
 
     def encode(self, paths: list[str | Path] | None = None, data: str | None = None, index: int = 0,
@@ -312,7 +329,7 @@ class Pipeline:
         (with ``labels`` where the dataset has them)."""
         result: dict[str, np.ndarray] = {}
         if data is not None:
-            _, val = self.modality.load_dataset(data, copy.deepcopy(self.config))
+            val = self.handler.load_dataset(data, self.config).val
             mus, logvars, labels = [], [], []
             for start in range(0, len(val), 256):
                 parts = fetch(val, torch.arange(start, min(start + 256, len(val))))
@@ -337,66 +354,57 @@ class Pipeline:
     def fit_prior(self, data: str | None = None) -> Path:
         """Fit the Gaussian mixture that ``generate`` draws from to the codes of the training items (of the
         run's data, or of ``data``) and write it into the run, as training does at its end (``vaekit.prior``)."""
-        config = copy.deepcopy(self.config)
-        train, _ = self.modality.load_dataset(data or config["data"]["source"], config)
+        train = self.handler.load_dataset(data or self.config["data"]["source"], self.config).train
         path = prior.save_prior(self.run_dir, prior.fit_dataset(self.model, train))
         self.model.prior = prior.load_prior(self.run_dir)  # as stored, as every later load gets it
         return path
 
     def quality(self, n: int = 500, temperature: float = 1.0, data: str | None = None, seed: int = 0,
-                png: str | Path | None = None, spread: float | None = None) -> dict[str, Any]:
+                png: str | Path | None = None, spread: float | None = None) -> quality.QualityReport:
         """How ``n`` samples at ``temperature`` compare with ``n`` held-out items (the run's validation
-        split, or every item of ``data``): feature by feature where the modality has features (see
-        ``vaekit.quality``), as a whole where it measures that (``Modality.sample_quality``, e.g. a
-        Fréchet distance), and interpolations where it scores them. ``png``: the feature distance
-        distributions, or without features the first 64 samples."""
-        from vaekit import quality
-
+        split, or every item of ``data``): feature by feature where the handler has features (see
+        ``vaekit.quality``), as a whole where it measures that (e.g. a Fréchet distance), and
+        interpolations where it scores them. ``png``: the feature distance distributions, or without
+        features the first 64 samples."""
+        handler, name = self.handler, self.modality.name
+        has_features, has_whole = isinstance(handler, MeasuresFeatures), isinstance(handler, MeasuresSamples)
+        if not has_features and not has_whole:
+            raise VaekitError(f"{self.run_dir.name}: the {name} modality measures no generation quality of this "
+                              "run's data (neither features nor sample_quality)")
         spread = self.spread(spread)
         generated = self.generate(n, temperature, seed, spread=spread)
-        generated_features = self.modality.features(generated, self.config)  # first: it may refuse
-        config = copy.deepcopy(self.config)
-        if data is not None:
-            config["data"]["val_fraction"] = 1.0
-        _, val = self.modality.load_dataset(data or config["data"]["source"], config)
+        generated_features = handler.features(generated, self.config) if has_features else {}  # first: it may refuse
+        held_out = merge(self.config, {"data": {"val_fraction": 1.0}}) if data is not None else self.config
+        val = handler.load_dataset(data or self.config["data"]["source"], held_out).val
         real = fetch(val, torch.arange(min(n, len(val))))[1]
         if len(real) < 2:
-            raise VaekitError(f"{data or config['data']['source']}: {len(real)} held-out item(s); need 2 to compare")
+            source = data or self.config["data"]["source"]
+            raise VaekitError(f"{source}: {len(real)} held-out item(s); need 2 to compare")
         generated = generated[: len(real)]
-        result: dict[str, Any] = {"samples": len(real), "temperature": temperature, "spread": spread}
+        report = quality.QualityReport(len(real), temperature, spread)
         if generated_features:
-            reference, result["reference"] = self.modality.quality_reference(real, self.config)
-            real_features = self.modality.features(reference, self.config)
+            reference, report.reference = handler.quality_reference(real, self.config)
+            real_features = handler.features(reference, self.config)
             generated_features = {name: f[: len(real)] for name, f in generated_features.items()}
             if png is not None:
                 quality.plot(real_features, generated_features, Path(png))
-            result["features"] = quality.compare(real_features, generated_features)
+            report.features = quality.compare(real_features, generated_features)
         elif png is not None:
-            self.modality.render(generated[:64], Path(png), self.config)
-        own = copy.deepcopy(self.config)
+            need(handler, Renders, name, "draws no pictures").render(generated[:64], Path(png), self.config)
         try:
-            train, _ = self.modality.load_dataset(own["data"]["source"], own)
+            train = handler.load_dataset(self.config["data"]["source"], self.config).train
         except VaekitError as e:  # the training data is not on this machine: nothing fitted on it, no floor
-            train = None
-            result["interpolation"] = {"skipped": f"the run's training data cannot be loaded ({e})"}
-        whole = self.modality.sample_quality(generated, val, train, self.config)
-        if whole is not None:
-            result["samples_vs_real"] = whole
-        if not generated_features and whole is None:
-            raise VaekitError(f"the {self.modality.name} modality measures no generation quality (neither "
-                              "features nor sample_quality)")
-        interpolation = None if train is None else self.modality.interpolation_quality(
-            self.model, real, train, self.config)
-        if interpolation is not None:
-            result["interpolation"] = interpolation
-        return result
+            train, report.skipped = None, f"the run's training data cannot be loaded ({e})"
+        if has_whole:
+            report.whole = handler.sample_quality(generated, val, train, self.config)
+        if train is not None and isinstance(handler, MeasuresInterpolations):
+            report.interpolation = handler.interpolation_quality(self.model, real, train, self.config)
+        return report
 
     def evaluate(self, data: str | None = None, k: int = 100, max_items: int | None = None) -> dict[str, Any]:
         """ELBO, importance-weighted NLL (k samples) and the modality's metrics on held-out data: all of
         ``data`` where given (every item of it held out), else the run's own validation split."""
-        config = copy.deepcopy(self.config)
-        if data is not None:
-            config["data"]["val_fraction"] = 1.0
-        _, val = self.modality.load_dataset(data or config["data"]["source"], config)
-        return evaluation.evaluate(self.model, self.modality, val, k=k, max_items=max_items,
+        config = merge(self.config, {"data": {"val_fraction": 1.0}}) if data is not None else self.config
+        val = self.handler.load_dataset(data or config["data"]["source"], config).val
+        return evaluation.evaluate(self.model, self.handler, val, k=k, max_items=max_items,
                                    batch_size=min(64, self.config["train"]["batch_size"]))

@@ -3,14 +3,15 @@
 real items (intra-set) and between real and generated items (inter-set), each smoothed by a Gaussian
 kernel density estimate; their overlapping area (1: the generated items sit among the real ones as
 the real ones sit among themselves) and the KL divergence of the inter-set density from the
-intra-set one. The modality supplies the features (``Modality.features``).
+intra-set one. A handler supplies the features (``vaekit.capabilities.MeasuresFeatures``).
 
 For items with no such features (images), ``frechet_distance``: the Fréchet distance between Gaussians
 fitted to two sets of feature vectors, as FID computes it (Heusel et al., 2017) in whatever feature space
-the modality supplies (``Modality.sample_quality``)."""
+a handler supplies (``vaekit.capabilities.MeasuresSamples``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,49 @@ def plot(real: dict[str, np.ndarray], generated: dict[str, np.ndarray], path: Pa
     with atomic_file(path) as f:
         fig.savefig(f, format="png", dpi=90)
     plt.close(fig)
+
+
+@dataclass
+class QualityReport:
+    """What ``vaekit evaluate --quality`` found: ``samples`` samples at ``temperature`` and ``spread``
+    against as many held-out items, feature by feature (``features``, against ``reference``), as a whole
+    (``whole``) and in interpolations (``interpolation``, or why they were ``skipped``), where the handler
+    measures each."""
+
+    samples: int
+    temperature: float
+    spread: float
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reference: str = ""
+    whole: Any = None  # a vaekit.capabilities.Report
+    interpolation: Any = None  # a vaekit.capabilities.Report
+    skipped: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"samples": self.samples, "temperature": self.temperature, "spread": self.spread}
+        if self.features:
+            out.update(reference=self.reference, features=self.features)
+        if self.whole is not None:
+            out["samples_vs_real"] = self.whole.to_dict()
+        if self.interpolation is not None:
+            out["interpolation"] = self.interpolation.to_dict()
+        elif self.skipped:
+            out["interpolation"] = {"skipped": self.skipped}
+        return out
+
+    def __str__(self) -> str:
+        lines = [f"{self.samples} samples at temperature {self.temperature:g}, spread {self.spread:g}, against as "
+                 "many held-out items"]
+        if self.features:
+            lines += [f"feature by feature, against {self.reference}",
+                      f"{'feature':<32} {'overlap':>8} {'kl':>8} {'real':>8} {'samples':>8}"]
+        for name, v in self.features.items():
+            means = [f"{m:8.3f}" if isinstance(m, float) else f"{'':>8}" for m in (v["real_mean"], v["generated_mean"])]
+            lines.append(f"{name:<32} {v['overlap']:8.3f} {v['kl']:8.3f} {means[0]} {means[1]}")
+        if self.whole is not None:
+            lines.append(str(self.whole))
+        if self.interpolation is not None:
+            lines.append(str(self.interpolation))
+        elif self.skipped:
+            lines.append(f"interpolations: skipped: {self.skipped}")
+        return "\n".join(lines)

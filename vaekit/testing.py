@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from vaekit.errors import VaekitError
+from vaekit.modality import handler_of
 
 # ---- time and memory ---------------------------------------------------------------------------
 
@@ -147,12 +148,12 @@ def refused_unread(modality: Any, config: dict, folder: Path, suffixes: tuple[st
     for suffix in suffixes:
         huge = sparse(folder / f"huge{suffix}")
         with pytest.raises(VaekitError, match=re.escape(too_large)):
-            modality.read(huge, config)
+            handler_of(modality, config).read(huge, config)
     assert not [p for p in opened if "huge" in p]
     os.mkfifo(folder / f"pipe{suffixes[0]}")
     with alarm(30):
         with pytest.raises(VaekitError, match="not a regular file"):
-            modality.read(folder / f"pipe{suffixes[0]}", config)
+            handler_of(modality, config).read(folder / f"pipe{suffixes[0]}", config)
 
 
 def one_summary(err: str) -> str:
@@ -208,7 +209,7 @@ def read_fuzzed(modality: Any, config: dict, path: Path, data: bytes, seconds: f
     path.write_bytes(data)
     try:
         with alarm(seconds):
-            return modality.read(path, config)
+            return handler_of(modality, config).read(path, config)
     except VaekitError as e:
         return e
 
@@ -218,15 +219,17 @@ import json, resource, sys
 from pathlib import Path
 from vaekit import VaekitError, plugins
 from vaekit.config import build
+from vaekit.modality import handler_of
 modality = plugins.get_modality(sys.argv[1])
 config = build(modality, sys.argv[2], overrides=json.loads(sys.argv[3]))
-modality.read(Path(sys.argv[4]), config)  # a good file first: every lazy import happens before the limit
+handler = handler_of(modality, config)
+handler.read(Path(sys.argv[4]), config)  # a good file first: every lazy import happens before the limit
 size = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
 cap = size + {headroom}
 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 for name in sys.argv[5:]:
     try:
-        modality.read(Path(name), config)
+        handler.read(Path(name), config)
         print(name, "loaded")
     except VaekitError as e:
         print(name, "refused:", e)
@@ -268,7 +271,7 @@ def tiny_model(modality: Any, preset: str, needs: tuple[str, ...] = (), tiny: di
         small = [f"{k}={json.dumps(v)}" for k, v in (TINY if tiny is None else tiny).items() if k in have]
         torch.manual_seed(0)
         config = build(modality, preset, overrides=[*needs, *small])
-        _models[key] = modality.build_model(config).eval()
+        _models[key] = handler_of(modality, config).build_model(config).eval()
     return _models[key]
 
 

@@ -17,10 +17,10 @@ import torch
 
 from vaekit import checkpoint, distributed, evaluation, objective, prior, runs
 from vaekit.batches import fetch
-from vaekit.config import Config, parse_duration
+from vaekit.config import Config, merge, parse_duration
 from vaekit.devices import pick_device
 from vaekit.errors import VaekitError
-from vaekit.modality import Modality
+from vaekit.modality import Modality, handler_of
 from vaekit.runs import RunDir
 
 log = logging.getLogger(__name__)
@@ -91,15 +91,18 @@ class Trainer:
 
     def __init__(self, modality: Modality, config: Config, run: RunDir, device: torch.device, progress: bool):
         self.modality, self.config, self.run, self.device = modality, config, run, device
+        self.handler = handler_of(modality, config)
         self.rank, self.world_size = distributed.world()
         self.is_main = self.rank == 0
         self.progress = progress and self.is_main
         t = config["train"]
         torch.manual_seed(t["seed"])
-        self.train_ds, self.val_ds = modality.load_dataset(config["data"]["source"], config)
+        data = self.handler.load_dataset(config["data"]["source"], config)
+        self.train_ds, self.val_ds = data
+        config.update(merge(config, data.learned))  # what the data fixed, so that the saved run rebuilds this model
         if len(self.train_ds) == 0 or len(self.val_ds) == 0:
             raise VaekitError(f"{config['data']['source']}: the dataset has an empty train or validation split")
-        self.model = modality.build_model(config).to(device)
+        self.model = self.handler.build_model(config).to(device)
         self.optimizer = adam(self.model.parameters(), t["lr"])
         batch = min(t["batch_size"], len(self.train_ds))
         if batch % self.world_size:
@@ -181,7 +184,7 @@ class Trainer:
         t = self.config["train"]
         batch = min(t["batch_size"], len(self.val_ds))
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            values = evaluation.evaluate(self.model, self.modality, self.val_ds, k=0, batch_size=batch,
+            values = evaluation.evaluate(self.model, self.handler, self.val_ds, k=0, batch_size=batch,
                                          max_items=batch * t["eval_batches"], seed=t["seed"] + 1)
         return {key: value for key, value in values.items() if key not in ("items", "k")}
 
@@ -200,7 +203,7 @@ class Trainer:
 
     def fit_prior(self) -> None:
         """Write the Gaussian mixture that the best weights' codes of the training items fill (``vaekit.prior``)."""
-        model = self.modality.build_model(self.config)
+        model = self.handler.build_model(self.config)
         best = self.run.file(runs.BEST)
         checkpoint.load_model_weights(best if best.exists() else self.run.file(runs.LAST), model)
         log.info(f"fitting the sampling prior to the codes of {min(len(self.train_ds), prior.ITEMS)} training items "

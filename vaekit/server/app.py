@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vaekit import plugins, runs
+from vaekit import capabilities, plugins, runs
 from vaekit.errors import VaekitError
 from vaekit.pipeline import seeded
 from vaekit.server.models import Served
@@ -198,24 +198,24 @@ def answer(p: Any, model: str, x: Any, fmt: str, item: int | None,
     ``extra``) or as the modality's file in format ``fmt`` (one item with ``item``, else all in one
     file). Runs on the model's thread, as the verb that made ``x`` did."""
     if fmt == "json":
-        described = p.modality.describe(x, p.config)
+        described = capabilities.describe(p.handler, x, p.config)
         return JSONResponse({"model": model, "modality": p.modality.name, "items": [
             {"index": i, "values": x[i].tolist(), **described[i], **(extra[i] if extra else {})}
             for i in range(len(x))]})
     suffix = f".{fmt.lower()}"
-    if suffix not in (p.modality.output_suffix, *p.modality.file_types):
+    if suffix not in (p.handler.output_suffix, *p.modality.file_types):
         raise HTTPException(400, f"format {fmt!r}: the {p.modality.name} modality writes json or "
-                                 f"{p.modality.output_suffix.lstrip('.')}")
+                                 f"{p.handler.output_suffix.lstrip('.')}")
     if item is not None and not 0 <= item < len(x):
         raise HTTPException(400, f"item {item} is out of range (0..{len(x) - 1})")
     tmp = Path(tempfile.mkdtemp(prefix="vaekit-serve-"))
     out = tmp / f"{model}{'' if item is None else f'_{item:02d}'}{suffix}"
     try:
         if item is not None:
-            p.modality.write(x[item], out, p.config)
+            p.handler.write(x[item], out, p.config)
             written = [out]
         else:
-            written = p.modality.write_interpolation(x, out, p.config)
+            written = p.handler.write_interpolation(x, out, p.config)
         if written != [out]:
             raise HTTPException(400, f"the {p.modality.name} modality writes these items as several files; "
                                      "ask for one with ?item=N")
@@ -242,13 +242,14 @@ def list_models(request: Request) -> list[dict[str, Any]]:
     for name, m in request.app.state.models.items():
         config = m.config()
         modality = plugins.modalities().get(config["modality"])
-        vectors = modality.attribute_vectors(m.path, config) if modality else {}
+        handler = modality.handler(config) if modality else None
+        vectors = handler.attribute_vectors(m.path, config) if isinstance(handler, capabilities.HasAttributes) else {}
         rows.append({"name": name, "modality": config["modality"], "preset": config.get("preset"),
                      "card": m.card, "shipped": m.card is not None, "attributes": sorted(vectors),
                      "latent_dim": config.get("model", {}).get("latent_dim"),
                      "file_types": list(modality.file_types) if modality else [],
                      "datasets": sorted(modality.datasets()) if modality else [],
-                     "verbs": modality.file_verbs(config) if modality else {},
+                     "verbs": capabilities.file_verbs(handler, config),
                      "page": f"/web/{config['modality']}/" if config["modality"] in request.app.state.pages else None})
     return rows
 
@@ -324,7 +325,7 @@ async def items(request: Request, model: str = Form(...), file: UploadFile = Fil
     with uploaded(request, file) as (path,):
         def read(p: Any) -> tuple[Any, Any, list[dict[str, Any]]]:
             x = p.read_items(path)
-            return p, x, p.modality.describe(x[:MAX_SONG_ITEMS], p.config)
+            return p, x, capabilities.describe(p.handler, x[:MAX_SONG_ITEMS], p.config)
 
         p, x, described = await call(request, model, read)
     return JSONResponse({"model": model, "modality": p.modality.name, "name": path.name, "count": len(x),

@@ -15,14 +15,16 @@ if TYPE_CHECKING:
     import torch
 
 
-class VectorsModality(vaekit.Modality):
+class VectorsModality(vaekit.Modality, vaekit.Handler):
+    """One kind of data, so the modality is its own handler."""
+
     name = "vectors"
     description = "fixed-length numeric vectors from .csv or .npy files"
     file_types = (".csv", ".npy")
     output_suffix = ".csv"
     default_preset = "mlp"
     default_dataset = "waves"
-    plugin_api = 1
+    plugin_api = 2
 
     def presets(self) -> dict[str, dict[str, Any]]:
         return {
@@ -37,7 +39,7 @@ class VectorsModality(vaekit.Modality):
     def datasets(self) -> dict[str, str]:
         return {"waves": "generated sinusoids (random frequency, phase, amplitude), 32 points each"}
 
-    def load_dataset(self, source: str, config: dict[str, Any]) -> tuple[Any, Any]:
+    def load_dataset(self, source: str, config: dict[str, Any]) -> vaekit.Data:
         import torch
         from torch.utils.data import TensorDataset
 
@@ -46,12 +48,12 @@ class VectorsModality(vaekit.Modality):
         else:
             x = self._read_table(Path(source))
         _check_width(x, config, source)
-        config["data"]["features"] = int(x.shape[1])
         n_val = max(1, int(len(x) * config["data"]["val_fraction"]))
         if len(x) < 2:
             raise vaekit.VaekitError(f"{source}: needs at least 2 rows, found {len(x)}")
         x = torch.as_tensor(x, dtype=torch.float32)
-        return TensorDataset(x[n_val:], x[n_val:]), TensorDataset(x[:n_val], x[:n_val])
+        learned = {"data": {"features": int(x.shape[1])}}  # so that the saved run rebuilds this width
+        return vaekit.Data(TensorDataset(x[n_val:], x[n_val:]), TensorDataset(x[:n_val], x[:n_val]), learned)
 
     def build_model(self, config: dict[str, Any]) -> vaekit.VAE:
         from vaekit_vectors.models import build_model

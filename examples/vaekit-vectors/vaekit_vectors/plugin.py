@@ -7,3 +7,11 @@ from vaekit_vectors.modality import VectorsModality
 @vaekit.hookimpl
 def register_modalities(register):
     register(VectorsModality())
+
+
+@vaekit.hookimpl
+def register_web(register):
+    """The studio's vectors page (``vaekit serve``): static files in ``web/``, served at /web/vectors/."""
+    from pathlib import Path
+
+    register("vectors", Path(__file__).parent / "web")

@@ -1,5 +1,6 @@
 """Every loader on small files written here, corrupt and hostile ones included."""
 
+import copy
 import gzip
 import struct
 
@@ -9,6 +10,7 @@ import torch
 from PIL import Image
 from vaekit_image import data
 
+import vaekit
 from vaekit.errors import VaekitError
 
 
@@ -157,12 +159,16 @@ def test_fit_crops_resizes_and_converts():
     assert data.fit(out, 5, 3).shape == (2, 3, 5, 5)
 
 
-def test_modality_split_and_config_write_back(modality, config_of, tmp_path):
+def test_modality_split_and_what_the_images_fixed(modality, config_of, tmp_path):
     for i in range(10):
         _png(tmp_path / ("a" if i < 5 else "b") / f"{i}.png", (12, 12), value=i * 20)
     config = config_of("conv", data__val_fraction=0.2, data__split="tail")
-    train, val = modality.load_dataset(str(tmp_path), config)
+    before = copy.deepcopy(config)
+    data = modality.load_dataset(str(tmp_path), config)
+    train, val = data
     assert (len(train), len(val)) == (8, 2)
+    assert config == before  # the config given is never edited: what the data fixed comes back
+    config = vaekit.merge(config, data.learned)
     assert config["data"]["size"] == 12 and config["data"]["channels"] == 1
     assert config["data"]["label_names"] == ["a", "b"]
     inputs, target, labels = val.get_batch(torch.arange(2))

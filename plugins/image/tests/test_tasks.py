@@ -3,7 +3,7 @@ import torch
 from vaekit_image import tasks
 from vaekit_image.metrics import psnr
 
-from vaekit import objective
+from vaekit import merge, objective
 from vaekit.errors import VaekitError
 
 
@@ -59,8 +59,9 @@ def test_denoising_beats_the_noisy_input_on_held_out_images(modality, config_of)
     """The lesson's denoising autoencoder (``model.variational=false``) on digits."""
     torch.manual_seed(0)
     config = config_of("conv", task="denoise", noise__kind="gaussian", noise__amount=0.4, model__variational=False)
-    train, val = modality.load_dataset("digits", config)
-    model = modality.build_model(config)
+    found = modality.load_dataset("digits", config)
+    train, val = found
+    model = modality.build_model(merge(config, found.learned))
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     for _ in range(200):
         x_in, target, _ = train.get_batch(torch.randint(0, len(train), (64,)))

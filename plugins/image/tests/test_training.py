@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from vaekit import objective
+from vaekit import merge, objective
 
 
 def _fit(model, batch, steps):
@@ -27,7 +27,9 @@ def test_preset_learns_on_builtin_data(modality, config_of, preset, dataset):
     # 16x16 keeps the test fast (resnet defaults to 64, shapes to 32) and still has two stages
     size = 16 if preset == "resnet" or dataset == "shapes" else 0
     config = config_of(preset, data__size=size, data__count=200)
-    train, val = modality.load_dataset(dataset, config)
+    found = modality.load_dataset(dataset, config)
+    train, val = found
+    config = merge(config, found.learned)
     assert config["data"]["size"] == (size or 8)
     assert config["data"]["channels"] == 1
     model = modality.build_model(config)

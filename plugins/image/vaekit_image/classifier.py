@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaekit import Config, VaekitError
+from vaekit import Config, Figures, VaekitError
 from vaekit.quality import frechet_distance
 
 WEIGHTS = Path(__file__).parent / "weights" / "digit_classifier.safetensors"
@@ -109,7 +109,7 @@ def images_of(dataset: Any, n: int, spread: bool = False) -> torch.Tensor:
     return dataset.images[torch.linspace(0, len(dataset) - 1, n).round().long()]
 
 
-def sample_quality(generated: torch.Tensor, held_out: Any, train: Any | None, config: Config) -> dict[str, Any]:
+def sample_quality(generated: torch.Tensor, held_out: Any, train: Any | None, config: Config) -> Figures:
     """``Modality.sample_quality`` for images (see the module's docstring)."""
     model, metadata = load()
     n = len(generated)
@@ -124,11 +124,11 @@ def sample_quality(generated: torch.Tensor, held_out: Any, train: Any | None, co
                   if floor is not None else "the floor is not measured: the run's training data cannot be loaded")
     g_shares, g_entropy = class_spread(g_probs)
     r_shares, r_entropy = class_spread(r_probs)
-    return {
-        "space": f"the features of vaekit_image's digit classifier ({FEATURES}-d, images as 28x28 grey)",
-        "about": (f"frechet_distance: samples against held-out images; in the held-out column, {floor_note}. The "
-                  "classifier knows MNIST digits: for other images its classes mean little."),
-        "figures": {
+    return Figures(
+        space=f"the features of vaekit_image's digit classifier ({FEATURES}-d, images as 28x28 grey)",
+        about=(f"frechet_distance: samples against held-out images; in the held-out column, {floor_note}. The "
+               "classifier knows MNIST digits: for other images its classes mean little."),
+        figures={
             "frechet_distance": {"samples": round(frechet_distance(g_features, r_features), 4),
                                  "held_out": None if floor is None else round(floor, 4)},
             "mean_confidence": {"samples": round(float(g_probs.max(1).mean()), 4),
@@ -136,7 +136,7 @@ def sample_quality(generated: torch.Tensor, held_out: Any, train: Any | None, co
             "class_entropy": {"samples": round(g_entropy, 4), "held_out": round(r_entropy, 4)},
             "class_shares": {"samples": g_shares, "held_out": r_shares},
         },
-        "items": {"samples": n, "held_out": len(real),
-                  "train": None if floor is None else min(len(real), len(train))},
-        "classifier": {k: metadata[k] for k in ("held_out_accuracy", "trained_on") if k in metadata},
-    }
+        more={"items": {"samples": n, "held_out": len(real),
+                        "train": None if floor is None else min(len(real), len(train))},
+              "classifier": {k: metadata[k] for k in ("held_out_accuracy", "trained_on") if k in metadata}},
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,10 @@ def _images(pipeline: Any, data: str | None, limit: int, split: str = "val"):
     """Encoder inputs and labels (or None) of at most ``limit`` images of a split, with the label names."""
     import torch
 
-    config = copy.deepcopy(pipeline.config)
-    train, val = pipeline.modality.load_dataset(data or config["data"]["source"], config)
-    dataset = val if split == "val" else train
+    found = pipeline.handler.load_dataset(data or pipeline.config["data"]["source"], pipeline.config)
+    dataset = found.val if split == "val" else found.train
     parts = dataset.get_batch(torch.arange(min(limit, len(dataset))))
-    return parts[0], (parts[2] if len(parts) > 2 else None), config["data"]["label_names"]
+    return parts[0], (parts[2] if len(parts) > 2 else None), found.learned["data"]["label_names"]
 
 
 @click.group()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vaekit import Config, Modality, VaekitError
+from vaekit import Config, Data, Figures, Handler, Modality, VaekitError
 
 if TYPE_CHECKING:
     import torch
@@ -18,14 +18,14 @@ BUILTIN = {
 }
 
 
-class ImageModality(Modality):
+class ImageModality(Modality, Handler):
     name = "image"
     description = "Convolutional VAEs for images: generation, denoising, super-resolution, latent pictures"
     file_types = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".npy", ".npz")
     output_suffix = ".png"
     default_preset = "conv"
     default_dataset = "digits"
-    plugin_api = 1
+    plugin_api = 2
 
     def presets(self) -> dict[str, Config]:
         from vaekit_image.presets import PRESETS
@@ -35,9 +35,14 @@ class ImageModality(Modality):
     def datasets(self) -> dict[str, str]:
         return dict(BUILTIN)
 
-    def load_dataset(self, source: str, config: Config) -> tuple[Any, Any]:
-        """Train and validation splits; writes ``data.size``, ``data.channels`` and
-        ``data.label_names`` back into ``config``."""
+    def migrate(self, config: Config, version: int) -> None:
+        """Runs saved before ``model.bf16`` chose it as "auto" does."""
+        if version < 1 and "model" in config:
+            config["model"].setdefault("bf16", "auto")
+
+    def load_dataset(self, source: str, config: Config) -> Data:
+        """Train and validation splits, and the ``data.size``, ``data.channels`` and ``data.label_names``
+        that the images fixed."""
         import numpy as np
         import torch
 
@@ -66,7 +71,7 @@ class ImageModality(Modality):
             raise VaekitError(f"superres.factor={factor} leaves under 2 pixels of a {size}px image")
         if len(x) < 2:
             raise VaekitError(f"{source}: {len(x)} image(s); need at least 2 to hold one out for validation")
-        d.update(size=int(size), channels=int(channels), label_names=list(images.label_names))
+        learned = {"data": {"size": int(size), "channels": int(channels), "label_names": list(images.label_names)}}
         if d["split"] not in ("random", "tail"):
             raise VaekitError(f"data.split={d['split']!r}: use random or tail")
         fraction = float(d["val_fraction"])  # 1: every image held out, as `vaekit evaluate --data` asks
@@ -76,7 +81,7 @@ class ImageModality(Modality):
         for idx in (order[:-n_val], order[-n_val:]):
             labels = torch.from_numpy(images.labels[idx]) if images.labels is not None else None
             splits.append(tasks.ImageDataset(torch.from_numpy(np.ascontiguousarray(x[idx])), labels, config))
-        return splits[0], splits[1]
+        return Data(splits[0], splits[1], learned)
 
     def build_model(self, config: Config) -> VAE:
         from vaekit_image.models import build
@@ -111,7 +116,7 @@ class ImageModality(Modality):
         return image_metrics(model, batch[0], batch[1])
 
     def sample_quality(self, generated: torch.Tensor, held_out: Any, train: Any | None,
-                       config: Config) -> dict[str, Any]:
+                       config: Config) -> Figures:
         """The Fréchet distance between samples and held-out images in the features of a shipped digit
         classifier, its floor (held-out against training images), the classifier's confidence on the
         samples and their spread over the digits (see ``classifier.py``)."""

@@ -174,7 +174,7 @@ def build(config: Config) -> VAE:
     if size < 1 or channels not in (1, 3):
         raise ValueError(f"image size and channels unknown (size={size}, channels={channels}); load the data first")
     widths, hidden, latent, blocks = list(model["widths"]), model["hidden"], model["latent_dim"], model["blocks"]
-    norm, bf16 = model["norm"], model.get("bf16", "auto")  # runs made before the key existed have none
+    norm, bf16 = model["norm"], model["bf16"]
     encoder = ConvEncoder(channels, size, widths, hidden, latent, blocks, norm, bf16)
     decoder = ConvDecoder(channels, size, widths, hidden, latent, blocks, model["likelihood"], model.get("sigma"), norm,
                           bf16)

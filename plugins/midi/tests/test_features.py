@@ -83,7 +83,7 @@ def test_evaluate_quality_reports_interpolations(tmp_path, private_cache, write_
     run = vaekit.train("midi", "mel_2bar", str(songs), steps=3, out=tmp_path / "run", progress=False,
                        overrides=["model.encoder_hidden=16", "model.decoder_hidden=32", "model.latent_dim=8",
                                   "model.embed=8", "train.batch_size=8", "data.val_fraction=0.4"])
-    out = vaekit.load(run).quality(n=16, data=str(songs))
+    out = vaekit.load(run).quality(n=16, data=str(songs)).to_dict()
     interpolation = out["interpolation"]
     assert interpolation["pairs"] >= 4 and len(interpolation["alphas"]) == 9
     for kind in ("latent", "data"):

@@ -18,8 +18,8 @@ from vaekit_midi.models import (
 )
 from vaekit_midi.presets import PRESETS
 
-from vaekit import VAE, VaekitError, objective
-from vaekit.config import CORE_DEFAULTS, merge
+from vaekit import VAE, VaekitError, objective, plugins
+from vaekit.config import CONFIG_VERSION, CORE_DEFAULTS, merge, migrate
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -186,7 +186,9 @@ def test_encoder_stride_sets_the_encoder_input_and_old_runs_keep_one_token_a_ste
     cfg = config("mel_2bar")
     assert cfg["model"]["encoder_stride"] == 4
     assert KINDS["melody"].build_model(cfg).encoder.rnn.input_size == 4 * cfg["model"]["embed"]
-    del cfg["model"]["encoder_stride"]  # a run saved before model.encoder_stride existed
+    del cfg["model"]["encoder_stride"], cfg["config_version"]  # a run saved before model.encoder_stride existed
+    migrate(cfg, plugins.get_modality("midi"))
+    assert cfg["config_version"] == CONFIG_VERSION and cfg["model"]["encoder_stride"] == 1
     assert KINDS["melody"].build_model(cfg).encoder.rnn.input_size == cfg["model"]["embed"]
     cfg = config("mel_16bar", encoder_stride=4)  # the per-bar encoder reads each bar 4 tokens a step
     assert KINDS["melody"].build_model(cfg).encoder.rnn.input_size == 4 * cfg["model"]["embed"]

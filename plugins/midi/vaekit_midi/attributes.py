@@ -150,27 +150,27 @@ def load(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     return vectors, info
 
 
-def training_windows(modality: Any, source: str, config: dict[str, Any], max_items: int = 0,
+def training_windows(handler: Any, source: str, config: dict[str, Any], max_items: int = 0,
                      seed: int = 0) -> torch.Tensor:
     """The untransposed training windows of ``source`` under the run's data settings (a fixed random
     subset of ``max_items`` where given)."""
-    return _subset(_split(modality, source, config)[0], max_items, seed)
+    return _subset(_split(handler, source, config)[0], max_items, seed)
 
 
-def heldout_windows(modality: Any, source: str, config: dict[str, Any], half: int, max_items: int = 0) -> torch.Tensor:
+def heldout_windows(handler: Any, source: str, config: dict[str, Any], half: int, max_items: int = 0) -> torch.Tensor:
     """One half (0 or 1) of the validation windows of ``source``: ``vaekit attributes`` calibrates on the
     first, ``benchmarks/attribute_response.py`` measures on the second."""
-    val = _split(modality, source, config)[1]
+    val = _split(handler, source, config)[1]
     middle = len(val) // 2
     return _subset(val[:middle] if half == 0 else val[middle:], max_items, 0)
 
 
-def _split(modality: Any, source: str, config: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+def _split(handler: Any, source: str, config: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
     import copy
 
     config = copy.deepcopy(config)
     config["data"]["source"] = source
-    train, val = modality.load_dataset(source, config)
+    train, val = handler.load_dataset(source, config)
     return train.windows.long(), val.windows.long()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -22,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from vaekit_midi.parsed import REASONS, Parsed, describe
+
+log = logging.getLogger(__name__)
 
 #: Bump when parsing or the cached arrays change: old caches are then ignored and rebuilt.
 FORMAT_VERSION = 2
@@ -163,10 +166,7 @@ def build(kind: str, identity: object, make_tasks: Callable, parse: Callable, de
     corpus.save(path)
     skipped = corpus.reason_counts()
     note = f" ({sum(skipped.values())} gave no {gave}: {describe(skipped)})" if skipped else ""
-    print(
-        f"vaekit: parsed {len(names)} {desc} in {time.perf_counter() - started:.0f} s{note}; cached in {path}",
-        file=sys.stderr,
-    )
+    log.info(f"vaekit: parsed {len(names)} {desc} in {time.perf_counter() - started:.0f} s{note}; cached in {path}")
     return corpus
 
 
@@ -232,12 +232,11 @@ def _progress(results: Iterable, total: int, desc: str, unit: str) -> Iterator:
 
         yield from tqdm(results, total=total, desc=f"parsing {desc}", unit=unit)
         return
-    print(f"vaekit: parsing {total:,} {desc} (once: cached afterwards)", file=sys.stderr, flush=True)
+    log.info(f"vaekit: parsing {total:,} {desc} (once: cached afterwards)")
     started = last = time.perf_counter()
     for done, result in enumerate(results, 1):
         yield result
         now = time.perf_counter()
         if now - last >= PROGRESS_EVERY and done < total:
             last = now
-            print(f"vaekit: parsed {done:,} of {total:,} {desc} ({done / total:.0%}) in {now - started:.0f} s",
-                  file=sys.stderr, flush=True)
+            log.info(f"vaekit: parsed {done:,} of {total:,} {desc} ({done / total:.0%}) in {now - started:.0f} s")

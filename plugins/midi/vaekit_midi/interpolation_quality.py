@@ -58,8 +58,21 @@ def monotone(steps: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     return bool((np.diff(to_a) >= -SLACK).all() and (np.diff(to_b) <= SLACK).all())
 
 
+class InterpolationQuality(dict):
+    """The figures of :func:`interpolation_quality`, as a report that prints itself for ``vaekit evaluate``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __str__(self) -> str:
+        return "\n".join(
+            f"{kind}-space interpolations of {self['pairs']} pairs: {self[kind]['monotone']:.0%} monotone, naturalness "
+            f"{self[kind]['naturalness_mean']:.3f} nats a token (real windows: {self['real']['naturalness_mean']:.3f})"
+            for kind in ("latent", "data"))
+
+
 def interpolation_quality(model: Any, held_out: np.ndarray, train: np.ndarray, pairs: int = 100, steps: int = 9,
-                          seed: int = 0) -> dict[str, Any]:
+                          seed: int = 0) -> InterpolationQuality:
     """Smoothness and naturalness of ``pairs`` interpolations of ``steps`` steps (endpoints included)."""
     rng = np.random.default_rng(seed)
     lm = TrigramModel(train)
@@ -72,8 +85,9 @@ def interpolation_quality(model: Any, held_out: np.ndarray, train: np.ndarray, p
             x = torch.from_numpy(np.stack([a, b]).astype(np.int64)).to(model.device)
             paths["latent"].append(model.interpolate(x[0], x[1], steps).cpu().numpy())
             paths["data"].append(data_space(a, b, alphas, rng))
-    out: dict[str, Any] = {"pairs": len(chosen), "steps": steps, "alphas": alphas.round(3).tolist(),
-                           "language_model": f"token trigrams, add-{ADD_K} smoothing, {lm.windows} training windows"}
+    language_model = f"token trigrams, add-{ADD_K} smoothing, {lm.windows} training windows"
+    out = InterpolationQuality({"pairs": len(chosen), "steps": steps, "alphas": alphas.round(3).tolist(),
+                                "language_model": language_model})
     for name, found in paths.items():
         found_a = np.stack(found)  # (P, S, T)
         ends = held_out[chosen]  # (P, 2, T)

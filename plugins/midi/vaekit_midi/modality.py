@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vaekit import Config, Modality, VaekitError
+from vaekit import Config, Data, Figures, Handler, Modality, VaekitError
 
 if TYPE_CHECKING:
     import torch
@@ -20,7 +20,7 @@ def _kind(config: Config):
     return kind_of(config)
 
 
-class MidiModality(Modality):
+class MidiModality(Modality, Handler):
     name = "midi"
     description = ("Melodies as MusicVAE's 90-class tokens on a 16th-note grid (reads MIDI, ABC, MusicXML, Humdrum); "
                    "drum patterns as 9 classes in 512 tokens (drums_2bar); melody, bass and drums trios (trio_16bar); "
@@ -29,7 +29,7 @@ class MidiModality(Modality):
     output_suffix = ".mid"
     default_preset = "mel_2bar"
     default_dataset = "folk"
-    plugin_api = 1
+    plugin_api = 2
 
     def presets(self) -> dict[str, Config]:
         from vaekit_midi.presets import PRESETS
@@ -42,8 +42,14 @@ class MidiModality(Modality):
         return {"folk": folk.DESCRIPTION, "pop": pop.DESCRIPTION, "groove": groove.DESCRIPTION,
                 "pop_piano": pop_piano.DESCRIPTION, "pop_chords": pop_chords.DESCRIPTION}
 
-    def load_dataset(self, source: str, config: Config):
-        return _kind(config).load_dataset(source, config)
+    def migrate(self, config: Config, version: int) -> None:
+        """Runs saved before ``model.encoder`` and ``model.encoder_stride`` read a whole window one token a step."""
+        if version < 1 and "model" in config:
+            config["model"].setdefault("encoder", "flat")
+            config["model"].setdefault("encoder_stride", 1)
+
+    def load_dataset(self, source: str, config: Config) -> Data:
+        return Data(*_kind(config).load_dataset(source, config))
 
     def build_model(self, config: Config) -> VAE:
         return _kind(config).build_model(config)
@@ -165,8 +171,7 @@ class MidiModality(Modality):
     def quality_reference(self, held_out: torch.Tensor, config: Config) -> tuple[torch.Tensor, str]:
         """Melodies trained with ``data.transpose`` learn every key that it reaches, so samples are compared
         with the held-out windows transposed as training windows are (a random shift each, seed 0): the
-        untransposed ones sit in fewer keys, and even the held-out windows themselves, so transposed, have
-        a pitch-class histogram overlap of only 0.82 with them (mel_2bar's folk+pop)."""
+        untransposed ones sit in fewer keys than the model learned."""
         import torch
 
         from vaekit_midi.dataset import WindowDataset
@@ -180,7 +185,7 @@ class MidiModality(Modality):
         return shifted, (f"the held-out windows, each transposed by a random -{semitones}..+{semitones} semitones as "
                          "the training windows were (data.transpose)")
 
-    def interpolation_quality(self, model: VAE, held_out: torch.Tensor, train, config: Config) -> dict | None:
+    def interpolation_quality(self, model: VAE, held_out: torch.Tensor, train, config: Config):
         """Smoothness and naturalness of interpolations (see ``interpolation_quality.py``); melodies only."""
         from vaekit_midi.interpolation_quality import interpolation_quality
 
@@ -188,7 +193,7 @@ class MidiModality(Modality):
             return None
         return interpolation_quality(model, held_out.cpu().numpy(), train.windows.numpy())
 
-    def sample_quality(self, generated: torch.Tensor, held_out, train, config: Config) -> dict | None:
+    def sample_quality(self, generated: torch.Tensor, held_out, train, config: Config) -> Figures | None:
         """Form (see ``form.py``): repetition, key, phrase endings and framewise self-similarity of the
         samples beside the same measures of as many held-out windows; melodies only."""
         import torch
@@ -204,9 +209,8 @@ class MidiModality(Modality):
         figures = {name: {"samples": mine[name], "held_out": value} for name, value in theirs.items() if name in mine}
         for name, value in self_similarity(frame_overlaps(samples), frame_overlaps(real)).items():
             figures[name] = {"samples": value, "held_out": 1.0}
-        return {"space": "form: repeated bars, key, phrase endings (bars 4, 8, ...), framewise self-similarity "
-                         "(Mittal et al. 2021; consistency and variance against the held-out windows)",
-                "figures": figures}
+        return Figures("form: repeated bars, key, phrase endings (bars 4, 8, ...), framewise self-similarity "
+                       "(Mittal et al. 2021; consistency and variance against the held-out windows)", figures)
 
     def describe(self, x: torch.Tensor, config: Config) -> list[dict]:
         """Each item's tracks as notes ``[onset step, end step, pitch]`` on its grid (drum hits: pitch is

@@ -344,10 +344,10 @@ class TrioDecoder(HierarchicalDecoder):
 
 def encoder_stride(config: dict[str, Any]) -> int:
     """``model.encoder_stride``, checked against what the encoder's LSTM reads: the whole window, or a
-    bar with ``model.encoder=hierarchical`` (runs saved before it existed: 1)."""
+    bar with ``model.encoder=hierarchical``."""
     m, data = config["model"], config["data"]
-    stride = m.get("encoder_stride", 1)
-    key = "steps_per_bar" if m.get("encoder", "flat") == "hierarchical" else "steps"
+    stride = m["encoder_stride"]
+    key = "steps_per_bar" if m["encoder"] == "hierarchical" else "steps"
     if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1 or data[key] % stride:
         raise VaekitError(f"model.encoder_stride {stride!r} is not an integer that divides data.{key} {data[key]}")
     return stride

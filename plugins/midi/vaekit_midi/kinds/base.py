@@ -167,7 +167,7 @@ class Kind:
 
     def conditioned(self, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
                     seed: int = 0) -> AbstractContextManager:
-        """The context in which a verb decodes ``count`` outputs (see ``Modality.conditioned``); none but
+        """The context in which a verb decodes ``count`` outputs (see ``vaekit.capabilities.Conditions``); none but
         a refusal of ``--chords`` (``data.chords``), which only a chord model takes."""
         if config.get("data", {}).get("chords") is not None:
             raise VaekitError(f"--chords: a {self.name} model is not conditioned on chords (a *_chords model is, "

@@ -198,7 +198,7 @@ class Melody(Kind):
 
         m, data = config["model"], config["data"]
         latent, steps, dropout, bf16 = m["latent_dim"], data["steps"], m["dropout"], m["bf16"]
-        kinds = {"encoder": m.get("encoder", "flat"), "decoder": m["decoder"]}  # runs saved before model.encoder: flat
+        kinds = {"encoder": m["encoder"], "decoder": m["decoder"]}
         hierarchical = [part for part, kind in kinds.items() if kind == "hierarchical"]
         if hierarchical and steps % data["steps_per_bar"]:
             raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
