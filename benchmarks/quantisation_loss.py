@@ -51,6 +51,7 @@ MIDI_READINGS = ("as --data reads them", "as the single-file verbs read them", "
 SCORE_READINGS = ("every part, as every verb reads them", "the soprano (the melody)")
 #: A file "holds triplets" where this share of its notes start on a triplet position off the 16th grid.
 TRIPLET_SHARE = 0.02
+MACHINE = "AMD EPYC, 2 cores, AVX-512 + AVX512-BF16, no AMX, shared with other jobs (load average about 4 while folk and Bach ran)"
 
 
 def drum_report(path: Path) -> QuantisationReport | None:
@@ -211,7 +212,7 @@ def main() -> None:
     args = parser.parse_args()
     old = args.out.with_suffix(".json")
     results: dict = json.loads(old.read_text()) if old.exists() else {}
-    results.update({"data": str(args.data), "triplet_share": TRIPLET_SHARE})
+    results.update({"data": str(args.data), "triplet_share": TRIPLET_SHARE, "machine": MACHINE})
     results.setdefault("corpora", {})
     results.setdefault("seconds", {})
     if not isinstance(results["seconds"], dict):  # results of one run of every MIDI corpus
@@ -230,7 +231,9 @@ def main() -> None:
 
 
 def markdown(results: dict) -> str:
-    lines = ["| corpus | reading | files | warned (>= 5% moved) | notes moved or lost | bars left out | "
+    seconds = ", ".join(f"{name} {value:g} s" for name, value in results["seconds"].items())
+    lines = [f"Measured on {results.get('machine', MACHINE)}; {seconds}.", "",
+             "| corpus | reading | files | warned (>= 5% moved) | notes moved or lost | bars left out | "
              "files with triplets | causes of the warned files |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, corpus in results["corpora"].items():
         for how in [h for h in (*MIDI_READINGS, *SCORE_READINGS) if h in corpus]:
