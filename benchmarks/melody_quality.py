@@ -116,7 +116,7 @@ def main() -> None:
                                   "data": p.config["data"]["source"], "fitted_prior": {}, "fitted_prior_spread_1": {},
                                   "standard_prior": {}, "untransposed_reference": {}}
         for temperature in TEMPERATURES:
-            result["fitted_prior"][str(temperature)] = p.quality(args.samples, temperature)
+            result["fitted_prior"][str(temperature)] = p.quality(args.samples, temperature).to_dict()
             result["fitted_prior_spread_1"][str(temperature)] = feature_overlaps(p, args.samples, temperature, False,
                                                                                  True, spread=1.0)
             result["standard_prior"][str(temperature)] = feature_overlaps(p, args.samples, temperature, True, True)

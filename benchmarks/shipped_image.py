@@ -75,7 +75,7 @@ def main() -> None:
         _, val = p.handler.load_dataset(str(args.mnist.resolve()), p.config)
         held = evaluation.evaluate(p.model, p.modality, val, k=0, batch_size=100)
         nll = evaluation.evaluate(p.model, p.modality, [val[i] for i in range(0, len(val), 4)], k=100, batch_size=50)
-        figures = p.quality(len(val))["samples_vs_real"]["figures"]  # the run's own held-out split
+        figures = p.quality(len(val)).to_dict()["samples_vs_real"]["figures"]  # the run's own held-out split
     card["heldout"] = {"mnist": {"nll_iw": round(nll["nll_iw"], 2), "bce": round(held["bce"], 4),
                                  **{f"samples_{name}": figures[name]["samples"] for name in QUALITY},
                                  "frechet_floor": figures["frechet_distance"]["held_out"]}}
