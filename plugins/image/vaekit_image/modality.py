@@ -84,7 +84,7 @@ class ImageModality(Modality, Handler):
         return Data(splits[0], splits[1], learned)
 
     def build_model(self, config: Config) -> VAE:
-        from vaekit_image.models import build
+        from vaekit_image.networks import build
 
         return build(config)
 
