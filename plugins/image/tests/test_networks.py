@@ -1,6 +1,6 @@
 import pytest
 import torch
-from vaekit_image.models import ConvDecoder, ConvEncoder, build, stage_sizes
+from vaekit_image.networks import ConvDecoder, ConvEncoder, build, stage_sizes
 
 
 def test_stage_sizes_halve_to_at_most_seven():
