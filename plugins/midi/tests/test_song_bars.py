@@ -10,6 +10,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 from vaekit_midi.song import Song, parse_bars, read_song
+from vaekit_midi.tokens import decode
 
 from vaekit.cli import cli
 from vaekit.errors import VaekitError
@@ -162,3 +163,19 @@ def test_spans_of_different_lengths_are_refused(song, tmp_path, write_midi):
                                       "--out", str(out)])
     assert result.exit_code == 2 and "a span of 3 items" in result.output and "one of 4" in result.output
     assert not out.exists()
+
+
+def test_a_pop909_song_takes_its_meter_and_pickup_from_its_beats(tmp_path, write_midi):
+    """POP909's MIDI files declare 2/4 while their annotated downbeats fall every 4 beats, after a pickup."""
+    folder = tmp_path / "001"
+    folder.mkdir()
+    beats = np.arange(38)  # a beat every 0.5 s at 120 bpm; the first downbeat on beat 2
+    np.savetxt(folder / "beat_midi.txt", np.stack([beats * 0.5, beats % 2, beats % 4 == 2], 1))
+    notes = [(BEAT * i, BEAT * (i + 1) - 40, SCALE[i % 8]) for i in range(34)]
+    path = write_midi(folder / "001.mid", [notes], meters=((0, 2, 4),))
+    song, music = read_song(path, {"data": {"steps_per_bar": 16}})
+    assert music.meter == (4, 4) and music.pickup == 8
+    assert song.pickup and song.bar_steps == 16
+    start, _ = song.span(1, 1)
+    first = decode(song.tokens)
+    assert [n[2] for n in first if n[0] == start] == [SCALE[2]]  # bar 1 begins on the first annotated downbeat
