@@ -115,6 +115,13 @@ class HasFileVerbs(Protocol):
 
 
 @runtime_checkable
+class HasPages(Protocol):
+    def web_page(self, config: Config) -> str:
+        """The file of the modality's web folder (``register_web``) that shows a model of ``config`` best
+        (the MIDI plugin's drums page for drum models); "" for its index."""
+
+
+@runtime_checkable
 class Conditions(Protocol):
     def conditioned(self, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
                     seed: int = 0) -> AbstractContextManager:
@@ -143,6 +150,11 @@ def reads_span(handler: Any, config: Config) -> bool:
 def file_verbs(handler: Any, config: Config) -> dict[str, str]:
     """The handler's verbs on whole files (``HasFileVerbs``), none where it has none."""
     return handler.file_verbs(config) if isinstance(handler, HasFileVerbs) else {}
+
+
+def web_page(handler: Any, config: Config) -> str:
+    """The page of the modality's web folder for a model of ``config`` (``HasPages``), else its index."""
+    return handler.web_page(config) if isinstance(handler, HasPages) else ""
 
 
 def need(handler: Any, capability: type, modality: str, lacking: str) -> Any:

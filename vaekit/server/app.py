@@ -250,7 +250,8 @@ def list_models(request: Request) -> list[dict[str, Any]]:
                      "file_types": list(modality.file_types) if modality else [],
                      "datasets": sorted(modality.datasets()) if modality else [],
                      "verbs": capabilities.file_verbs(handler, config),
-                     "page": f"/web/{config['modality']}/" if config["modality"] in request.app.state.pages else None})
+                     "page": (f"/web/{config['modality']}/{capabilities.web_page(handler, config)}"
+                              if config["modality"] in request.app.state.pages else None)})
     return rows
 
 

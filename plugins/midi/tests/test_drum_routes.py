@@ -48,9 +48,11 @@ def hits(values: list) -> set[tuple[int, int]]:
     return {(int(d), int(s)) for d, s in zip(*np.nonzero(np.asarray(values)[:CLASSES] > 0.5))}
 
 
-def test_models_list_their_file_verbs(client):
-    verbs = {m["name"]: m["verbs"] for m in client.get("/api/models").json()}
-    assert set(verbs["groove_2bar"]) == {"groove", "drumify"} and verbs["drums_2bar"] == {}
+def test_models_list_their_file_verbs_and_open_the_drums_page(client):
+    models = {m["name"]: m for m in client.get("/api/models").json()}
+    assert set(models["groove_2bar"]["verbs"]) == {"groove", "drumify"} and models["drums_2bar"]["verbs"] == {}
+    assert {m["page"] for m in models.values()} == {"/web/midi/drums.html"}
+    assert client.get("/web/midi/drums.html").text.count("<canvas") >= 3
 
 
 def test_groove_plays_the_same_hits_and_drumify_fills_the_onsets(client, files):

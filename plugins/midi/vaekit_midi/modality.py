@@ -139,6 +139,10 @@ class MidiModality(Modality, Handler):
         paths, _ = list_files(Path(source), kind, int(config["data"].get("limit_tunes", 0) or 0))
         return folder_report(paths, int(config["data"].get("steps_per_bar", 16))) if kind.name == "melody" else None
 
+    def web_page(self, config: Config) -> str:
+        """Drum models open the studio's drums page; the others the melody page."""
+        return "drums.html" if _kind(config).name in ("drums", "groove") else ""
+
     def file_verbs(self, config: Config) -> dict[str, str]:
         """The kind's verbs on whole files: groove and drumify for GrooVAE models."""
         return dict(_kind(config).verbs)

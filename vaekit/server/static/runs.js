@@ -7,7 +7,8 @@ const body = document.querySelector("#models tbody");
 const select = $("run");
 const list = await models();
 $("nav").replaceChildren(...[...new Set(list.filter((m) => m.page).map((m) => m.page))]
-  .map((page) => Object.assign(document.createElement("a"), { href: page, textContent: page.split("/")[2] })));
+  .map((page) => Object.assign(document.createElement("a"), { href: page,
+    textContent: page.split("/").slice(2).join(" ").replace(/\.html$/, "").trim() })));
 body.replaceChildren(...list.map((m) => {
   const row = document.createElement("tr");
   for (const text of [m.name, m.modality, m.preset, m.attributes.join(", ") || "none"]) {
