@@ -39,6 +39,13 @@ def studio(tmp_path_factory):
     melody.notes = [pretty_midi.Note(90, 60 + k % 5, k * 0.5, k * 0.5 + 0.4) for k in range(16)]
     tune.instruments.append(melody)
     tune.write(str(tmp / "tune.mid"))
+    beat = pretty_midi.PrettyMIDI(initial_tempo=100)
+    kit = pretty_midi.Instrument(0, is_drum=True, name="drums")
+    step = 60 / 100 / 4
+    kit.notes = [pretty_midi.Note(100, pitch, (b * 16 + s) * step, (b * 16 + s + 1) * step) for b in range(4)
+                 for s, pitch in [(0, 36), (8, 36), (4, 38), (12, 38), *((s, 42) for s in range(0, 16, 2))]]
+    beat.instruments.append(kit)
+    beat.write(str(tmp / "rock.mid"))
     env = {**os.environ, "VAEKIT_CACHE": str(tmp / "cache"), "OMP_NUM_THREADS": "1"}
     env.pop("VAEKIT_LOAD_PLUGINS", None)
     port = free_port()
@@ -165,6 +172,19 @@ def test_the_blender_decodes_the_point_between_four_beats(page):
     assert not page.text_content("#status").startswith("playing")
     keep(page, "studio_drums.png")
     assert page.console_errors == []
+
+
+def test_an_opened_beat_offers_its_bars_and_grooves(page, studio):
+    _, tmp = studio
+    page.set_input_files("#file", str(tmp / "rock.mid"))
+    page.wait_for_function("document.querySelector('#beat-name').textContent.startsWith('rock.mid, bars 1–2')")
+    assert page.eval_on_selector("#bars", "s => [...s.options].map((o) => o.text)") == ["bars 1–2", "bars 2–3",
+                                                                                     "bars 3–4"]
+    page.select_option("#bars", "2")
+    assert page.text_content("#beat-name").startswith("rock.mid, bars 3–4: 2 bar(s), 24 hits")
+    page.click("#groove")
+    page.wait_for_function("document.querySelector('#beat-name').textContent.includes('grooved')")
+    assert len(places(page)) == 24 and page.console_errors == []
 
 
 def test_a_file_with_no_drums_is_one_line_beside_the_file_box(page, studio):
