@@ -11,7 +11,7 @@ import torch
 from click.testing import CliRunner
 from vaekit_midi.groove import load_groove
 from vaekit_midi.groove_midi import CLASSES, OFFSET_SCALE, ROWS, on_grid, parse_performance, write_performance
-from vaekit_midi.groove_model import HUMANIZE, TAP, TAP_ROW, task_input
+from vaekit_midi.groove_model import HUMANIZE, TAP, TAP_ROW, GrooveDecoder, task_input
 from vaekit_midi.kinds import KINDS
 from vaekit_midi.tokens import DRUM_CLASS_OF, DRUM_PITCHES, decode_hits
 
@@ -114,6 +114,39 @@ def test_task_inputs():
     assert tap[0, 2 * CLASSES + TAP_ROW, 0] == pytest.approx(-0.2)  # the earliest offset
     assert tap[0, -1].sum() == 4 and score[0, -1].sum() == 0
     assert torch.equal(task_input(tap[:, :-1], torch.tensor([TAP])), tap)  # a tapped rhythm taps as itself
+
+
+def test_decoder_fed_back_hits_only_ignores_the_velocities_and_offsets_before():
+    torch.manual_seed(0)
+    x = torch.zeros(2, 3 * CLASSES, 4)
+    x[:, KICK] = 1
+    x[1, CLASSES + KICK], x[1, 2 * CLASSES + KICK] = 0.9, 0.3  # the same hits played another way
+    z = torch.randn(1, 8).expand(2, -1)
+    hits_only = GrooveDecoder(8, 4, 16, feedback="hits").eval()
+    out = hits_only(z, x)
+    assert torch.allclose(out[0], out[1])
+    whole = GrooveDecoder(8, 4, 16).eval()
+    whole.load_state_dict(hits_only.state_dict())
+    out = whole(z, x)
+    assert torch.allclose(out[:, :, 0][0], out[:, :, 0][1]) and not torch.allclose(out[0], out[1])
+    with pytest.raises(vaekit.VaekitError, match="model.feedback"):
+        GrooveDecoder(8, 4, 16, feedback="none")
+
+
+def test_performance_grid_draws_each_hit_where_and_as_loud_as_it_was_played(monkeypatch, tmp_path):
+    from vaekit_midi import render
+
+    x = np.zeros((3 * CLASSES, 16), np.float32)
+    x[KICK, 0] = x[SNARE, 4] = 1
+    x[CLASSES + KICK, 0], x[CLASSES + SNARE, 4] = 0.3, 0.9
+    x[2 * CLASSES + SNARE, 4] = 0.25  # a quarter of a 16th late
+    figures = []
+    monkeypatch.setattr(render, "_save", lambda fig, path, tight=True: figures.append(fig))
+    render.performance_grid(x, tmp_path / "grid.png", ["a beat"])
+    bars = sorted(figures[0].axes[0].patches, key=lambda b: b.get_x())
+    assert [round(b.get_x() + b.get_width() / 2, 3) for b in bars] == [0.0, 4.25]
+    assert bars[1].get_height() > bars[0].get_height()  # the louder hit stands taller
+    assert [round(b.get_y() + b.get_height() / 2, 3) for b in bars] == [KICK, SNARE]
 
 
 @pytest.fixture(scope="module")

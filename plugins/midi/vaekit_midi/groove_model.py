@@ -3,6 +3,13 @@ of 9 hits, 9 velocities and 9 offsets, and an LSTM decoder that predicts the sam
 time from z and the step before: hits with a sigmoid (cross-entropy), velocities with a sigmoid and
 offsets with a tanh (squared error, on the steps that are hit).
 
+What the decoder reads of the step before is ``feedback`` (``model.feedback``): the whole vector, as
+MusicVAE's autoregressive decoders read theirs, or its hits only. The encoder never sees a performance
+(it reads a score or a tapped rhythm), so a performance's own lag and loudness reach the decoder only
+through the velocities and offsets fed back. Teacher-forced, those are the real ones; when it
+humanises, they are its own predictions, which know nothing of them. Fed back hits only, the decoder
+learns what it is asked at test time: the velocities and offsets that a score implies.
+
 One model serves Groove (humanise) and Drumify (Tap2Drum): the encoder's input carries a 28th row,
 the task, and what it reads is the task's view of a beat (see :func:`task_input`). A performance of
 27 rows given to the encoder is read as a score to humanise.
@@ -14,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaekit import Decoder, Encoder
+from vaekit import Decoder, Encoder, VaekitError
 from vaekit.model import rand, randn
 from vaekit_midi.groove_midi import CLASSES, FEATURES
 from vaekit_midi.models import autocast
@@ -23,6 +30,7 @@ HUMANIZE, TAP = 0, 1
 TASKS = {"humanize": HUMANIZE, "tap": TAP}
 SCORE_VELOCITY = 0.5  # the one velocity of a score to humanise
 TAP_ROW = 2  # Tap2Drum's one voice: every onset as a closed hi-hat
+FEEDBACK = ("all", "hits")  # what the decoder reads of the step before (model.feedback)
 
 
 def task_input(x: torch.Tensor, task: torch.Tensor) -> torch.Tensor:
@@ -65,9 +73,12 @@ class GrooveDecoder(Decoder):
     each step). ``forward`` gives ``(B, 27, T)``: hit logits, velocities (0..1) and offsets (-0.5..0.5)."""
 
     def __init__(self, latent_dim: int, steps: int, hidden: int, layers: int = 1, bf16: bool | str = "auto",
-                 sigma: float = 0.1):
+                 sigma: float = 0.1, feedback: str = "all"):
         super().__init__()
+        if feedback not in FEEDBACK:
+            raise VaekitError(f"model.feedback is one of {', '.join(FEEDBACK)}, not {feedback!r}")
         self.steps, self.hidden, self.layers, self.bf16 = steps, hidden, layers, bf16
+        self.hits_only = feedback == "hits"
         #: velocities and offsets are Gaussians of this spread around the prediction: 1 / (2 sigma^2) weighs
         #: their squared errors against the hits' cross-entropy
         self.sigma, self.weight = sigma, 1.0 / (2 * sigma**2)
@@ -86,6 +97,8 @@ class GrooveDecoder(Decoder):
 
     def step(self, z: torch.Tensor, prev: torch.Tensor, state):
         """Outputs ``(T, B, 27)`` for previous step vectors ``prev`` ``(T, B, 27)``, and the LSTM state."""
+        if self.hits_only:
+            prev = torch.cat([prev[..., :CLASSES], torch.zeros_like(prev[..., CLASSES:])], -1)
         with autocast(z.device, self.bf16, self.training):
             inp = torch.cat([prev, z.unsqueeze(0).expand(prev.shape[0], -1, -1)], -1)
             out, state = self.rnn(inp, state)

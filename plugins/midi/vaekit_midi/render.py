@@ -77,6 +77,51 @@ def drum_grid(patterns: np.ndarray, path: Path, labels: list | None = None) -> N
     _save(fig, path)
 
 
+COUNT = ("{beat}", "e", "&", "a")  # how a drummer counts the four 16ths of a beat
+
+
+def performance_grid(performances: np.ndarray, path: Path, labels: list | None = None) -> None:
+    """A PNG with one grid per drum performance ``(N, 27, T)`` (``groove_midi`` features: hits,
+    velocities 0..1, offsets in steps), ruled like a drum machine's: a line through each 16th, darker
+    on each beat and darkest on each bar line, counted "1 e & a". Each hit is a narrow bar where it was
+    played, on its 16th's line when in time and off it by its offset, as tall and as dark as it is
+    loud. Rows are the nine instruments, kick at the bottom."""
+    from matplotlib import cm, colors
+
+    from vaekit_midi.groove_midi import CLASSES
+
+    plt = _pyplot()
+    performances = np.asarray(performances)
+    if performances.ndim == 2:
+        performances = performances[None]
+    n, _, steps = performances.shape
+    cmap, norm = plt.get_cmap("plasma_r"), colors.Normalize(0, 127)
+    fig, axes = plt.subplots(n, 1, figsize=(max(8.0, steps / 2.2), 2.4 * n + 0.7), squeeze=False, sharex=True,
+                             layout="constrained")
+    for i, (ax, x) in enumerate(zip(axes[:, 0], performances)):
+        for line in range(steps):
+            ax.axvline(line, color="0.25" if line % 16 == 0 else "0.6" if line % 4 == 0 else "0.85",
+                       linewidth=1.4 if line % 16 == 0 else 0.8, zorder=0)
+        cls, step = np.nonzero(x[:CLASSES] > 0.5)
+        velocity, at = x[CLASSES + cls, step] * 127, step + x[2 * CLASSES + cls, step]
+        height = 0.25 + 0.6 * velocity / 127
+        ax.bar(at, height, width=0.16, bottom=cls - height / 2, color=cmap(norm(velocity)), edgecolor="black",
+               linewidth=0.3, zorder=2)
+        ax.set_yticks(range(CLASSES), DRUM_CLASSES, fontsize=7)
+        ax.set_ylim(-0.6, CLASSES - 0.4)
+        if labels:
+            ax.set_title(str(labels[i]), fontsize=8, loc="left")
+    count = [COUNT[s % 4].format(beat=s % 16 // 4 + 1) for s in range(steps)]
+    axes[-1, 0].set_xticks(range(steps), count, fontsize=7)
+    axes[-1, 0].set_xlim(-0.6, steps - 0.4)
+    axes[-1, 0].set_xlabel("16th notes, counted; a hit left of its line was played early, right of it late",
+                           fontsize=8)
+    bar = fig.colorbar(cm.ScalarMappable(norm, cmap), ax=axes[:, 0].tolist(), fraction=0.02, pad=0.01)
+    bar.set_label("velocity", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    _save(fig, path, tight=False)
+
+
 def _pyplot() -> Any:
     import matplotlib
 
@@ -86,8 +131,9 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(fig: Any, path: Path) -> None:
-    fig.tight_layout()
+def _save(fig: Any, path: Path, tight: bool = True) -> None:
+    if tight:
+        fig.tight_layout()
     with atomic_file(path) as f:
         fig.savefig(f, format="png", dpi=100)
     _pyplot().close(fig)

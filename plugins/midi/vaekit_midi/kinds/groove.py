@@ -126,7 +126,7 @@ class Groove(Drums):
         m, data = config["model"], config["data"]
         encoder = GrooveEncoder(m["latent_dim"], m["encoder_hidden"], m["bf16"])
         decoder = GrooveDecoder(m["latent_dim"], data["steps"], m["decoder_hidden"], m["decoder_layers"], m["bf16"],
-                                m.get("sigma", 0.1))
+                                m.get("sigma", 0.1), m.get("feedback", "all"))
         return VAE(encoder, decoder, m["latent_dim"], variational=m["variational"])
 
     def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
@@ -168,6 +168,6 @@ class Groove(Drums):
         return [drum_notes(to_rows(item)[0])]
 
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
-        from vaekit_midi.render import drum_grid
+        from vaekit_midi.render import performance_grid
 
-        drum_grid(np.stack([to_rows(item)[0] for item in x.detach().cpu().numpy()]), Path(path), labels)
+        performance_grid(x.detach().cpu().numpy(), Path(path), labels)
