@@ -179,9 +179,14 @@ def register(cli: click.Group) -> None:
                   "written.")
     @click.option("--temperature", "-t", default=0.0, show_default=True,
                   help="mel_2bar's decoding of each 2-bar code: 0 decodes greedily.")
+    @click.option("--spread", type=float, help="The composer's noise scale: below 1 nearer its likeliest songs (a "
+                  "steadier key), 1 as trained (default 0.8).")
+    @click.option("--repeat", type=float, help="The share of the written 2-bar windows that repeat an earlier window "
+                  "exactly (0: as drawn; default 0.3).")
     @click.option("--png", is_flag=True, help="Also draw each song's piano roll, 16 bars a row, beside its MIDI file.")
     def compose(model: Path | None, bars: str, count: int, seed: int, out: Path, continued: Path | None,
-                infill: tuple[Path, Path] | None, temperature: float, png: bool) -> None:
+                infill: tuple[Path, Path] | None, temperature: float, spread: float | None, repeat: float | None,
+                png: bool) -> None:
         """Whole melodies of up to 64 bars from MODEL (default: the shipped composer, a diffusion prior
         over sequences of mel_2bar's 2-bar codes), one MIDI file each; or a melody continued, or the bars
         between two melodies written."""
@@ -199,7 +204,8 @@ def register(cli: click.Group) -> None:
         mel = vaekit.load(card["config"]["codes_of"])
         before = composing.read_given(continued or infill[0], mel) if continued or infill else None
         after = composing.read_given(infill[1], mel) if infill else None
-        songs = composing.compose(composer, mel, length, count, seed, before, after, temperature)
+        chosen = {name: value for name, value in (("spread", spread), ("repeat", repeat)) if value is not None}
+        songs = composing.compose(composer, mel, length, count, seed, before, after, temperature, **chosen)
         written = composing.write_songs(songs, out, mel, before.music if before else None, png)
         click.echo(f"wrote {len(songs)} melodies of {length} bars into {out} ({len(written)} files)")
 

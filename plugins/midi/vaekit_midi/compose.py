@@ -26,6 +26,10 @@ from vaekit_midi.song_codes import WINDOW, decode_song, encode_windows, song_win
 SHIPPED = Path(__file__).parent / "models" / "composer"
 MAX_BARS = 64
 ROW_BARS = 16  # bars a row of a song's piano roll
+#: The composer's noise scale, and the share of generated windows that repeat an earlier one, by default
+#: (benchmarks/results/compose_quality.md measures them).
+SPREAD = 0.8
+REPEAT = 0.3
 
 
 def check_bars(bars: int) -> int:
@@ -64,10 +68,14 @@ def read_given(path: Path, mel: Any) -> Given:
 
 
 def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int, before: Given | None = None,
-            after: Given | None = None, temperature: float = 0.0) -> np.ndarray:
+            after: Given | None = None, temperature: float = 0.0, spread: float = SPREAD,
+            repeat: float = REPEAT) -> np.ndarray:
     """``n`` melodies ``(n, bars * 16)`` of tokens: ``before``'s windows first and ``after``'s last
     where given (written as read), the others generated; the composer's draws and ``mel``'s decoding
-    (greedy at temperature 0) both come from ``seed``."""
+    (greedy at temperature 0) both come from ``seed``. ``spread``: the composer's noise scale;
+    ``repeat``: the share of generated windows tied to an earlier one (``Composer.sample``)."""
+    if not 0 <= repeat < 1 or not spread > 0:
+        raise VaekitError(f"--repeat {repeat} must lie in [0, 1) and --spread {spread} be above 0")
     from vaekit.pipeline import seeded
 
     length = check_bars(bars)
@@ -86,7 +94,7 @@ def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int, before: 
             mask[:, start:start + given.windows] = True
             spans.append((start * WINDOW, given.tokens))
     generator = seeded(seed)
-    values = composer.sample(length, n, generator, known, mask)
+    values = composer.sample(length, n, generator, known, mask, repeat=repeat, temperature=spread)
     codes, rest = composer.from_values(values)
     songs = np.stack([decode_song(mel.model, codes[i], rest[i], temperature, generator) for i in range(n)])
     for start, tokens in spans:

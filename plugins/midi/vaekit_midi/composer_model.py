@@ -4,8 +4,10 @@ after Mittal, Engel, Hawthorne and Simon, "Symbolic Music Generation with Diffus
 
 Each position is one 2-bar window: its code, standardised per dimension with the training codes'
 mean and spread, and a rest flag (+1: a rest window, -1: a playing one; a rest's code is 0). A
-Transformer encoder sees every position of the noisy sequence and predicts the noise (DDPM, cosine
-schedule); sampling takes fewer, evenly spaced steps (DDIM, ``eta`` 1: as stochastic as DDPM).
+Transformer encoder sees every position of the noisy sequence and predicts its velocity ``v`` (DDPM's
+cosine schedule with Salimans and Ho's v-prediction: predicting the noise, as Mittal et al. did, made
+a briefly trained model's early clean estimates so far off that its samples left the codes' range);
+sampling takes fewer, evenly spaced steps (DDIM, ``eta`` 1: as stochastic as DDPM).
 
 Continuing and infilling are one thing: some positions are *known*. The network sees the known
 positions' clean values and a mask beside the noisy sequence (trained with random prefixes, prefixes
@@ -76,9 +78,9 @@ class Composer(nn.Module):
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, known: torch.Tensor, mask: torch.Tensor,
                 padding: torch.Tensor | None = None) -> torch.Tensor:
-        """The predicted noise ``(B, L, C)`` of noisy sequences ``x_t`` at steps ``t`` ``(B,)``, given the
-        known positions' clean values ``known`` where ``mask`` ``(B, L)`` holds; ``padding`` ``(B, L)``:
-        positions past a sequence's end."""
+        """The predicted velocity ``(B, L, C)`` of noisy sequences ``x_t`` at steps ``t`` ``(B,)``, given
+        the known positions' clean values ``known`` where ``mask`` ``(B, L)`` holds; ``padding``
+        ``(B, L)``: positions past a sequence's end."""
         m = mask.unsqueeze(-1).float()
         h = self.inputs(torch.cat([x_t, known * m, m], -1))
         h = h + self.position[: x_t.shape[1]] + self._time_features(t)[:, None]
@@ -100,42 +102,80 @@ class Composer(nn.Module):
 
     def loss(self, x0: torch.Tensor, mask: torch.Tensor, padding: torch.Tensor,
              generator: torch.Generator | None = None) -> torch.Tensor:
-        """Mean squared error of the predicted noise over the unknown positions that are not padding."""
+        """Mean squared error of the predicted velocity over the unknown positions that are not padding."""
         b = x0.shape[0]
         t = torch.randint(0, self.config.diffusion_steps, (b,), generator=generator, device=x0.device)
         noise = torch.randn(x0.shape, generator=generator, device=x0.device)
         a = self.alpha_bar[t].view(b, 1, 1)
         x_t = a.sqrt() * x0 + (1 - a).sqrt() * noise
         x_t = torch.where(mask.unsqueeze(-1), x0, x_t)
-        error = (self(x_t, t, x0, mask, padding) - noise).pow(2).mean(-1)
+        velocity = a.sqrt() * noise - (1 - a).sqrt() * x0
+        error = (self(x_t, t, x0, mask, padding) - velocity).pow(2).mean(-1)
         weight = (~mask & ~padding).float()
         return (error * weight).sum() / weight.sum().clamp_min(1)
 
     @torch.no_grad()
     def sample(self, length: int, n: int, generator: torch.Generator, known: torch.Tensor | None = None,
-               mask: torch.Tensor | None = None, steps: int = 100, eta: float = 1.0) -> torch.Tensor:
+               mask: torch.Tensor | None = None, steps: int = 100, eta: float = 1.0, repeat: float = 0.0,
+               tie_at: float = 0.5, temperature: float = 1.0) -> torch.Tensor:
         """``n`` sequences ``(n, length, C)`` of values, ``known`` ``(n, length, C)`` held where ``mask``
-        ``(n, length)`` holds; DDIM over ``steps`` evenly spaced steps of the schedule."""
+        ``(n, length)`` holds; DDIM over ``steps`` evenly spaced steps of the schedule; ``temperature``
+        scales the starting noise and the noise added at each step (below 1: nearer the likeliest songs).
+
+        ``repeat``: the share of generated playing windows made to repeat an earlier window exactly.
+        At ``tie_at`` of the way through the steps, those whose clean estimate lies nearest an earlier
+        window's are tied to it (``ties``) and move with it from then on, while the rest of the song
+        is still denoised around them."""
         if not 1 <= length <= self.config.max_len:
             raise VaekitError(f"the composer writes 1 to {self.config.max_len} windows, not {length}")
         c = self.config.channels
         if known is None or mask is None:
             known, mask = torch.zeros(n, length, c), torch.zeros(n, length, dtype=torch.bool)
-        x = torch.randn((n, length, c), generator=generator)
+        x = torch.randn((n, length, c), generator=generator) * temperature
         held = mask.unsqueeze(-1)
         last = self.config.diffusion_steps - 1
         times = torch.linspace(last, 0, min(steps, last + 1)).round().long()
+        tied = torch.arange(length).expand(n, length)
         for i, t in enumerate(times.tolist()):
-            x = torch.where(held, known, x)
+            x = _follow(torch.where(held, known, x), tied)
             a = self.alpha_bar[t]
             a_prev = self.alpha_bar[times[i + 1]] if i + 1 < len(times) else torch.tensor(1.0)
-            eps = self(x, torch.full((n,), t), known, mask)
-            x0 = ((x - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-8, 8)
+            v = self(x, torch.full((n,), t), known, mask)
+            x0 = (a.sqrt() * x - (1 - a).sqrt() * v).clamp(-8, 8)
+            if repeat and i == int(tie_at * len(times)):
+                tied = ties(x0, mask, repeat)
+                x0 = _follow(x0, tied)
+            eps = (x - a.sqrt() * x0) / (1 - a).sqrt()
             sigma = eta * ((1 - a_prev) / (1 - a) * (1 - a / a_prev)).clamp_min(0).sqrt()
             x = a_prev.sqrt() * x0 + (1 - a_prev - sigma**2).clamp_min(0).sqrt() * eps
             if i + 1 < len(times):
-                x = x + sigma * torch.randn(x.shape, generator=generator)
-        return torch.where(held, known, x)
+                x = x + sigma * temperature * torch.randn(x.shape, generator=generator)
+        return _follow(torch.where(held, known, x), tied)
+
+
+def ties(values: torch.Tensor, mask: torch.Tensor, share: float) -> torch.Tensor:
+    """For each position of ``values`` ``(n, L, C)``, the earlier position it repeats, or itself: of the
+    playing positions not in ``mask``, the ``share`` nearest to an earlier playing position (by the
+    distance of their codes) repeat it, or what it repeats."""
+    n, length, _ = values.shape
+    tied = torch.arange(length).repeat(n, 1)
+    playing = values[..., -1] < 0
+    distance = torch.cdist(values[..., :-1], values[..., :-1])
+    earlier = torch.ones(length, length, dtype=torch.bool).tril(-1)  # [j, i]: i before j
+    distance = distance.masked_fill(~(earlier & playing[:, None, :]), float("inf"))
+    nearest, source = distance.min(-1)
+    free = playing & ~mask & nearest.isfinite()
+    for b in range(n):
+        candidates = free[b].nonzero().flatten()
+        chosen = candidates[nearest[b, candidates].argsort()[: round(share * int(playing[b].sum()))]]
+        for j in sorted(chosen.tolist()):
+            tied[b, j] = tied[b, source[b, j]]
+    return tied
+
+
+def _follow(values: torch.Tensor, tied: torch.Tensor) -> torch.Tensor:
+    """``values`` with each position replaced by the one it is tied to."""
+    return values.gather(1, tied.unsqueeze(-1).expand(-1, -1, values.shape[-1]))
 
 
 def save(model: Composer, folder: Path, card: dict | None = None) -> None:

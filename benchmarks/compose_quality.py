@@ -1,0 +1,170 @@
+"""Form of whole composed melodies (issue 28): the measures of ``vaekit_midi/form.py`` on the shipped
+composer's songs of 64 and 32 bars against real held-out songs and tunes, and against two baselines
+made of the shipped ``mel_2bar``'s codes: plain interpolation between two random codes (Mittal et
+al.'s baseline) and independent samples side by side. Every code is decoded greedily (temperature 0,
+as ``vaekit compose`` does by default).
+
+Real melodies are the held-out (never trained on) POP909 songs and folk tunes of
+``benchmarks/composer_codes.py``'s file, each from the bar of its first note, every 16 bars while the
+song lasts: 64-bar windows of pop (folk tunes are rarely that long), 32-bar windows of pop and folk.
+"Real pop through mel_2bar" is the same pop windows encoded and decoded window by window: what the
+composer could at best give back from those codes. Self-similarity consistency and variance are
+against real pop of the same length.
+
+    python benchmarks/compose_quality.py [--songs 64]
+
+Writes benchmarks/results/compose_quality.{json,md} and a few composed songs' piano rolls and notes
+(benchmarks/results/compose_song_*.png, compose_songs.txt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from composer_codes import codes_file
+from shipped import RESULTS, cpu
+from vaekit_midi.compose import REPEAT, SHIPPED, SPREAD, compose, write_songs
+from vaekit_midi.composer_model import load
+from vaekit_midi.form import form_figures, frame_overlaps, self_similarity
+from vaekit_midi.song_codes import decode_song
+from vaekit_midi.tokens import decode
+
+import vaekit
+import vaekit.prior
+from vaekit.latent import path as latent_path
+
+
+def real(data: dict, bars: int, pop: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Held-out melodies' windows of ``bars`` bars every 16 bars: tokens ``(N, bars * 16)``, and their
+    windows' codes ``(N, bars / 2, D)`` and rest flags."""
+    length, hop = bars // 2, 8
+    chosen = np.flatnonzero(data["held_out"] & (data["transpose"] == 0) & (data["pop"] == pop))
+    tokens, codes, rest = [], [], []
+    for m in chosen:
+        a, b = data["offsets"][m], data["offsets"][m + 1]
+        for start in range(a, b - length + 1, hop):
+            tokens.append(data["windows"][start:start + length].reshape(-1))
+            codes.append(data["codes"][start:start + length])
+            rest.append(data["rest"][start:start + length])
+    return np.stack(tokens).astype(np.int64), np.stack(codes).astype(np.float32), np.stack(rest)
+
+
+def through_codes(mel, codes: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    return np.stack([decode_song(mel.model, torch.from_numpy(c), torch.from_numpy(r)) for c, r in zip(codes, rest)])
+
+
+def interpolations(mel, bars: int, n: int, generator: torch.Generator) -> np.ndarray:
+    ends = vaekit.prior.draw(mel.model.prior, 2 * n, mel.model.latent_dim, generator, mel.spread()).view(n, 2, -1)
+    z = torch.stack([latent_path(a, b, bars // 2) for a, b in ends])
+    return mel.model.decode(z.flatten(0, 1)).view(n, -1).numpy()
+
+
+def independent(mel, bars: int, n: int, generator: torch.Generator) -> np.ndarray:
+    return mel.model.sample(n * bars // 2, 0.0, generator, mel.spread()).view(n, -1).numpy()
+
+
+def density(windows: np.ndarray) -> dict[str, float]:
+    """Notes a bar and the share of bars without a note-on: what a drone or a silent song shows."""
+    bars = windows.reshape(len(windows), -1, 16)
+    return {"notes_per_bar": float((bars >= 2).sum(-1).mean()), "empty_bars": float(((bars >= 2).sum(-1) == 0).mean())}
+
+
+def rows_for(sets: dict[str, np.ndarray], reference: str) -> dict[str, dict[str, float]]:
+    overlaps = {name: frame_overlaps(w) for name, w in sets.items()}
+    rows = {}
+    for name, windows in sets.items():
+        row = {**form_figures(windows), **density(windows), "melodies": len(windows)}
+        row["cadence_ratio"] = row["long_at_phrase_end"] / max(row["long_elsewhere"], 1e-9)
+        row.update(self_similarity(overlaps[name], overlaps[reference]))
+        rows[name] = row
+    return rows
+
+
+def note_list(tokens: np.ndarray, bars: int = 16) -> str:
+    """The first ``bars`` bars as note names with onset (bar.beat) and length in 16ths, a bar a line."""
+    import pretty_midi
+
+    lines = []
+    for bar in range(bars):
+        notes = [f"{pretty_midi.note_number_to_name(p)}@{(a % 16) / 4 + 1:g}/{b - a}"
+                 for a, b, p in decode(tokens).tolist() if a // 16 == bar]
+        lines.append(f"  bar {bar + 1:2d}: " + (" ".join(notes) or "(rest)"))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--songs", type=int, default=64, help="composed songs and baseline melodies of each length")
+    parser.add_argument("--composer", type=Path, default=SHIPPED)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    with np.load(codes_file(), allow_pickle=False) as f:
+        data = {k: f[k] for k in ("windows", "codes", "rest", "offsets", "held_out", "transpose", "pop")}
+    composer, card = load(args.composer)
+    mel = vaekit.load(card["config"]["codes_of"])
+    report = {"cpu": cpu(), "songs": args.songs, "composer": card.get("trained", {}), "tables": {}}
+    for bars in (64, 32):
+        pop, pop_codes, pop_rest = real(data, bars, pop=True)
+        sets = {"real pop (held out)": pop}
+        if bars == 32:
+            sets["real folk (held out)"] = real(data, bars, pop=False)[0]
+        sets["real pop through mel_2bar codes"] = through_codes(mel, pop_codes, pop_rest)
+        started = time.perf_counter()
+        songs = compose(composer, mel, bars, args.songs, seed=0)
+        seconds = time.perf_counter() - started
+        sets[f"composer (spread {SPREAD}, repeat {REPEAT}: the defaults)"] = songs
+        sets["composer (spread 1, repeat 0: as drawn)"] = compose(composer, mel, bars, args.songs, 0, spread=1.0,
+                                                                  repeat=0.0)
+        sets[f"composer (spread {SPREAD}, repeat 0)"] = compose(composer, mel, bars, args.songs, 0, repeat=0)
+        g = torch.Generator().manual_seed(0)
+        sets["mel_2bar: interpolation between 2 random codes"] = interpolations(mel, bars, args.songs, g)
+        sets["mel_2bar: independent samples"] = independent(mel, bars, args.songs, g)
+        report["tables"][bars] = {"rows": rows_for(sets, "real pop (held out)"),
+                                  "compose_seconds_per_song": seconds / args.songs}
+        if bars == 64:
+            shown = write_songs(songs[:4], Path("/tmp/compose_quality_songs"), mel, png=True)
+            for i, png in enumerate(p for p in shown if p.suffix == ".png"):
+                (RESULTS / f"compose_song_{i}.png").write_bytes(png.read_bytes())
+            (RESULTS / "compose_songs.txt").write_text("\n\n".join(
+                f"composed song {i} (64 bars, seed 0), its first 16 bars:\n{note_list(s)}"
+                for i, s in enumerate(songs[:4])) + "\n")
+    (RESULTS / "compose_quality.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "compose_quality.md").write_text(markdown(report))
+    print(markdown(report))
+
+
+COLUMNS = [("melodies", "melodies", "{:.0f}"), ("notes_per_bar", "notes a bar", "{:.2f}"),
+           ("empty_bars", "empty bars", "{:.3f}"), ("repeated_bars", "bars repeating an earlier bar", "{:.3f}"),
+           ("repeated_2bar_units", "2-bar units repeating", "{:.3f}"), ("in_key_share", "notes in key", "{:.3f}"),
+           ("long_at_phrase_end", "long note, bars 4/8/12/...", "{:.3f}"),
+           ("long_elsewhere", "long note, other bars", "{:.3f}"), ("cadence_ratio", "ratio", "{:.2f}"),
+           ("pitch_consistency", "pitch consistency", "{:.3f}"), ("pitch_variance", "pitch variance", "{:.3f}"),
+           ("duration_consistency", "duration consistency", "{:.3f}"),
+           ("duration_variance", "duration variance", "{:.3f}")]
+
+
+def markdown(report: dict) -> str:
+    trained = report["composer"]
+    lines = ["# Form of composed songs (`vaekit compose`)", "",
+             f"CPU: {report['cpu']} (shared with other jobs); `benchmarks/compose_quality.py`; {report['songs']} "
+             f"composed songs and baseline melodies of each length, seed 0, every code decoded greedily. Composer: "
+             f"{trained.get('steps', '?')} steps, {trained.get('minutes', '?')} min (best held-out loss at step "
+             f"{trained.get('best_step', '?')}). Consistency and variance: against real held-out pop of the same "
+             f"length (1 = the same).", ""]
+    for bars, table in report["tables"].items():
+        lines += [f"## {bars} bars ({table['compose_seconds_per_song']:.2f} s a composed song on 1 thread)", "",
+                  "| | " + " | ".join(label for _, label, _ in COLUMNS) + " |", "| --- |" + " ---: |" * len(COLUMNS)]
+        for name, row in table["rows"].items():
+            lines.append(f"| {name} | " + " | ".join(fmt.format(row[k]) if k in row else "" for k, _, fmt in COLUMNS)
+                         + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
