@@ -38,10 +38,13 @@ class WindowDataset(torch.utils.data.Dataset):
     def get_batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.windows[indices].long()
         if self.transpose:
-            low, high = self.low[indices], self.high[indices]
-            shift = low + (torch.rand(len(indices)) * (high - low + 1)).long()
-            x = self.transposed(x, shift)
+            x = self.transposed(x, self.shift(indices))
         return x, x
+
+    def shift(self, indices: torch.Tensor) -> torch.Tensor:
+        """A random shift in semitones for each window, within what keeps its notes in range."""
+        low, high = self.low[indices], self.high[indices]
+        return low + (torch.rand(len(indices)) * (high - low + 1)).long()
 
     def melodies(self, windows: np.ndarray) -> np.ndarray:
         """The melody tokens ``(N, T)`` of windows, which transposition must keep in range."""
@@ -54,7 +57,20 @@ class WindowDataset(torch.utils.data.Dataset):
 
 class ChordWindowDataset(WindowDataset):
     """Windows ``(N, 2, T)`` of melody tokens over chord indices; transposition moves the chords with
-    the notes."""
+    the notes. With ``apart``, each window's input and target get shifts of their own: a code of the
+    input then cannot tell the target's key, which the decoder must take from the target's chords (a
+    model trained without it kept the key in z and sampled over any chords at chance)."""
+
+    def __init__(self, windows: np.ndarray, transpose: int = 0, apart: bool = False):
+        super().__init__(windows, transpose)
+        self.apart = apart
+
+    def get_batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.windows[indices].long()
+        if not self.transpose:
+            return x, x
+        target = self.transposed(x, self.shift(indices))
+        return (self.transposed(x, self.shift(indices)) if self.apart else target), target
 
     def melodies(self, windows: np.ndarray) -> np.ndarray:
         return windows[:, 0]

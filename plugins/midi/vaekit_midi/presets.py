@@ -91,7 +91,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 # the decoder read each step's chord beside its token, so z need not hold the harmony; --chords names the
 # chords to decode over.
 PRESETS["mel_2bar_chords"] = {
-    "data": {**_DATA, "kind": "chord_melody", "source": "pop_chords", "steps": 32},
+    # inputs and targets transposed apart: z cannot hold the key, the decoder reads it from the chords
+    "data": {**_DATA, "kind": "chord_melody", "source": "pop_chords", "steps": 32, "transpose_apart": True},
     "model": {**PRESETS["mel_2bar"]["model"]},
     "loss": {**PRESETS["mel_2bar"]["loss"]},
     "train": {**PRESETS["mel_2bar"]["train"], "time_limit": "35m"},

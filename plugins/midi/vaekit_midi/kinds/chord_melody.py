@@ -67,7 +67,11 @@ class ChordMelody(Melody):
                 f"with a {CHORDS_FILE} beside each, as POP909 has)")
 
     def load_dataset(self, source: str, config: Config):
-        return Kind.load_dataset(self, source, config)
+        """As every kind's; with ``data.transpose_apart``, training inputs and targets transposed apart
+        (``dataset.ChordWindowDataset``)."""
+        train, val = Kind.load_dataset(self, source, config)
+        train.apart = bool(config["data"].get("transpose_apart", False))
+        return train, val
 
     def dataset(self, windows: np.ndarray, transpose: int = 0):
         from vaekit_midi.dataset import ChordWindowDataset
