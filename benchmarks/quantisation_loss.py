@@ -51,7 +51,8 @@ MIDI_READINGS = ("as --data reads them", "as the single-file verbs read them", "
 SCORE_READINGS = ("every part, as every verb reads them", "the soprano (the melody)")
 #: A file "holds triplets" where this share of its notes start on a triplet position off the 16th grid.
 TRIPLET_SHARE = 0.02
-MACHINE = "AMD EPYC, 2 cores, AVX-512 + AVX512-BF16, no AMX, shared with other jobs (load average about 4 while folk and Bach ran)"
+MACHINE = ("AMD EPYC, 2 cores, AVX-512 + AVX512-BF16, no AMX, shared with other jobs (load average about 4 while "
+           "folk and Bach ran)")
 
 
 def drum_report(path: Path) -> QuantisationReport | None:
