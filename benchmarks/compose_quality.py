@@ -28,9 +28,9 @@ import numpy as np
 import torch
 from composer_codes import codes_file
 from shipped import RESULTS, cpu
-from vaekit_midi.compose import REPEAT, SHIPPED, SPREAD, compose, write_songs
+from vaekit_midi.compose import REPEAT, SHIPPED, SPREAD, Given, compose, write_songs
 from vaekit_midi.composer_model import load
-from vaekit_midi.form import form_figures, frame_overlaps, self_similarity
+from vaekit_midi.form import SCALES, form_figures, frame_overlaps, key_of, self_similarity
 from vaekit_midi.song_codes import decode_song
 from vaekit_midi.tokens import decode
 
@@ -85,6 +85,40 @@ def rows_for(sets: dict[str, np.ndarray], reference: str) -> dict[str, dict[str,
     return rows
 
 
+def share_in_key_of(given: np.ndarray, written: np.ndarray) -> float:
+    """The share of the notes of token rows ``written`` in the key (Krumhansl and Schmuckler) of the
+    matching rows of ``given``."""
+    held = total = 0
+    for a, b in zip(given, written):
+        notes, later = decode(a), decode(b)
+        if len(notes) and len(later):
+            tonic, mode, _ = key_of(notes)
+            held += int(np.isin((later[:, 2] - tonic) % 12, SCALES[mode]).sum())
+            total += len(later)
+    return held / max(total, 1)
+
+
+def continuations(composer, mel, pop: np.ndarray, codes: np.ndarray, rest: np.ndarray, n: int) -> dict[str, float]:
+    """Of ``n`` held-out 32-bar pop windows, bars 1-8 given: the share of the notes of bars 9-32 in
+    the key of bars 1-8, for the composer's continuation, the song's own bars, and unconditional songs;
+    with bars 25-32 given too (infill), of bars 9-24."""
+    pick = np.linspace(0, len(pop) - 1, n).round().astype(int)
+    songs = {"continued": [], "infilled": []}
+    for i in pick:
+        before = Given(pop[i, :128], codes[i, :4], rest[i, :4], None)
+        after = Given(pop[i, -128:], codes[i, -4:], rest[i, -4:], None)
+        songs["continued"].append(compose(composer, mel, 32, 1, int(i), before)[0])
+        songs["infilled"].append(compose(composer, mel, 32, 1, int(i), before, after)[0])
+    free = compose(composer, mel, 32, n, seed=1)
+    cont, fill = np.stack(songs["continued"]), np.stack(songs["infilled"])
+    return {"continued: bars 9-32 in the key of given bars 1-8": share_in_key_of(pop[pick, :128], cont[:, 128:]),
+            "real songs: bars 9-32 in the key of bars 1-8": share_in_key_of(pop[pick, :128], pop[pick, 128:]),
+            "unconditional songs: bars 9-32 in the key of their bars 1-8": share_in_key_of(free[:, :128],
+                                                                                           free[:, 128:]),
+            "infilled: bars 9-24 in the key of given bars 1-8": share_in_key_of(pop[pick, :128], fill[:, 128:-128]),
+            "real songs: bars 9-24 in the key of bars 1-8": share_in_key_of(pop[pick, :128], pop[pick, 128:-128])}
+
+
 def note_list(tokens: np.ndarray, bars: int = 16) -> str:
     """The first ``bars`` bars as note names with onset (bar.beat) and length in 16ths, a bar a line."""
     import pretty_midi
@@ -126,6 +160,8 @@ def main() -> None:
         sets["mel_2bar: independent samples"] = independent(mel, bars, args.songs, g)
         report["tables"][bars] = {"rows": rows_for(sets, "real pop (held out)"),
                                   "compose_seconds_per_song": seconds / args.songs}
+        if bars == 32:
+            report["keys"] = continuations(composer, mel, pop, pop_codes, pop_rest, min(args.songs, 32))
         if bars == 64:
             shown = write_songs(songs[:4], Path("/tmp/compose_quality_songs"), mel, png=True)
             for i, png in enumerate(p for p in shown if p.suffix == ".png"):
@@ -163,7 +199,10 @@ def markdown(report: dict) -> str:
             lines.append(f"| {name} | " + " | ".join(fmt.format(row[k]) if k in row else "" for k, _, fmt in COLUMNS)
                          + " |")
         lines.append("")
-    return "\n".join(lines)
+    lines += ["## Continuing and infilling 32-bar held-out pop (seeds from each window's index)", "",
+              "| notes | share in key |", "| --- | ---: |"]
+    lines += [f"| {name} | {value:.3f} |" for name, value in report.get("keys", {}).items()]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pretty_midi
 import pytest
 import torch
 from click.testing import CliRunner
-from vaekit_midi.compose import compose, read_given
+from vaekit_midi.compose import SHIPPED, compose, read_given
 from vaekit_midi.composer_model import Composer, ComposerConfig, load, save, ties
 from vaekit_midi.composer_training import Sequences, batch, held_out_loss, train
 from vaekit_midi.song_codes import decode_song, song_windows
@@ -167,3 +167,13 @@ def test_a_tiny_composer_learns(tmp_path):
     trained, _ = load(tmp_path)
     assert held_out_loss(trained, *held) < 0.8 * before
 
+
+
+def test_the_shipped_composer_writes_whole_songs_that_play(mel):
+    composer, card = load(SHIPPED)
+    assert card["name"] == "composer" and card["config"]["codes_of"] == "mel_2bar"
+    songs = compose(composer, mel, 64, 2, seed=0)
+    bars = songs.reshape(2, 64, 16)
+    notes = (bars >= 2).sum(-1)
+    # a broken prior decodes to drones (a note a bar or fewer), runs of 16ths or silence
+    assert 2 < notes.mean() < 10 and (notes == 0).mean() < 0.3
