@@ -154,7 +154,7 @@ def main() -> None:
         sets[f"composer (spread {SPREAD}, repeat {REPEAT}: the defaults)"] = songs
         sets["composer (spread 1, repeat 0: as drawn)"] = compose(composer, mel, bars, args.songs, 0, spread=1.0,
                                                                   repeat=0.0)
-        sets[f"composer (spread {SPREAD}, repeat 0)"] = compose(composer, mel, bars, args.songs, 0, repeat=0)
+        sets[f"composer (spread 0.8, repeat {REPEAT})"] = compose(composer, mel, bars, args.songs, 0, spread=0.8)
         g = torch.Generator().manual_seed(0)
         sets["mel_2bar: interpolation between 2 random codes"] = interpolations(mel, bars, args.songs, g)
         sets["mel_2bar: independent samples"] = independent(mel, bars, args.songs, g)

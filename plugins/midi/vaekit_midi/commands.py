@@ -179,8 +179,8 @@ def register(cli: click.Group) -> None:
                   "written.")
     @click.option("--temperature", "-t", default=0.0, show_default=True,
                   help="mel_2bar's decoding of each 2-bar code: 0 decodes greedily.")
-    @click.option("--spread", type=float, help="The composer's noise scale: below 1 nearer its likeliest songs (a "
-                  "steadier key), 1 as trained (default 0.8).")
+    @click.option("--spread", type=float, help="The composer's noise scale: 1 as trained (the default), below 1 "
+                  "nearer its likeliest songs (busier, in a slightly steadier key).")
     @click.option("--repeat", type=float, help="The share of the written 2-bar windows that repeat an earlier window "
                   "exactly (0: as drawn; default 0.3).")
     @click.option("--png", is_flag=True, help="Also draw each song's piano roll, 16 bars a row, beside its MIDI file.")

@@ -28,7 +28,7 @@ MAX_BARS = 64
 ROW_BARS = 16  # bars a row of a song's piano roll
 #: The composer's noise scale, and the share of generated windows that repeat an earlier one, by default
 #: (benchmarks/results/compose_quality.md measures them).
-SPREAD = 0.8
+SPREAD = 1.0
 REPEAT = 0.3
 
 
