@@ -151,13 +151,13 @@ PRESETS["groove_2bar"] = {
 
 # A PianoTree-like VAE (Wang et al., ISMIR 2020) of 2-bar piano textures on the built-in pop_piano data
 # (POP909's accompaniment): each step's notes by a note GRU, the steps by a time GRU (piano_model.py).
-# Much smaller than PianoTree's (z 512, decoder GRUs 1024 and 512) to train on a CPU; the best checkpoint
-# has the best note F1 of greedy reconstructions.
+# Much smaller than PianoTree's (z 512, decoder GRUs 1024 and 512) to train on a CPU, where the time GRUs
+# are most of a step's cost; the best checkpoint has the best note F1 of greedy reconstructions.
 PRESETS["piano_2bar"] = {
     "data": {"kind": "piano", "source": "pop_piano", "steps": 32, "steps_per_bar": 16, "hop_bars": 1,
              "limit_tunes": 0, "tempo": 100},
-    "model": {"variational": True, "latent_dim": 128, "note_hidden": 128, "encoder_hidden": 192,
-              "decoder_hidden": 384},
+    "model": {"variational": True, "latent_dim": 128, "note_hidden": 128, "encoder_hidden": 128,
+              "decoder_hidden": 256},
     "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 48.0},
     "train": {**_TRAIN, "best_metric": "note_f1", "batch_size": 64, "eval_every": 250, "eval_batches": 8,
               "time_limit": "30m"},
