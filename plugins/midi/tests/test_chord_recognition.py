@@ -18,6 +18,7 @@ from vaekit_midi.chord_recognition import (
     find_chords,
     found_chords,
     recognise,
+    symbol_index,
 )
 from vaekit_midi.chords import chord_changes, chord_name, chord_of
 from vaekit_midi.scores import read_score
@@ -144,3 +145,19 @@ def test_inspect_shows_the_chords_bar_by_bar(tmp_path):
     score.write_text(ABC)
     found = found_chords(score)
     assert found.first_bar == 0 and found.by_bar() == ["N D7", "G", "Em Am7/G", "D7", "G"]  # bar 0: the pickup
+
+
+@pytest.mark.parametrize("figure, name", [
+    ("C", "C"), ("B-", "Bb"), ("D7/F#", "D7/F#"), ("Am/G", "Am/G"), ("Am7/G", "Am7/G"), ("Bm7b5", "Bm7b5"),
+    ("Co7", "Cdim7"), ("A7sus4", "A7sus4"), ("C9", "C7"), ("Cadd9", "C"),
+])
+def test_music21_chord_symbols_become_our_chords(figure, name):
+    from music21 import harmony
+
+    assert chord_name(symbol_index(harmony.ChordSymbol(figure))) == name
+
+
+def test_a_lower_case_quoted_word_is_no_chord():
+    from music21 import harmony
+
+    assert symbol_index(harmony.ChordSymbol("f")) is None  # ABC's "f" over a note is forte

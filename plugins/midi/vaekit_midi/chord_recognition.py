@@ -14,7 +14,6 @@ were tuned on POP909's training songs (``benchmarks/chord_recognition.py``).
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +36,6 @@ from vaekit_midi.melody_choice import MELODY_NAMES, NoMelody, pick, track_infos
 from vaekit_midi.midi_file import MIDI_TYPES, Grid, grid_of, meter_sections, on_grid, read_midi
 from vaekit_midi.parsed import MAX_STEPS, REASONS
 
-log = logging.getLogger(__name__)
-
 ANNOTATION = "annotation"
 SCORE_SYMBOLS = "score symbols"
 RECOGNISED = "recognised from the accompaniment"
@@ -46,7 +43,7 @@ RECOGNISED = "recognised from the accompaniment"
 NOT_ACCOMPANIMENT = (*MELODY_NAMES, "bridge")
 #: music21's chord kinds (``ChordSymbol.chordKind``) as our qualities; extensions (9ths, 11ths, 13ths)
 #: keep their seventh chord.
-KINDS = {
+MUSIC21_KINDS = {
     "major": "maj", "minor": "min", "diminished": "dim", "augmented": "aug", "suspended-second": "sus2",
     "suspended-fourth": "sus4", "dominant-seventh": "7", "major-seventh": "maj7", "minor-seventh": "min7",
     "minor-major-seventh": "minmaj7", "major-sixth": "maj6", "minor-sixth": "min6", "diminished-seventh": "dim7",
@@ -62,17 +59,17 @@ KINDS = {
 class Templates:
     """The weights of the template match (see the module's docstring)."""
 
-    off_tones: float = 0.6  # penalty per unit of the profile off the chord's tones
-    bass_root: float = 0.35  # bonus per unit of the bass profile on the root
-    bass_tone: float = 0.1  # ... on another chord tone
+    off_tones: float = 0.68  # penalty per unit of the profile off the chord's tones
+    bass_root: float = 0.25  # bonus per unit of the bass profile on the root
+    bass_tone: float = 0.14  # ... on another chord tone
     change: float = 0.25  # cost of a change of chord between beats
     no_chord: float = -0.5  # score of N where something sounds
-    silence: float = 0.2  # cost of holding a chord through a beat where nothing sounds (N scores 0 there)
+    silence: float = 0.1  # cost of holding a chord through a beat where nothing sounds (N scores 0 there)
     #: Bias per quality: plain triads first.
     bias: dict[str, float] = field(default_factory=lambda: {
-        "maj": 0.0, "min": 0.0, "dim": -0.15, "aug": -0.25, "sus2": -0.15, "sus4": -0.12, "7": -0.12,
-        "maj7": -0.12, "min7": -0.1, "minmaj7": -0.3, "maj6": -0.15, "min6": -0.2, "dim7": -0.3,
-        "hdim7": -0.2, "sus4(b7)": -0.2})
+        "maj": 0.0, "min": 0.0, "dim": -0.07, "aug": -0.11, "sus2": -0.07, "sus4": -0.08, "7": -0.08,
+        "maj7": -0.12, "min7": -0.1, "minmaj7": -0.3, "maj6": -0.15, "min6": -0.16, "dim7": -0.4,
+        "hdim7": -0.2, "sus4(b7)": -0.16})
 
 
 TEMPLATES = Templates()
@@ -209,6 +206,29 @@ def recognised(pm: Any, grid: Grid, steps_per_bar: int = 16, length: int = 0) ->
     return recognise(notes, end, steps_per_bar // 4)
 
 
+@dataclass
+class FileChords:
+    """A file's chords, one index a step on its melody reader's grid, where they came from, and its
+    bars: (first step, steps a bar) of each stretch of one meter, and the number of the first bar (0
+    where a score's first bar is a pickup)."""
+
+    row: np.ndarray
+    source: str
+    meters: list[tuple[int, int]]
+    first_bar: int = 1
+
+    def by_bar(self) -> list[str]:
+        """Each bar's chords as a lead sheet writes them ("C Am", "G7"; the chord sounding at its bar
+        line first)."""
+        out = []
+        for i, (start, bar) in enumerate(self.meters):
+            stop = self.meters[i + 1][0] if i + 1 < len(self.meters) else len(self.row)
+            for at in range(start, stop, bar):
+                bar_row = self.row[at:min(at + bar, stop)]
+                out.append(" ".join(chord_name(index) for _, _, index in chord_changes(bar_row)))
+        return out
+
+
 def score_chords(path: Path, steps_per_bar: int = 16) -> FileChords | None:
     """The chord symbols of a score's first piece, one index a step from its first bar line (step 0 of
     the melody reader's grid, before a pickup; repeats written out as it writes them), each held to
@@ -253,51 +273,32 @@ def score_chords(path: Path, steps_per_bar: int = 16) -> FileChords | None:
 
 def symbol_index(symbol: Any) -> int | None:
     """A music21 ``Harmony`` as a chord index (0 for its NoChord), or None where it names no chord
-    (a roman numeral, a figured bass)."""
+    (a roman numeral, a figured bass, a lower-case word). The quality is the one its kind names where its pitches are
+    that chord's (with or without a bass outside it: "Am/G"), else the one whose tones they are
+    ("Bm7b5", which music21 calls a minor seventh), else the named one, else the nearest."""
     from music21 import harmony
 
     if isinstance(symbol, harmony.NoChord):
         return 0
-    if not isinstance(symbol, harmony.ChordSymbol):
-        return None
+    if not isinstance(symbol, harmony.ChordSymbol) or (symbol.figure or "C")[:1] not in "ABCDEFG":
+        return None  # a chord's letter is a capital: ABC's quoted "f" is a dynamic, not F major
     try:
         root, bass = symbol.root().pitchClass, symbol.bass().pitchClass
-        classes = {p.pitchClass for p in symbol.pitches}
+        steps = {(p.pitchClass - root) % 12 for p in symbol.pitches}
     except Exception:  # a symbol music21 could not realise
         return None
-    quality = KINDS.get(symbol.chordKind) or _nearest_quality(root, classes)
-    chord = Chord(root, quality)
-    return Chord(root, quality, (bass - root) % 12 if bass in chord.tones else 0).index
+    above = (bass - root) % 12
+    named = MUSIC21_KINDS.get(symbol.chordKind)
+    exact = [q for q in ([named] if named else []) + QUALITY_NAMES
+             if set(QUALITIES[q]) in (steps, steps - {above})]
+    quality = exact[0] if exact else named or _nearest_quality(steps)
+    return Chord(root, quality, above).index
 
 
-def _nearest_quality(root: int, classes: set[int]) -> str:
-    """The quality whose tones best match ``classes`` above ``root`` (most shared, fewest extra)."""
-    steps = {(c - root) % 12 for c in classes}
+def _nearest_quality(steps: set[int]) -> str:
+    """The quality whose tones best match ``steps`` above the root (most shared, fewest missing)."""
     return max(QUALITY_NAMES, key=lambda q: (len(steps & set(QUALITIES[q])) - len(set(QUALITIES[q]) - steps),
                                              -QUALITY_NAMES.index(q)))
-
-
-@dataclass
-class FileChords:
-    """A file's chords, one index a step on its melody reader's grid, where they came from, and its
-    bars: (first step, steps a bar) of each stretch of one meter, and the number of the first bar (0
-    where a score's first bar is a pickup)."""
-
-    row: np.ndarray
-    source: str
-    meters: list[tuple[int, int]]
-    first_bar: int = 1
-
-    def by_bar(self) -> list[str]:
-        """Each bar's chords as a lead sheet writes them ("C Am", "G7"; the chord sounding at its bar
-        line first)."""
-        out = []
-        for i, (start, bar) in enumerate(self.meters):
-            stop = self.meters[i + 1][0] if i + 1 < len(self.meters) else len(self.row)
-            for at in range(start, stop, bar):
-                bar_row = self.row[at:min(at + bar, stop)]
-                out.append(" ".join(chord_name(index) for _, _, index in chord_changes(bar_row)))
-        return out
 
 
 def found_chords(path: Path, steps_per_bar: int = 16) -> FileChords | None:
