@@ -136,6 +136,14 @@ def test_bad_bars_are_one_line_and_exit_2(tiny, tmp_path, bars):
     assert not (tmp_path / "x").exists()
 
 
+def test_a_melody_not_in_4_4_is_refused_in_one_line(tiny, tmp_path, write_midi):
+    waltz = write_midi(tmp_path / "waltz.mid", [[(i * BEAT, (i + 1) * BEAT, 60 + i % 5) for i in range(12)]],
+                       meters=((0, 3, 4),))
+    result = run(str(tiny), "--bars", "8", "--continue", str(waltz), "--out", str(tmp_path / "x"))
+    assert result.exit_code == 2 and "not in 4/4" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+
+
 def test_a_given_melody_must_leave_bars_to_write(tiny, tmp_path, melody_file):
     tune = melody_file(tmp_path / "tune.mid", TUNE)
     result = run(str(tiny), "--bars", "4", "--continue", str(tune), "--out", str(tmp_path / "x"))

@@ -56,15 +56,18 @@ class Given:
 
 def read_given(path: Path, mel: Any) -> Given:
     """A melody file read as the other verbs read one (its melody track, from its first bar line; a
-    pickup is a bar of its own), in whole 2-bar windows; one line where it is not 4/4."""
-    from vaekit_midi.song import read_song
+    pickup is a bar of its own), in whole 2-bar windows; one line where it is not 4/4 throughout."""
+    from vaekit_midi.reading import read_user_midi
+    from vaekit_midi.song import song_of
 
-    song, music = read_song(Path(path), mel.config)
-    if song.bar_steps != WINDOW // 2:
-        raise VaekitError(f"{path}: the composer writes 4/4; this melody has {song.bar_steps} 16th notes a bar")
-    windows, rest = song_windows(song.tokens)
+    bar = WINDOW // 2
+    reading = read_user_midi(Path(path), bar)
+    if reading.music.bar_steps(bar) != bar or any(steps != bar for _, steps in reading.parsed.segments):
+        raise VaekitError(f"{path}: the composer writes 4/4, and this melody is not in 4/4 throughout")
+    reading.say()
+    windows, rest = song_windows(song_of(reading, bar).tokens)
     codes = encode_windows(mel.model, windows, rest)
-    return Given(windows.reshape(-1), codes, rest, music)
+    return Given(windows.reshape(-1), codes, rest, reading.music)
 
 
 def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int, before: Given | None = None,
