@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from vaekit_midi import models
+from vaekit_midi import networks
 
 import vaekit
 
@@ -18,7 +18,7 @@ SAVED = Path(__file__).parent / "data" / "saved_runs"
 
 @pytest.fixture
 def fake_amx(monkeypatch):
-    monkeypatch.setattr(models, "bf16_is_fast", lambda device: True)
+    monkeypatch.setattr(networks, "bf16_is_fast", lambda device: True)
 
 
 @pytest.mark.parametrize("kind", ["melody", "drums", "trio"])
@@ -31,7 +31,7 @@ def test_inference_ignores_fast_bf16(kind, fake_amx):
 
 def test_training_uses_fast_bf16(fake_amx):
     cpu = torch.device("cpu")
-    assert models.autocast(cpu, "auto", training=True)._enabled
-    assert not models.autocast(cpu, "auto", training=False)._enabled
-    assert models.autocast(cpu, True, training=False)._enabled  # forced on is on everywhere
-    assert not models.autocast(cpu, False, training=True)._enabled
+    assert networks.autocast(cpu, "auto", training=True)._enabled
+    assert not networks.autocast(cpu, "auto", training=False)._enabled
+    assert networks.autocast(cpu, True, training=False)._enabled  # forced on is on everywhere
+    assert not networks.autocast(cpu, False, training=True)._enabled

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 from vaekit_midi.kinds import KINDS
 from vaekit_midi.metrics import note_f1
-from vaekit_midi.models import VOCAB
+from vaekit_midi.networks import VOCAB
 
 from vaekit import VAE, Decoder, Encoder
 

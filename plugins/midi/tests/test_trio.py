@@ -13,7 +13,7 @@ import torch
 from click.testing import CliRunner
 from vaekit_midi.kinds import KINDS, kind_of_model
 from vaekit_midi.kinds.trio import BASS_PROGRAM, PARTS
-from vaekit_midi.models import TRIO_VOCABS
+from vaekit_midi.networks import TRIO_VOCABS
 from vaekit_midi.presets import PRESETS
 from vaekit_midi.tokens import DRUM_VOCAB
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import torch
 
 from vaekit_midi.chords import FEATURES, feature_table
-from vaekit_midi.models import FlatDecoder, LSTMEncoder, token_log_prob
+from vaekit_midi.networks import FlatDecoder, LSTMEncoder, token_log_prob
 
 #: Held while a decoder decodes over chords set by ``over`` (a server decodes in several threads).
 _OVER = threading.RLock()

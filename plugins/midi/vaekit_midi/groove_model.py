@@ -24,7 +24,7 @@ from torch import nn
 from vaekit import Decoder, Encoder, VaekitError
 from vaekit.model import rand, randn
 from vaekit_midi.groove_midi import CLASSES, FEATURES
-from vaekit_midi.models import autocast
+from vaekit_midi.networks import autocast
 
 HUMANIZE, TAP = 0, 1
 TASKS = {"humanize": HUMANIZE, "tap": TAP}

@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from vaekit import Decoder, Encoder
-from vaekit_midi.models import pick
+from vaekit_midi.networks import pick
 from vaekit_midi.piano_tokens import MAX_DURATION, MAX_NOTES, decode, encode
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH
 

@@ -33,7 +33,7 @@ def kind_of_model(model: VAE) -> Kind:
     vocabulary."""
     from vaekit_midi.chord_model import ChordDecoder
     from vaekit_midi.groove_model import GrooveDecoder
-    from vaekit_midi.models import TrioDecoder
+    from vaekit_midi.networks import TrioDecoder
     from vaekit_midi.piano_model import PianoDecoder
     from vaekit_midi.tokens import DRUM_VOCAB
 

@@ -100,7 +100,7 @@ class ChordMelody(Melody):
         """:mod:`vaekit_midi.chord_model`'s encoder and flat decoder, sized as a melody model is."""
         from vaekit import VAE
         from vaekit_midi.chord_model import ChordDecoder, ChordEncoder
-        from vaekit_midi.models import encoder_stride
+        from vaekit_midi.networks import encoder_stride
 
         m, data = config["model"], config["data"]
         if m.get("encoder", "flat") != "flat" or m["decoder"] != "flat":

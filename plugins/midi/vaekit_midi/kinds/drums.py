@@ -111,7 +111,7 @@ class Drums(Kind):
     def build_model(self, config: Config) -> VAE:
         """MusicVAE's drum model: the bidirectional LSTM encoder and the flat decoder over 512 tokens."""
         from vaekit import VAE
-        from vaekit_midi.models import FlatDecoder, LSTMEncoder, encoder_stride
+        from vaekit_midi.networks import FlatDecoder, LSTMEncoder, encoder_stride
 
         m, data = config["model"], config["data"]
         latent, bf16, dropout = m["latent_dim"], m["bf16"], m["dropout"]

@@ -194,7 +194,7 @@ class Melody(Kind):
     def build_model(self, config: Config) -> VAE:
         """The VAE that ``config["model"]`` describes (``model.decoder`` is ``flat`` or ``hierarchical``)."""
         from vaekit import VAE
-        from vaekit_midi.models import BarEncoder, FlatDecoder, HierarchicalDecoder, LSTMEncoder, encoder_stride
+        from vaekit_midi.networks import BarEncoder, FlatDecoder, HierarchicalDecoder, LSTMEncoder, encoder_stride
 
         m, data = config["model"], config["data"]
         latent, steps, dropout, bf16 = m["latent_dim"], data["steps"], m["dropout"], m["bf16"]

@@ -88,7 +88,7 @@ class Trio(Kind):
     def build_model(self, config: Config) -> VAE:
         """One encoder over the three parts, one conductor feeding three bar decoders."""
         from vaekit import VAE
-        from vaekit_midi.models import TrioDecoder, TrioEncoder, encoder_stride
+        from vaekit_midi.networks import TrioDecoder, TrioEncoder, encoder_stride
 
         m, data = config["model"], config["data"]
         latent, bf16, dropout, steps = m["latent_dim"], m["bf16"], m["dropout"], data["steps"]
@@ -108,7 +108,7 @@ class Trio(Kind):
         """The most likely token of each part and step: ``(B, 3, T)``."""
         import torch
 
-        from vaekit_midi.models import TRIO_VOCABS
+        from vaekit_midi.networks import TRIO_VOCABS
 
         return torch.stack([part.argmax(-1) for part in logits.split(TRIO_VOCABS, -1)], 1)
 

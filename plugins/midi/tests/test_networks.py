@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from vaekit_midi.kinds import KINDS
-from vaekit_midi.models import (
+from vaekit_midi.networks import (
     VOCAB,
     BarEncoder,
     FlatDecoder,
