@@ -11,7 +11,7 @@ import pretty_midi
 import pytest
 import torch
 from click.testing import CliRunner
-from vaekit_midi.compose import SHIPPED, compose, read_given
+from vaekit_midi.compose import SHIPPED, compose, compose_form, read_given
 from vaekit_midi.composer_model import Composer, ComposerConfig, load, save, ties
 from vaekit_midi.composer_training import Sequences, batch, held_out_loss, train
 from vaekit_midi.song_codes import decode_song, song_windows
@@ -127,6 +127,36 @@ def test_infill_keeps_both_ends(tiny, tmp_path, mel, melody_file):
     songs = compose(load(tiny)[0], mel, 12, 2, seed=0, before=a, after=b)
     assert (songs[:, :64] == a.tokens).all() and (songs[:, -32:] == b.tokens).all()
     assert (songs[:, 64:-32] != 0).any()  # the middle is written
+
+
+def test_form_aaba_writes_32_bars_and_repeats_its_a_sections(tiny, tmp_path, mel):
+    result = run(str(tiny), "--form", "AABA", "-n", "2", "--out", str(tmp_path / "f"))
+    assert result.exit_code == 0 and "of 32 bars" in result.output, result.output
+    composer, _ = load(tiny)
+    songs = compose(composer, mel, 32, 2, seed=0, form="AABA", variation=0)
+    a = songs.reshape(2, 4, 128)  # four sections of 8 bars
+    assert songs.shape == (2, 32 * 16) and (a[:, 1] == a[:, 0]).all() and (a[:, 3] == a[:, 0]).all()
+    values = compose_form(composer, "AABA", 4, torch.Generator().manual_seed(0), variation=0)
+    sections = values.reshape(4, 4, 4, -1)
+    assert torch.equal(sections[:, 1], sections[:, 0]) and not torch.equal(sections[:, 2], sections[:, 0])
+
+    def distance(i: int, j: int) -> float:
+        return (sections[:, i] - sections[:, j]).norm(dim=-1).mean().item()
+
+    values = compose_form(composer, "AABA", 4, torch.Generator().manual_seed(0), variation=0.1)
+    sections = values.reshape(4, 4, 4, -1)
+    assert not torch.equal(sections[:, 1], sections[:, 0])  # varied, not copied
+    assert max(distance(0, 1), distance(0, 3), distance(1, 3)) < min(distance(0, 2), distance(1, 2), distance(3, 2))
+
+
+@pytest.mark.parametrize("args", [["--form", "AAbA"], ["--form", ""], ["--form", "A1"], ["--form", "ABCDEFGHI"],
+                                  ["--form", "AABA", "--bars", "16"], ["--form", "AB", "--variation", "2"],
+                                  ["--variation", "0.5"]])
+def test_bad_forms_are_one_line_and_exit_2(tiny, tmp_path, args):
+    result = run(str(tiny), *args, "--out", str(tmp_path / "x"))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "--form" in result.output or "--variation" in result.output
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize("bars", ["7", "0", "66", "many", "-2"])

@@ -168,7 +168,7 @@ def register(cli: click.Group) -> None:
 
     @cli.command()
     @click.argument("model", required=False, type=click.Path(path_type=Path))
-    @click.option("--bars", "-b", default="64", show_default=True, help="Bars in each melody: even, 2 to 64.")
+    @click.option("--bars", "-b", help="Bars in each melody: even, 2 to 64 (default 64, or 8 a letter of --form).")
     @click.option("-n", "count", default=4, show_default=True, type=click.IntRange(1, 256), help="How many melodies.")
     @click.option("--seed", default=0, show_default=True, help="The same seed writes the same melodies.")
     @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="The folder to write into.")
@@ -183,10 +183,14 @@ def register(cli: click.Group) -> None:
                   "nearer its likeliest songs (busier, in a slightly steadier key).")
     @click.option("--repeat", type=float, help="The share of the written 2-bar windows that repeat an earlier window "
                   "exactly (0: as drawn; default 0.3).")
+    @click.option("--form", help="Section letters, one per 8 bars, such as AABA: a repeated letter repeats its "
+                  "section, varied by --variation.")
+    @click.option("--variation", type=float, help="How far a repeated section of --form strays from its first "
+                  "statement: 0 repeats it exactly, 1 writes it anew (default 0.3).")
     @click.option("--png", is_flag=True, help="Also draw each song's piano roll, 16 bars a row, beside its MIDI file.")
-    def compose(model: Path | None, bars: str, count: int, seed: int, out: Path, continued: Path | None,
+    def compose(model: Path | None, bars: str | None, count: int, seed: int, out: Path, continued: Path | None,
                 infill: tuple[Path, Path] | None, temperature: float, spread: float | None, repeat: float | None,
-                png: bool) -> None:
+                form: str | None, variation: float | None, png: bool) -> None:
         """Whole melodies of up to 64 bars from MODEL (default: the shipped composer, a diffusion prior
         over sequences of mel_2bar's 2-bar codes), one MIDI file each; or a melody continued, or the bars
         between two melodies written."""
@@ -194,18 +198,26 @@ def register(cli: click.Group) -> None:
         from vaekit_midi.composer_model import load
 
         try:
-            length = int(bars)
+            length = None if bars is None else int(bars)
         except ValueError:
             raise VaekitError(f"--bars {bars!r}: give an even number of bars from 2 to {composing.MAX_BARS}") from None
+        if form is not None:
+            length = composing.check_form(form, length)
+        length = composing.MAX_BARS if length is None else length
         composing.check_bars(length)
         if continued and infill:
             raise VaekitError("give --continue or --infill, not both")
+        if variation is not None and form is None:
+            raise VaekitError("--variation varies the repeated sections of --form: give --form too")
+        if form is not None and (continued or infill):
+            raise VaekitError("give --form or --continue/--infill, not both")
         composer, card = load(model or composing.SHIPPED)
         mel = vaekit.load(card["config"]["codes_of"])
         before = composing.read_given(continued or infill[0], mel) if continued or infill else None
         after = composing.read_given(infill[1], mel) if infill else None
-        chosen = {name: value for name, value in (("spread", spread), ("repeat", repeat)) if value is not None}
-        songs = composing.compose(composer, mel, length, count, seed, before, after, temperature, **chosen)
+        chosen = {name: value for name, value in (("spread", spread), ("repeat", repeat), ("variation", variation))
+                  if value is not None}
+        songs = composing.compose(composer, mel, length, count, seed, before, after, temperature, form=form, **chosen)
         written = composing.write_songs(songs, out, mel, before.music if before else None, png)
         click.echo(f"wrote {len(songs)} melodies of {length} bars into {out} ({len(written)} files)")
 

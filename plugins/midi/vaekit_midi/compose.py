@@ -7,6 +7,9 @@ sequences of the shipped ``mel_2bar``'s codes (``composer_model.py``), decoded w
   them generated; A's own bars are written as read.
 - ``--infill A.mid B.mid``: A opens the song and B closes it, both held and written as read; the bars
   between them are generated.
+- ``--form AABA``: a section of 8 bars (4 windows) a letter, written in order, each given the song so
+  far. A letter's first section is generated; a later one is its first section's codes varied
+  (``Composer.sample``'s ``start``) by ``--variation``: 0 repeats it exactly, 1 writes it anew.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ ROW_BARS = 16  # bars a row of a song's piano roll
 #: (benchmarks/results/compose_quality.md measures them).
 SPREAD = 1.0
 REPEAT = 0.3
+SECTION = 4  # windows (8 bars) a letter of a form
+#: How far a repeated section strays from its first statement by default (the MIDI guide says why).
+VARIATION = 0.3
 
 
 def check_bars(bars: int) -> int:
@@ -37,6 +43,18 @@ def check_bars(bars: int) -> int:
     if bars % 2 or not 2 <= bars <= MAX_BARS:
         raise VaekitError(f"--bars {bars}: give an even number of bars from 2 to {MAX_BARS}")
     return bars // 2
+
+
+def check_form(form: str, bars: int | None) -> int:
+    """The bars of ``form`` (8 a letter); one line where it is not letters A-Z, is too long, or
+    disagrees with ``bars``."""
+    if not form or not all("A" <= letter <= "Z" for letter in form) or 8 * len(form) > MAX_BARS:
+        raise VaekitError(f"--form {form!r}: give one capital letter A-Z per 8 bars, at most "
+                          f"{MAX_BARS // 8} letters, such as AABA")
+    if bars is not None and bars != 8 * len(form):
+        raise VaekitError(f"--bars {bars} disagrees with --form {form}: {len(form)} sections of 8 bars "
+                          f"are {8 * len(form)} bars")
+    return 8 * len(form)
 
 
 @dataclass
@@ -72,16 +90,25 @@ def read_given(path: Path, mel: Any) -> Given:
 
 def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int, before: Given | None = None,
             after: Given | None = None, temperature: float = 0.0, spread: float = SPREAD,
-            repeat: float = REPEAT) -> np.ndarray:
+            repeat: float = REPEAT, form: str | None = None, variation: float = VARIATION) -> np.ndarray:
     """``n`` melodies ``(n, bars * 16)`` of tokens: ``before``'s windows first and ``after``'s last
     where given (written as read), the others generated; the composer's draws and ``mel``'s decoding
     (greedy at temperature 0) both come from ``seed``. ``spread``: the composer's noise scale;
-    ``repeat``: the share of generated windows tied to an earlier one (``Composer.sample``)."""
+    ``repeat``: the share of generated windows tied to an earlier one (``Composer.sample``);
+    ``form``: section letters, 8 bars each (``compose_form``)."""
     if not 0 <= repeat < 1 or not spread > 0:
         raise VaekitError(f"--repeat {repeat} must lie in [0, 1) and --spread {spread} be above 0")
     from vaekit.pipeline import seeded
 
     length = check_bars(bars)
+    if form is not None:
+        check_form(form, bars)
+        if before or after:
+            raise VaekitError("give --form or --continue/--infill, not both")
+        generator = seeded(seed)
+        values = compose_form(composer, form, n, generator, variation, repeat=repeat, temperature=spread)
+        codes, rest = composer.from_values(values)
+        return np.stack([decode_song(mel.model, codes[i], rest[i], temperature, generator) for i in range(n)])
     held = (before.windows if before else 0) + (after.windows if after else 0)
     if held >= length:
         given = " and ".join(f"{g.windows * 2}" for g in (before, after) if g)
@@ -103,6 +130,37 @@ def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int, before: 
     for start, tokens in spans:
         songs[:, start:start + len(tokens)] = tokens
     return songs
+
+
+def compose_form(composer: Composer, form: str, n: int, generator: torch.Generator, variation: float,
+                 **sampling: Any) -> torch.Tensor:
+    """``n`` songs' values ``(n, 4 * len(form), C)``, a section a letter, written in order, each sampled
+    with the song so far held: a letter's first section drawn anew, a later one started from that
+    section's values noised to ``variation`` (0: an exact repeat) and denoised given the song before it.
+    ``sampling`` (``repeat``, ``temperature``) goes to ``Composer.sample``; a varied section is not
+    tied (``repeat`` 0), so that ``variation`` alone sets how far it strays."""
+    if not 0 <= variation <= 1:
+        raise VaekitError(f"--variation {variation} must lie in [0, 1]")
+    length = SECTION * len(form)
+    values = torch.zeros(n, length, composer.config.channels)
+    first: dict[str, int] = {}
+    for s, letter in enumerate(form):
+        here, end = slice(s * SECTION, (s + 1) * SECTION), (s + 1) * SECTION
+        mask = torch.zeros(n, end, dtype=torch.bool)
+        mask[:, : s * SECTION] = True
+        if letter not in first:
+            first[letter] = s
+            values[:, :end] = composer.sample(end, n, generator, values[:, :end], mask, **sampling)
+            continue
+        source = values[:, first[letter] * SECTION:(first[letter] + 1) * SECTION]
+        if variation == 0:
+            values[:, here] = source
+            continue
+        start = values[:, :end].clone()
+        start[:, here] = source
+        values[:, :end] = composer.sample(end, n, generator, values[:, :end], mask, start=start,
+                                          strength=variation, **{**sampling, "repeat": 0.0})
+    return values
 
 
 def write_songs(songs: np.ndarray, out: Path, mel: Any, music: Any = None, png: bool = False) -> list[Path]:

@@ -117,7 +117,8 @@ class Composer(nn.Module):
     @torch.no_grad()
     def sample(self, length: int, n: int, generator: torch.Generator, known: torch.Tensor | None = None,
                mask: torch.Tensor | None = None, steps: int = 100, eta: float = 1.0, repeat: float = 0.0,
-               tie_at: float = 0.5, temperature: float = 1.0) -> torch.Tensor:
+               tie_at: float = 0.5, temperature: float = 1.0, start: torch.Tensor | None = None,
+               strength: float = 1.0) -> torch.Tensor:
         """``n`` sequences ``(n, length, C)`` of values, ``known`` ``(n, length, C)`` held where ``mask``
         ``(n, length)`` holds; DDIM over ``steps`` evenly spaced steps of the schedule; ``temperature``
         scales the starting noise and the noise added at each step (below 1: nearer the likeliest songs).
@@ -125,7 +126,11 @@ class Composer(nn.Module):
         ``repeat``: the share of generated playing windows made to repeat an earlier window exactly.
         At ``tie_at`` of the way through the steps, those whose clean estimate lies nearest an earlier
         window's are tied to it (``ties``) and move with it from then on, while the rest of the song
-        is still denoised around them."""
+        is still denoised around them.
+
+        ``start`` ``(n, length, C)``: values to vary rather than draw anew (SDEdit, Meng et al. 2022):
+        they are noised to ``strength`` (0..1) of the way along the schedule and denoised from there,
+        over that share of the steps; ``strength`` 1 forgets them."""
         if not 1 <= length <= self.config.max_len:
             raise VaekitError(f"the composer writes 1 to {self.config.max_len} windows, not {length}")
         c = self.config.channels
@@ -134,7 +139,11 @@ class Composer(nn.Module):
         x = torch.randn((n, length, c), generator=generator) * temperature
         held = mask.unsqueeze(-1)
         last = self.config.diffusion_steps - 1
-        times = torch.linspace(last, 0, min(steps, last + 1)).round().long()
+        first = round(strength * last)
+        times = torch.linspace(first, 0, max(1, min(round(strength * steps), first + 1))).round().long()
+        if start is not None:
+            a = self.alpha_bar[first]
+            x = a.sqrt() * start + (1 - a).sqrt() * x
         tied = torch.arange(length).expand(n, length)
         for i, t in enumerate(times.tolist()):
             x = _follow(torch.where(held, known, x), tied)
