@@ -96,6 +96,7 @@ def test_repeat_ties_the_nearest_windows_to_earlier_ones(tiny):
     values = torch.tensor([[[0.0, 0.0, -1], [5.0, 5.0, -1], [9.0, 0.0, -1], [5.1, 5.0, -1], [0.0, 9.0, 1]]])
     assert ties(values, torch.zeros(1, 5, dtype=torch.bool), 0.25).tolist() == [[0, 1, 2, 1, 4]]
     assert ties(values, torch.tensor([[False, False, False, True, False]]), 0.25).tolist()[0][3] == 3  # known: kept
+    assert ties(values, torch.zeros(1, 5, dtype=torch.bool), 0.25, tie_from=2).tolist() == [[0, 1, 2, 2, 4]]
     composer, _ = load(tiny)
     out = composer.sample(8, 2, torch.Generator().manual_seed(0), repeat=0.5)
     for song in out:

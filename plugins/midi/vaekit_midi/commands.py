@@ -186,7 +186,7 @@ def register(cli: click.Group) -> None:
     @click.option("--form", help="Section letters, one per 8 bars, such as AABA: a repeated letter repeats its "
                   "section, varied by --variation.")
     @click.option("--variation", type=float, help="How far a repeated section of --form strays from its first "
-                  "statement: 0 repeats it exactly, 1 writes it anew (default 0.3).")
+                  "statement: 0 repeats it exactly, 1 writes it anew (default 0.1).")
     @click.option("--png", is_flag=True, help="Also draw each song's piano roll, 16 bars a row, beside its MIDI file.")
     def compose(model: Path | None, bars: str | None, count: int, seed: int, out: Path, continued: Path | None,
                 infill: tuple[Path, Path] | None, temperature: float, spread: float | None, repeat: float | None,

@@ -35,7 +35,7 @@ SPREAD = 1.0
 REPEAT = 0.3
 SECTION = 4  # windows (8 bars) a letter of a form
 #: How far a repeated section strays from its first statement by default (the MIDI guide says why).
-VARIATION = 0.3
+VARIATION = 0.1
 
 
 def check_bars(bars: int) -> int:
@@ -137,8 +137,9 @@ def compose_form(composer: Composer, form: str, n: int, generator: torch.Generat
     """``n`` songs' values ``(n, 4 * len(form), C)``, a section a letter, written in order, each sampled
     with the song so far held: a letter's first section drawn anew, a later one started from that
     section's values noised to ``variation`` (0: an exact repeat) and denoised given the song before it.
-    ``sampling`` (``repeat``, ``temperature``) goes to ``Composer.sample``; a varied section is not
-    tied (``repeat`` 0), so that ``variation`` alone sets how far it strays."""
+    ``sampling`` (``repeat``, ``temperature``) goes to ``Composer.sample``. A new letter's windows are
+    tied only within its own section (tied to A's, a B would be A again), and a varied section not at
+    all, so that ``variation`` alone sets how far it strays."""
     if not 0 <= variation <= 1:
         raise VaekitError(f"--variation {variation} must lie in [0, 1]")
     length = SECTION * len(form)
@@ -150,7 +151,8 @@ def compose_form(composer: Composer, form: str, n: int, generator: torch.Generat
         mask[:, : s * SECTION] = True
         if letter not in first:
             first[letter] = s
-            values[:, :end] = composer.sample(end, n, generator, values[:, :end], mask, **sampling)
+            values[:, :end] = composer.sample(end, n, generator, values[:, :end], mask, tie_from=s * SECTION,
+                                              **sampling)
             continue
         source = values[:, first[letter] * SECTION:(first[letter] + 1) * SECTION]
         if variation == 0:

@@ -118,7 +118,7 @@ class Composer(nn.Module):
     def sample(self, length: int, n: int, generator: torch.Generator, known: torch.Tensor | None = None,
                mask: torch.Tensor | None = None, steps: int = 100, eta: float = 1.0, repeat: float = 0.0,
                tie_at: float = 0.5, temperature: float = 1.0, start: torch.Tensor | None = None,
-               strength: float = 1.0) -> torch.Tensor:
+               strength: float = 1.0, tie_from: int = 0) -> torch.Tensor:
         """``n`` sequences ``(n, length, C)`` of values, ``known`` ``(n, length, C)`` held where ``mask``
         ``(n, length)`` holds; DDIM over ``steps`` evenly spaced steps of the schedule; ``temperature``
         scales the starting noise and the noise added at each step (below 1: nearer the likeliest songs).
@@ -126,7 +126,7 @@ class Composer(nn.Module):
         ``repeat``: the share of generated playing windows made to repeat an earlier window exactly.
         At ``tie_at`` of the way through the steps, those whose clean estimate lies nearest an earlier
         window's are tied to it (``ties``) and move with it from then on, while the rest of the song
-        is still denoised around them.
+        is still denoised around them; a tie points at ``tie_from`` or later.
 
         ``start`` ``(n, length, C)``: values to vary rather than draw anew (SDEdit, Meng et al. 2022):
         they are noised to ``strength`` (0..1) of the way along the schedule and denoised from there,
@@ -152,7 +152,7 @@ class Composer(nn.Module):
             v = self(x, torch.full((n,), t), known, mask)
             x0 = (a.sqrt() * x - (1 - a).sqrt() * v).clamp(-8, 8)
             if repeat and i == int(tie_at * len(times)):
-                tied = ties(x0, mask, repeat)
+                tied = ties(x0, mask, repeat, tie_from)
                 x0 = _follow(x0, tied)
             eps = (x - a.sqrt() * x0) / (1 - a).sqrt()
             sigma = eta * ((1 - a_prev) / (1 - a) * (1 - a / a_prev)).clamp_min(0).sqrt()
@@ -162,15 +162,16 @@ class Composer(nn.Module):
         return _follow(torch.where(held, known, x), tied)
 
 
-def ties(values: torch.Tensor, mask: torch.Tensor, share: float) -> torch.Tensor:
+def ties(values: torch.Tensor, mask: torch.Tensor, share: float, tie_from: int = 0) -> torch.Tensor:
     """For each position of ``values`` ``(n, L, C)``, the earlier position it repeats, or itself: of the
-    playing positions not in ``mask``, the ``share`` nearest to an earlier playing position (by the
-    distance of their codes) repeat it, or what it repeats."""
+    playing positions not in ``mask``, the ``share`` nearest to an earlier playing position from
+    ``tie_from`` on (by the distance of their codes) repeat it, or what it repeats."""
     n, length, _ = values.shape
     tied = torch.arange(length).repeat(n, 1)
     playing = values[..., -1] < 0
     distance = torch.cdist(values[..., :-1], values[..., :-1])
     earlier = torch.ones(length, length, dtype=torch.bool).tril(-1)  # [j, i]: i before j
+    earlier[:, :tie_from] = False
     distance = distance.masked_fill(~(earlier & playing[:, None, :]), float("inf"))
     nearest, source = distance.min(-1)
     free = playing & ~mask & nearest.isfinite()
