@@ -5,7 +5,7 @@ trained on the built-in ``pop_chords`` data in two runs, each from the one befor
     vaekit train -p mel_2bar_chords --init-from runs/mel_2bar_chords-start -o runs/mel_2bar_chords \
         --set data.transpose_apart=false --set train.lr=1e-3 --set train.eval_every=250 --time-limit 35m
     vaekit train -p mel_2bar_chords --init-from runs/mel_2bar_chords -o runs/mel_2bar_chords_apart \
-        --set data.transpose_apart=true --set train.lr=1e-3 --set train.eval_every=250 --time-limit 24m
+        --set data.transpose_apart=true --set train.lr=1e-3 --set train.eval_every=250 --time-limit 14m
     python benchmarks/shipped_chords.py --run runs/mel_2bar_chords_apart
 
 The first starts from the shipped mel_2bar's weights (zeros for the chord features) and learns to read the
