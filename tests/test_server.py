@@ -3,9 +3,14 @@ modality: every route, the bad inputs, and concurrent calls."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -351,6 +356,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(args: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
+    """``vaekit serve ARGS`` on a free port, its output in ``log``: its URL while the block runs."""
+    port = free_port()
+    with open(log, "w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "vaekit", "serve", *args, "--port", str(port)], env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            try:
+                wait_for(url + "api/models")
+            except OSError:
+                raise RuntimeError(f"vaekit serve did not start: {log.read_text()}") from None
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def wait_for(url: str, seconds: float = 60) -> str:

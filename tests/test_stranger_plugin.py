@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
+from .test_server import serving
 from .test_studio_pages import ARGS, CHROMIUM
 
 
@@ -33,28 +32,8 @@ def served(tmp_path_factory):
     env.pop("VAEKIT_LOAD_PLUGINS", None)
     vaekit("train", "--modality", "vectors", "--steps", "4", "--set", "data.items=200", "--out", str(tmp / "waves"),
            "--no-progress", env=env)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(tmp / "serve.log", "w")  # noqa: SIM115 (closed below, after the server)
-    server = subprocess.Popen([sys.executable, "-m", "vaekit", "serve", str(tmp / "waves"), "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "api/models", timeout=5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"vaekit serve did not start: {(tmp / 'serve.log').read_text()}") from None
-                time.sleep(0.3)
+    with serving([str(tmp / "waves")], env, tmp / "serve.log") as url:
         yield url, tmp, env
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def test_the_cli_verbs_work(served):

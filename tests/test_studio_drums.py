@@ -10,12 +10,10 @@ installed, unless ``VAEKIT_REQUIRE_BROWSER=1``."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-from .test_server import free_port, wait_for
+from .test_server import serving
 from .test_studio_pages import ARGS, CHROMIUM, _missing, keep
 
 ROW, TOP, LEFT = 26, 20, 104  # the grid's geometry (beatgrid.js)
@@ -48,18 +46,8 @@ def studio(tmp_path_factory):
     beat.write(str(tmp / "rock.mid"))
     env = {**os.environ, "VAEKIT_CACHE": str(tmp / "cache"), "OMP_NUM_THREADS": "1"}
     env.pop("VAEKIT_LOAD_PLUGINS", None)
-    port = free_port()
-    log = open(tmp / "serve.log", "w")  # noqa: SIM115 (closed below, after the server)
-    server = subprocess.Popen([sys.executable, "-m", "vaekit", "serve", "drums_2bar", "groove_2bar", "--port",
-                               str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for(url + "api/models")
+    with serving(["drums_2bar", "groove_2bar"], env, tmp / "serve.log") as url:
         yield url, tmp
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")

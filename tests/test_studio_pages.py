@@ -15,14 +15,13 @@ why, where no browser is installed, unless ``VAEKIT_REQUIRE_BROWSER=1``."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from .test_server import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -78,28 +77,8 @@ def studio(tmp_path_factory):
     (tmp / "bad.mid").write_bytes(b"this is not a MIDI file")
     env = {**os.environ, "VAEKIT_CACHE": str(tmp / "cache"), "OMP_NUM_THREADS": "1"}
     env.pop("VAEKIT_LOAD_PLUGINS", None)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(tmp / "serve.log", "w")  # noqa: SIM115 (closed below, after the server)
-    server = subprocess.Popen([sys.executable, "-m", "vaekit", "serve", "mel_2bar", "mel_16bar", "conv", "--port",
-                               str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "api/models", timeout=5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"vaekit serve did not start: {(tmp / 'serve.log').read_text()}") from None
-                time.sleep(0.3)
+    with serving(["mel_2bar", "mel_16bar", "conv"], env, tmp / "serve.log") as url:
         yield url, tmp
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
