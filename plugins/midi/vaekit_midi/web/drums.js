@@ -7,6 +7,7 @@ import { PLAIN, STEPS, beatFile, beatLink, beatOf, copyBeat, describeBeat, empty
   from "./beat.js";
 import { LEFT, cellAt, drawGrid } from "./beatgrid.js";
 import { DrumPlayer } from "./drumkit.js";
+import { padEvents } from "./pad.js";
 
 const $ = (id) => document.getElementById(id);
 const requests = new Requests();
@@ -357,35 +358,6 @@ function movePad(u, v) {
   decodeBlend();
 }
 
-function padEvents() {
-  const pad = $("pad");
-  let dragging = false;
-  const at = (e) => {
-    const box = pad.getBoundingClientRect();
-    movePad((e.clientX - box.left) / box.width, (e.clientY - box.top) / box.height);
-  };
-  pad.addEventListener("pointerdown", (e) => {
-    if (!corners.every(Boolean)) return fail("blend", "put a beat at each corner first (or press “four new beats”)");
-    dragging = true;
-    pad.setPointerCapture(e.pointerId);
-    at(e);
-  });
-  pad.addEventListener("pointermove", (e) => { if (dragging) at(e); });
-  pad.addEventListener("pointerup", () => { dragging = false; });
-  pad.addEventListener("keydown", (e) => {
-    if (!corners.every(Boolean)) return;
-    const step = e.shiftKey ? 0.25 : 0.05;
-    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
-    if (moves[e.key]) {
-      e.preventDefault();
-      movePad(blend.u + moves[e.key][0], blend.v + moves[e.key][1]);
-    } else if (e.key === "Enter" || e.key === " ") {
-      e.preventDefault();
-      play("blend");
-    }
-  });
-}
-
 // the models --------------------------------------------------------------------------------------
 
 function offer(button, on, why, where) {
@@ -453,7 +425,10 @@ $("blend-edit").addEventListener("click", () => {
   if (blend.beat) setBeat(copyBeat(blend.beat), `the blend of ${blend.text}`);
 });
 gridEvents();
-padEvents();
+padEvents($("pad"), {
+  ready: () => corners.every(Boolean), at: () => [blend.u, blend.v], move: movePad, play: () => play("blend"),
+  notReady: () => fail("blend", "put a beat at each corner first (or press “four new beats”)"),
+});
 showAll();
 showCorners();
 drawPad();

@@ -4,6 +4,7 @@
 import { Requests, decode, example, generateControls, getJSON, modelPicker, rangeControl, showError, verb }
   from "/static/api.js";
 import { Player, clipLink, midiFile } from "./midi.js";
+import { padEvents } from "./pad.js";
 import { describeNotes, drawKeys, drawRoll, meterOf, notesOf, pitchRange, stepsOf } from "./roll.js";
 
 const $ = (id) => document.getElementById(id);
@@ -521,35 +522,6 @@ function movePad(u, v) {
   decodeBlend();
 }
 
-function padEvents() {
-  const pad = $("pad");
-  let dragging = false;
-  const at = (e) => {
-    const box = pad.getBoundingClientRect();
-    movePad((e.clientX - box.left) / box.width, (e.clientY - box.top) / box.height);
-  };
-  pad.addEventListener("pointerdown", (e) => {
-    if (!corners.every(Boolean)) return;
-    dragging = true;
-    pad.setPointerCapture(e.pointerId);
-    at(e);
-  });
-  pad.addEventListener("pointermove", (e) => { if (dragging) at(e); });
-  pad.addEventListener("pointerup", () => { dragging = false; });
-  pad.addEventListener("keydown", (e) => {
-    if (!corners.every(Boolean)) return;
-    const step = e.shiftKey ? 0.25 : 0.05;
-    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
-    if (moves[e.key]) {
-      e.preventDefault();
-      movePad(blend.u + moves[e.key][0], blend.v + moves[e.key][1]);
-    } else if (e.key === "Enter" || e.key === " ") {
-      e.preventDefault();
-      playBlend();
-    }
-  });
-}
-
 // the model ---------------------------------------------------------------------------------------------
 
 async function chooseModel(m) {
@@ -628,7 +600,9 @@ $("play-path").addEventListener("click", () => result && play(result.items, 0));
 $("stop").addEventListener("click", () => player.stop());
 $("load-corners").addEventListener("click", loadCorners);
 $("blend-play").addEventListener("click", playBlend);
-padEvents();
+padEvents($("pad"), {
+  ready: () => corners.every(Boolean), at: () => [blend.u, blend.v], move: movePad, play: playBlend,
+});
 showCorners();
 drawPad();
 showResult();
