@@ -3,7 +3,7 @@
 // ±0.5, as GrooVAE plays). Read from either model's answer: a groove model's 27 rows of hits, velocities
 // and offsets, or a drums model's 512-class tokens (quantised, no velocities); written as a drum MIDI
 // file with each hit's velocity and timing.
-import { blobLink } from "./midi.js";
+import { blobLink, chunk, vlq } from "./midi.js";
 
 export const DRUMS = ["kick", "snare", "closed hi-hat", "open hi-hat", "low tom", "mid tom", "high tom", "crash",
   "ride"];
@@ -70,17 +70,6 @@ export function describeBeat(beat, what = "beat") {
     ? `, velocities ${Math.min(...vels)}–${Math.max(...vels)}, hits up to ${Math.round(Math.max(...offs) * 100)}% of a step off the grid`
     : ", on the grid";
   return `${what}: ${beat.steps / 16} bar(s), ${hits.length} hits (${counts.map(([n, k]) => `${k} ${n}`).join(", ")})${played}`;
-}
-
-function vlq(n) {
-  const bytes = [n & 0x7f];
-  for (n >>= 7; n > 0; n >>= 7) bytes.unshift((n & 0x7f) | 0x80);
-  return bytes;
-}
-
-function chunk(type, data) {
-  const n = data.length;
-  return [...type].map((c) => c.charCodeAt(0)).concat([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255], data);
 }
 
 // A type-0 MIDI file of the beat in 4/4 at `tempo` on the drum channel: each hit a 32nd note long at its

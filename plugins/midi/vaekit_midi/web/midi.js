@@ -6,13 +6,15 @@ import { meterOf, stepsOf } from "./roll.js";
 export const TEMPO = 120; // beats a minute where the answer gives no tempo (the plugin writes MIDI at it)
 const PPQ = 480;
 
-function vlq(n) {
+// A MIDI variable-length quantity.
+export function vlq(n) {
   const bytes = [n & 0x7f];
   for (n >>= 7; n > 0; n >>= 7) bytes.unshift((n & 0x7f) | 0x80);
   return bytes;
 }
 
-function chunk(type, data) {
+// A MIDI file chunk: its 4-letter type, its length and its bytes.
+export function chunk(type, data) {
   const n = data.length;
   return [...type].map((c) => c.charCodeAt(0)).concat([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255], data);
 }
