@@ -12,18 +12,14 @@ import sys
 
 import pytest
 
-from .test_server import free_port, wait_for
-from .test_studio_pages import ARGS, CHROMIUM, _missing
+from .test_server import serving
+from .test_studio_pages import chromium, need_browser
 
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
     """``vaekit serve`` on a free port with a tiny melody run and a tiny 2-D image run; its URL."""
-    reason = _missing()
-    if reason and os.environ.get("VAEKIT_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"VAEKIT_REQUIRE_BROWSER=1 but {reason}")
-    if reason:
-        pytest.skip(reason)
+    need_browser()
     import pretty_midi
 
     tmp = tmp_path_factory.mktemp("studio")
@@ -46,26 +42,13 @@ def studio(tmp_path_factory):
                   "--out", str(tmp / "runs" / "digits")]):
         subprocess.run([sys.executable, "-m", "vaekit", "train", *args, "--no-progress"], env=env, check=True,
                        capture_output=True)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "vaekit", "serve", "--runs", str(tmp / "runs"), "--port",
-                               str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for(url + "api/models")
+    with serving(["--runs", str(tmp / "runs")], env, tmp / "serve.log") as url:
         yield url, tmp
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def browser(studio):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 def open_page(browser):

@@ -14,7 +14,7 @@ import os
 import pytest
 
 from .test_server import serving
-from .test_studio_pages import ARGS, CHROMIUM, _missing, keep
+from .test_studio_pages import chromium, keep, need_browser
 
 ROW, TOP, LEFT = 26, 20, 104  # the grid's geometry (beatgrid.js)
 KICK, SNARE, CLOSED = 0, 1, 2
@@ -24,11 +24,7 @@ ROCK = [(KICK, 0), (KICK, 8), (KICK, 10), (SNARE, 4), (SNARE, 12), *((CLOSED, s)
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
     """``vaekit serve drums_2bar groove_2bar`` on a free port; its URL and a folder of files."""
-    reason = _missing()
-    if reason and os.environ.get("VAEKIT_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"VAEKIT_REQUIRE_BROWSER=1 but {reason}")
-    if reason:
-        pytest.skip(reason)
+    need_browser()
     import pretty_midi
 
     tmp = tmp_path_factory.mktemp("drums-page")
@@ -52,12 +48,7 @@ def studio(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(studio):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 @pytest.fixture

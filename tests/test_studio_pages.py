@@ -17,7 +17,9 @@ from __future__ import annotations
 import os
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,14 +65,29 @@ def _song(path: Path, seed: int, bars: int = 20) -> None:
     song.write(str(path))
 
 
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    """``vaekit serve mel_2bar mel_16bar conv`` on a free port; its URL and a folder of songs."""
+def need_browser() -> None:
+    """Skip, saying why, where no browser can run; fail instead under ``VAEKIT_REQUIRE_BROWSER=1`` (CI)."""
     reason = _missing()
     if reason and os.environ.get("VAEKIT_REQUIRE_BROWSER") == "1":
         pytest.fail(f"VAEKIT_REQUIRE_BROWSER=1 but {reason}")
     if reason:
         pytest.skip(reason)
+
+
+def chromium() -> Iterator[Any]:
+    """Headless Chromium from Debian's package, for a module's ``browser`` fixture."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    """``vaekit serve mel_2bar mel_16bar conv`` on a free port; its URL and a folder of songs."""
+    need_browser()
     tmp = tmp_path_factory.mktemp("pages")
     for i in range(4):
         _song(tmp / f"song{i}.mid", i)
@@ -83,12 +100,7 @@ def studio(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(studio):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 @pytest.fixture
