@@ -5,7 +5,7 @@ al.'s baseline) and independent samples side by side. Every code is decoded gree
 as ``vaekit compose`` does by default).
 
 Real melodies are the held-out (never trained on) POP909 songs and folk tunes of
-``benchmarks/composer_codes.py``'s file, each from the bar of its first note, every 16 bars while the
+``benchmarks/shipping/composer_codes.py``'s file, each from the bar of its first note, every 16 bars while the
 song lasts: 64-bar windows of pop (folk tunes are rarely that long), 32-bar windows of pop and folk.
 "Real pop through mel_2bar" is the same pop windows encoded and decoded window by window: what the
 composer could at best give back from those codes. Self-similarity consistency and variance are
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from composer_codes import codes_file
 from shipped import RESULTS, cpu
+from shipping.composer_codes import codes_file
 from vaekit_midi.compose import REPEAT, SHIPPED, SPREAD, Given, compose, write_songs
 from vaekit_midi.composer_model import load
 from vaekit_midi.form import SCALES, form_figures, frame_overlaps, key_of, self_similarity

@@ -5,7 +5,7 @@ empty cache (a fresh machine), then again, median of several.
     python benchmarks/folk_load.py [--repeat 5] [--limit-tunes 0] [--cache DIR]
 
 The tokens ship in the plugin (``vaekit_midi/data/folk.npz``), so nothing is parsed either time;
-``benchmarks/folk_tokens.py`` is what parses the ABC. ``--cache`` times loads with a given cache folder
+``benchmarks/shipping/folk_tokens.py`` is what parses the ABC. ``--cache`` times loads with a given cache folder
 only. Writes benchmarks/results/folk_load.json and .md.
 """
 

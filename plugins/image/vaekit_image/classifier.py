@@ -6,7 +6,7 @@ classifier's mean confidence on the samples and how evenly they spread over the 
 
 The network: two 3x3 convolutions (32, 64 channels, each with ReLU and 2x2 max pooling), a 128-unit
 dense layer (ReLU; its output is the feature vector) and a 10-way linear head. Trained on MNIST by
-``benchmarks/digit_classifier.py`` (the 8,000 training images of the image benchmarks' split; its
+``benchmarks/shipping/digit_classifier.py`` (the 8,000 training images of the image benchmarks' split; its
 accuracy on the 2,000 held out is in the weights' metadata) and shipped as float16 safetensors.
 Images of any size and channels are made 28x28 grey before it sees them.
 """
@@ -71,8 +71,8 @@ def load(path: Path = WEIGHTS) -> tuple[DigitClassifier, dict[str, str]]:
     from safetensors import safe_open
 
     if not path.is_file():
-        raise VaekitError(f"{path}: the digit classifier's weights are missing (benchmarks/digit_classifier.py "
-                          "trains them)")
+        raise VaekitError(f"{path}: the digit classifier's weights are missing "
+                          "(benchmarks/shipping/digit_classifier.py trains them)")
     with safe_open(str(path), framework="pt") as f:
         metadata = dict(f.metadata() or {})
         state = {k: f.get_tensor(k).float() for k in f.keys()}

@@ -18,7 +18,7 @@ def register_commands(cli):
 
 @vaekit.hookimpl
 def register_models(register):
-    """The models shipped trained in ``models/`` (see ``benchmarks/shipped_image.py``)."""
+    """The models shipped trained in ``models/`` (see ``benchmarks/shipping/shipped_image.py``)."""
     from pathlib import Path
 
     for card in sorted((Path(__file__).parent / "models").glob("*/card.json")):

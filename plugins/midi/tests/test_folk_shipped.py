@@ -19,7 +19,7 @@ from vaekit_midi.presets import PRESETS
 from vaekit import VaekitError
 
 # (windows, crc32 of their bytes) of training and validation, as the ABC parser gave them before the
-# tokens shipped (benchmarks/folk_tokens.py; commit message)
+# tokens shipped (benchmarks/shipping/folk_tokens.py; commit message)
 RECORDED = {
     "mel_2bar": ((126_743, 2276986732), (14_712, 1290742050)),
     "mel_16bar": ((40_269, 2091966133), (4_072, 4130313002)),

@@ -1,5 +1,5 @@
 """Training the composer (``composer_model.py``) on sequences of 2-bar codes (made by
-``benchmarks/composer_codes.py``): random crops of up to ``max_len`` windows of whole tunes and songs,
+``benchmarks/shipping/composer_codes.py``): random crops of up to ``max_len`` windows of whole tunes and songs,
 half from a melody's first window and half from an even window (so that 4-bar phrases keep their
 place), each melody drawn in proportion to its cropped length; known positions drawn as none, a
 prefix, a prefix and a suffix, or scattered; an exponential moving average of the weights is what is

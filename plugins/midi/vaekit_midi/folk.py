@@ -1,7 +1,7 @@
 """The built-in ``folk`` dataset: the folk collections music21 ships as ABC, one item per tune.
 
 On the 16th-note grid the tunes' tokens ship inside the plugin (``data/folk.npz``, made by
-``benchmarks/folk_tokens.py`` from this module's parser; the sources' terms in ``data/FOLK-LICENSE``),
+``benchmarks/shipping/folk_tokens.py`` from this module's parser; the sources' terms in ``data/FOLK-LICENSE``),
 so loading them parses nothing; another grid parses the ABC once and caches the result."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The built-in ``groove`` dataset: the 1,021 train and validation performances of the Groove MIDI Dataset
 (Gillick et al., ICML 2019; CC BY 4.0, its attribution beside it in ``data/GROOVE-LICENSE``), read by
-``groove_midi.py`` and shipped as one array (made by ``benchmarks/groove_npz.py``). The split is the
+``groove_midi.py`` and shipped as one array (made by ``benchmarks/shipping/groove_npz.py``). The split is the
 release's own, by performance (``info.csv``)."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ def register_modalities(register):
 
 @vaekit.hookimpl
 def register_models(register):
-    """The models shipped trained in ``models/`` (see ``benchmarks/shipped_midi.py``)."""
+    """The models shipped trained in ``models/`` (see ``benchmarks/shipping/shipped_midi.py``)."""
     from pathlib import Path
 
     for card in sorted((Path(__file__).parent / "models").glob("*/card.json")):

@@ -1,6 +1,6 @@
 """The built-in ``pop`` dataset: the sung melodies (the MELODY track) of songs 001-800 of POP909, read
 on their annotated beats and downbeats, shipped as a token array inside the plugin (made by
-``benchmarks/pop909_tokens.py``; POP909's MIT licence is beside it)."""
+``benchmarks/shipping/pop909_tokens.py``; POP909's MIT licence is beside it)."""
 
 from __future__ import annotations
 

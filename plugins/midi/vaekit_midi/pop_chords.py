@@ -1,7 +1,7 @@
 """The built-in ``pop_chords`` dataset: the sung melodies (the MELODY track) of songs 001-800 of POP909
 over their annotated chords, both read on the songs' annotated beats and downbeats, shipped as
 ``(2, L)`` segments (melody tokens over a chord index a step) inside the plugin (made by
-``benchmarks/pop909_chord_tokens.py``; POP909's MIT licence, which covers the chord annotations too,
+``benchmarks/shipping/pop909_chord_tokens.py``; POP909's MIT licence, which covers the chord annotations too,
 is beside it)."""
 
 from __future__ import annotations

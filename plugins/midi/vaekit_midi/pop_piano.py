@@ -1,6 +1,6 @@
 """The built-in ``pop_piano`` dataset: the piano accompaniment (the PIANO track) of songs 001-800 of
 POP909, read on their annotated beats and downbeats, shipped as piano tokens inside the plugin (made
-by ``benchmarks/pop909_piano_tokens.py``; derived from POP909, whose MIT licence is beside it). Songs
+by ``benchmarks/shipping/pop909_piano_tokens.py``; derived from POP909, whose MIT licence is beside it). Songs
 are named ``pop909/NNN`` as in ``pop``, so both split the same songs out."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Trains a drum model that vaekit-midi ships on the built-in ``groove`` data, measures it, and puts it in
 the plugin:
 
-    python benchmarks/shipped_drums.py --preset drums_2bar --time-limit 85m
-    python benchmarks/shipped_drums.py --preset groove_2bar --time-limit 48m
+    python benchmarks/shipping/shipped_drums.py --preset drums_2bar --time-limit 85m
+    python benchmarks/shipping/shipped_drums.py --preset groove_2bar --time-limit 48m
 
 (the shipped runs: ``vaekit train`` with these settings, drums_2bar stopped at 42 minutes and resumed to
 85, then ``--package-only --run RUN``; the card gives the steps, minutes and the step shipped).
@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: shared helpers, measurements
 from drums_quality import drums_figures, groove_figures, groove_windows
 from shipped import ROOT, cpu, package, write_result
 from vaekit_midi.groove_midi import CLASSES

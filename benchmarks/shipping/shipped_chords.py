@@ -1,12 +1,12 @@
 """Measures the chord-conditioned melody model that vaekit-midi ships and puts it in the plugin. It was
 trained on the built-in ``pop_chords`` data in two runs, each from the one before:
 
-    python benchmarks/chords_from_mel_2bar.py runs/mel_2bar_chords-start
+    python benchmarks/shipping/chords_from_mel_2bar.py runs/mel_2bar_chords-start
     vaekit train -p mel_2bar_chords --init-from runs/mel_2bar_chords-start -o runs/mel_2bar_chords \
         --set data.transpose_apart=false --set train.lr=1e-3 --set train.eval_every=250 --time-limit 35m
     vaekit train -p mel_2bar_chords --init-from runs/mel_2bar_chords -o runs/mel_2bar_chords_apart \
         --set data.transpose_apart=true --set train.lr=1e-3 --set train.eval_every=250 --time-limit 14m
-    python benchmarks/shipped_chords.py --run runs/mel_2bar_chords_apart
+    python benchmarks/shipping/shipped_chords.py --run runs/mel_2bar_chords_apart
 
 The first starts from the shipped mel_2bar's weights (zeros for the chord features) and learns to read the
 chords, but kept the key in z: its samples over held-out progressions hit chord tones at chance. The second
@@ -25,6 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: shared helpers, measurements
 from shipped import RESULTS, ROOT, cpu, package
 
 from vaekit import prior, runs

@@ -1,6 +1,6 @@
 """Trains an image model that vaekit-image ships, measures it, and puts it in the plugin:
 
-    python benchmarks/shipped_image.py --preset conv --epochs 10 --mnist ../shared/data/mnist
+    python benchmarks/shipping/shipped_image.py --preset conv --epochs 10 --mnist ../shared/data/mnist
 
 1. ``vaekit train`` of the preset on MNIST at 28x28 (the test set's first 8,000 images; the last 2,000
    held out: ``data.split=tail``), dynamic binarization, seed 0, into ``runs/shipped-PRESET``;
@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: shared helpers, measurements
 from shipped import ROOT, cpu, package, write_result
 
 import vaekit

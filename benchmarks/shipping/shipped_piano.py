@@ -2,9 +2,9 @@
 as shipped:
 
     /work/cpuslot vaekit train -m midi -p piano_2bar --time-limit 35m --seed 0 -o runs/shipped-piano_2bar
-    python benchmarks/shipped_piano.py                 # package
+    python benchmarks/shipping/shipped_piano.py                 # package
     python benchmarks/piano_quality.py                 # measure the packaged model
-    python benchmarks/shipped_piano.py                 # package again, the card with those figures
+    python benchmarks/shipping/shipped_piano.py                 # package again, the card with those figures
 
 1. the run's config, best weights as float16 (half the size; they load into float32 models), metrics and
    fitted prior into ``plugins/midi/vaekit_midi/models/piano_2bar/``;
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: shared helpers, measurements
 from shipped import RESULTS, ROOT, cpu, package, write_result
 
 import vaekit

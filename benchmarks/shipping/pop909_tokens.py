@@ -1,6 +1,6 @@
 """Builds the MIDI plugin's built-in ``pop`` dataset from the POP909 release (songs 001-800):
 
-    python benchmarks/pop909_tokens.py ../shared/data/pop909
+    python benchmarks/shipping/pop909_tokens.py ../shared/data/pop909
 
 Each song's MELODY track is read on the song's own annotated beats and downbeats (beat_midi.txt) by
 the plugin's reader, exactly as ``vaekit train --data ../shared/data/pop909`` reads it, and the

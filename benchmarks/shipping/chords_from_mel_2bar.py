@@ -3,7 +3,7 @@ and in the two LSTMs' input weights, which are wider by the chord features of ea
 columns for the tokens (and z) with zeros for the chords, so that training starts from mel_2bar's
 melodies and learns what the chords add:
 
-    python benchmarks/chords_from_mel_2bar.py runs/mel_2bar_chords-start
+    python benchmarks/shipping/chords_from_mel_2bar.py runs/mel_2bar_chords-start
     vaekit train --preset mel_2bar_chords --init-from runs/mel_2bar_chords-start -o runs/mel_2bar_chords
 """
 

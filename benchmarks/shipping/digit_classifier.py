@@ -6,7 +6,7 @@ first 8,000 images alone (with random shifts of up to 2 pixels) and reports accu
 which it never sees, measured with the shipped float16 weights. Seeded; one thread; under a minute in
 all (8 epochs).
 
-    OMP_NUM_THREADS=1 nice -n 19 python benchmarks/digit_classifier.py
+    OMP_NUM_THREADS=1 nice -n 19 python benchmarks/shipping/digit_classifier.py
 
 Writes plugins/image/vaekit_image/weights/digit_classifier.safetensors and
 benchmarks/results/digit_classifier.json.
@@ -17,11 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: shared helpers, measurements
 from image_mnist import N_TRAIN, ROOT, mnist
 from vaekit_image.classifier import WEIGHTS, DigitClassifier
 

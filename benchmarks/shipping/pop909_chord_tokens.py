@@ -1,6 +1,6 @@
 """Builds the MIDI plugin's built-in ``pop_chords`` dataset from the POP909 release (songs 001-800):
 
-    python benchmarks/pop909_chord_tokens.py ../shared/data/pop909
+    python benchmarks/shipping/pop909_chord_tokens.py ../shared/data/pop909
 
 Each song's MELODY track and its chord annotation (chord_midi.txt, in seconds) are read on the song's
 own annotated beats and downbeats (beat_midi.txt) by the plugin's reader, exactly as ``vaekit train

@@ -1,6 +1,6 @@
 """Builds the MIDI plugin's built-in ``folk`` tokens from the ABC that music21 ships:
 
-    python benchmarks/folk_tokens.py
+    python benchmarks/shipping/folk_tokens.py
 
 Every tune of ``folk.COLLECTIONS`` is parsed on the 16th-note grid by the plugin's parser, exactly as
 ``vaekit train --set data.steps_per_bar=16`` parsed it before the tokens shipped (the parse is cached

@@ -1,10 +1,10 @@
-"""Trains the shipped composer (issue 28) on the codes that ``benchmarks/composer_codes.py`` wrote, on
+"""Trains the shipped composer (issue 28) on the codes that ``benchmarks/shipping/composer_codes.py`` wrote, on
 one CPU thread for ``--minutes``, and ships it in ``plugins/midi/vaekit_midi/models/composer/``
 (``composer.json``: config and card; ``composer.safetensors``: float16 weights; written at each new
 best held-out loss, the card at the end), with the run's figures in
 ``benchmarks/results/shipped_composer.json``.
 
-    /work/cpuslot python benchmarks/shipped_composer.py --minutes 25
+    /work/cpuslot python benchmarks/shipping/shipped_composer.py --minutes 25
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: shared helpers, measurements
 from composer_codes import codes_file
 from shipped import RESULTS, ROOT, cpu
 from vaekit_midi.composer_model import CONFIG, ComposerConfig

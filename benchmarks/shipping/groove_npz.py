@@ -1,6 +1,6 @@
 """Builds the MIDI plugin's built-in ``groove`` dataset from the Groove MIDI Dataset (train and validation):
 
-    python benchmarks/groove_npz.py ../shared/data/groove
+    python benchmarks/shipping/groove_npz.py ../shared/data/groove
 
 Each performance of ``info.csv`` is read by the plugin's reader (``groove_midi.parse_performance``: the
 9 classes, velocity and offset of every hit on the file's own 16th-note grid) and stored, named

@@ -1,6 +1,6 @@
 """Trains a melody model that vaekit-midi ships, measures it, and puts it in the plugin:
 
-    python benchmarks/shipped_midi.py --preset mel_2bar --time-limit 75m [--pop-time-limit 90m]
+    python benchmarks/shipping/shipped_midi.py --preset mel_2bar --time-limit 75m [--pop-time-limit 90m]
 
 1. ``vaekit train`` of the preset on folk+pop (music21's folk tunes and POP909's songs 001-800), seed
    0, into ``runs/shipped-PRESET`` (an existing run there is continued with --resume);
@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: shared helpers, measurements
 from shipped import FIGURES, ROOT, chorales, cpu, melody_figures, package, write_result
 
 import vaekit

@@ -1,6 +1,6 @@
 """Builds the MIDI plugin's built-in ``pop_piano`` dataset from the POP909 release (songs 001-800):
 
-    python benchmarks/pop909_piano_tokens.py ../shared/data/pop909
+    python benchmarks/shipping/pop909_piano_tokens.py ../shared/data/pop909
 
 Each song's PIANO track (the accompaniment) is read on the song's own annotated beats and downbeats
 (beat_midi.txt) by the plugin's piano reader, exactly as ``vaekit train --preset piano_2bar --data

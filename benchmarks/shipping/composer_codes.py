@@ -15,7 +15,7 @@
 Writes ``composer_codes.npz`` in vaekit's cache (``VAEKIT_CACHE``; tens of MB, so not shipped: the
 trained composer is), with the windows' tokens beside their codes for the benchmarks.
 
-    python benchmarks/composer_codes.py --pop909 ../shared/data/pop909
+    python benchmarks/shipping/composer_codes.py --pop909 ../shared/data/pop909
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def transposed(tokens: np.ndarray, semitones: int) -> np.ndarray | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pop909", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/pop909")
+    parser.add_argument("--pop909", type=Path, default=Path(__file__).resolve().parents[3] / "shared/data/pop909")
     parser.add_argument("--transpose", default="-3,-2,-1,1,2,3", help="extra semitone shifts of training items")
     parser.add_argument("--limit", type=int, default=0, help="at most this many melodies of each source (a quick try)")
     args = parser.parse_args()
