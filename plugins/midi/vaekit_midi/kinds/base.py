@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vaekit import Config, VaekitError
+from vaekit import Config, Data, VaekitError
 from vaekit_midi.parsed import REASONS, Parsed, describe
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class Kind:
                               f"({describe(skipped)})")
         in_val = self.in_validation(source, corpus, owner, float(data.get("val_fraction", 0.1)))
         train = self.dataset(shuffled(unique_rows(w[~in_val])), int(data.get("transpose", 0)))
-        return train, self.dataset(shuffled(unique_rows(w[in_val])))
+        return Data(train, self.dataset(shuffled(unique_rows(w[in_val]))))
 
     def dataset(self, windows: np.ndarray, transpose: int = 0):
         """A dataset of windows ``(N, ..., T)``, each transposed by a random -transpose..+transpose

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vaekit import Config, VaekitError
+from vaekit import Config, Data, VaekitError
 from vaekit_midi.chords import CHORDS_FILE, block_chords, chord_changes, chord_name, describe_progression, progression
 from vaekit_midi.kinds.base import Kind
-from vaekit_midi.kinds.melody import Melody, chord_rows, read_melodies
+from vaekit_midi.kinds.melody import Melody, MelodyLines, chord_rows, read_melodies
 from vaekit_midi.melody_lines import usable
 from vaekit_midi.parsed import Parsed
 from vaekit_midi.tokens import decode
@@ -38,7 +38,7 @@ BUILTIN = "pop_chords"
 MELODY = Melody()
 
 
-class ChordMelody(Melody):
+class ChordMelody(MelodyLines):
     name = "chord_melody"
     file_types = (".mid", ".midi")
     file_noun = "MIDI file"
@@ -71,7 +71,7 @@ class ChordMelody(Melody):
         (``dataset.ChordWindowDataset``)."""
         train, val = Kind.load_dataset(self, source, config)
         train.apart = bool(config["data"].get("transpose_apart", False))
-        return train, val
+        return Data(train, val)
 
     def dataset(self, windows: np.ndarray, transpose: int = 0):
         from vaekit_midi.dataset import ChordWindowDataset
@@ -141,7 +141,7 @@ class ChordMelody(Melody):
     def drawn_progressions(self, config: Config, count: int, seed: int) -> np.ndarray:
         """The chord rows ``(count, T)`` of held-out windows of the built-in data, drawn by ``seed``."""
         config = {**config, "data": {**config["data"], "limit_tunes": 0}}
-        rows = Kind.load_dataset(self, BUILTIN, config)[1].windows[:, 1].numpy()
+        rows = Kind.load_dataset(self, BUILTIN, config).val.windows[:, 1].numpy()
         return rows[np.random.default_rng(seed).choice(len(rows), count)]
 
     def tracks(self, config: Config) -> list[tuple[str, int, bool]]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vaekit import Config, VaekitError
+from vaekit import Config, Data, VaekitError
 from vaekit_midi.groove_midi import BAR, CLASSES, ROWS, parse_performance, to_features, to_rows, write_performance
 from vaekit_midi.kinds.drums import Drums, drum_notes
 from vaekit_midi.parsed import REASONS, Parsed
@@ -86,8 +86,8 @@ class Groove(Drums):
                               f"({', '.join(f'{n} {REASONS[k]}' for k, n in skipped.most_common())})")
         in_val = self.in_validation(source, corpus, owner, float(data.get("val_fraction", 0.1)))
         tasks = list(data.get("tasks", ["humanize", "tap"]))
-        return (GrooveDataset(shuffled(unique_rows(w[~in_val])), tasks, True),
-                GrooveDataset(shuffled(unique_rows(w[in_val])), tasks, False))
+        return Data(GrooveDataset(shuffled(unique_rows(w[~in_val])), tasks, True),
+                    GrooveDataset(shuffled(unique_rows(w[in_val])), tasks, False))
 
     def read(self, path: Path, config: Config) -> torch.Tensor:
         """Every 2-bar window ``(K, 27, T)`` of one file at each bar line, in order."""

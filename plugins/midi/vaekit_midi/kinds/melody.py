@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vaekit import Config, VaekitError
+from vaekit import Config, Data, VaekitError
 from vaekit_midi.chords import chords_on_grid, read_chord_annotation
 from vaekit_midi.kinds.base import Kind
 from vaekit_midi.melody_lines import Section, placed_segments, usable
@@ -76,8 +76,9 @@ def chord_rows(path: Path) -> list[tuple[float, float, int]] | None:
         return None
 
 
-class Melody(Kind):
-    name = "melody"
+class MelodyLines(Kind):
+    """One line of notes a window, read from MIDI files and scores: what melodies and melodies over chords share."""
+
     file_types = (".mid", ".midi", ".abc", ".musicxml", ".mxl", ".krn")
     file_noun = "MIDI or score file"
     empty = np.zeros(0, np.int8)
@@ -171,16 +172,16 @@ class Melody(Kind):
         train, val = super().load_dataset(source, config)
         data = config["data"]
         if not data.get("replay"):
-            return train, val
+            return Data(train, val)
         if not self.builtin(data["replay"]):
             raise VaekitError(f"data.replay is {data['replay']!r}; it names built-in data (folk, pop, folk+pop)")
         share = float(data.get("replay_share", 0.5))
         if not 0 < share < 1:
             raise VaekitError(f"data.replay_share is {share}; it lies between 0 and 1")
-        old = super().load_dataset(data["replay"], config)[0].windows.numpy().astype(np.int8)
+        old = super().load_dataset(data["replay"], config).train.windows.numpy().astype(np.int8)
         own = train.windows.numpy().astype(np.int8)
         repeats = max(1, round(len(old) * (1 - share) / share / max(len(own), 1)))
-        return WindowDataset(np.concatenate([np.tile(own, (repeats, 1)), old]), train.transpose), val
+        return Data(WindowDataset(np.concatenate([np.tile(own, (repeats, 1)), old]), train.transpose), val)
 
     def builtin(self, source: str) -> bool:
         return all(name in ("folk", "pop") for name in (source or "folk").split("+"))
@@ -244,3 +245,10 @@ class Melody(Kind):
         from vaekit_midi.render import piano_roll
 
         piano_roll(x.detach().cpu().numpy(), Path(path), config, labels, recall_rows(x, config))
+
+
+class Melody(MelodyLines):
+    """MusicVAE's melodies, and what only they have: quality features, attribute vectors, reading reports, spans
+    of songs."""
+
+    name = "melody"
