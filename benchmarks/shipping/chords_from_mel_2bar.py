@@ -5,6 +5,9 @@ melodies and learns what the chords add:
 
     python benchmarks/shipping/chords_from_mel_2bar.py runs/mel_2bar_chords-start
     vaekit train --preset mel_2bar_chords --init-from runs/mel_2bar_chords-start -o runs/mel_2bar_chords
+
+With ``--weights RUN`` (a chord model's run), that run's weights under the preset's config as it is now
+(a run saved before a config key was added cannot take it with ``--set``).
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ import torch
 
 from vaekit import checkpoint, plugins, shipped
 from vaekit.config import build
+from vaekit.modality import handler_of
 from vaekit.runs import BEST, RunDir
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the run folder to write")
+    parser.add_argument("--weights", type=Path, help="a run to take the weights of [the shipped mel_2bar]")
     args = parser.parse_args()
     modality = plugins.get_modality("midi")
     config = build(modality, "mel_2bar_chords")
-    model = modality.build_model(config)
-    source = RunDir(shipped.resolve("mel_2bar")).file(BEST)
+    model = handler_of(modality, config).build_model(config)
+    source = RunDir(args.weights or shipped.resolve("mel_2bar")).file(BEST)
     tensors, _ = checkpoint.read_checkpoint(source)
     old = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
     state = model.state_dict()
@@ -45,7 +50,8 @@ def main() -> None:
     run.path.mkdir(parents=True, exist_ok=True)
     run.write_config(config)
     checkpoint.save_checkpoint(run.file(BEST), model)
-    print(f"wrote {run.path}: mel_2bar's weights, chord columns zero in {', '.join(padded)}")
+    print(f"wrote {run.path}: {args.weights or 'mel_2bar'}'s weights"
+          + (f", chord columns zero in {', '.join(padded)}" if padded else ""))
 
 
 if __name__ == "__main__":

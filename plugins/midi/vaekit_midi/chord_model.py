@@ -4,6 +4,13 @@ Items are ``(2, T)``: melody tokens over a chord index a step (``chords.py``). B
 step's chord as its features (root, chroma, bass, no-chord: ``chords.feature_table``) beside the
 token's embedding, so z need not hold the harmony and the same z can be decoded over other chords.
 
+With ``relative``, the encoder reads every note in its chord's frame instead (its pitch less the
+chord's root, :func:`chords.root_offsets`) and each chord as its quality, its bass and how far its root
+moved from the step before (:func:`chords.relative_feature_table`): what it reads is the same in every
+key, so z cannot hold the key or the roots, and the decoder must put z's notes over the chords it is
+given. Reconstruction loses nothing (the decoder has the chords), and a re-harmonised melody keeps each
+note's place in its chord.
+
 Decoding from z alone (``sample``, which the core's verbs call) needs the chords to decode over; they
 are set for a block of decoding with :meth:`ChordDecoder.over` (the kind does this from ``--chords``,
 an input's own chords, or a drawn progression), one block at a time across threads. Outside such a
@@ -18,8 +25,8 @@ from contextlib import contextmanager
 
 import torch
 
-from vaekit_midi.chords import FEATURES, feature_table
-from vaekit_midi.networks import FlatDecoder, LSTMEncoder, token_log_prob
+from vaekit_midi.chords import FEATURES, feature_table, relative_feature_table, root_offsets
+from vaekit_midi.networks import VOCAB, FlatDecoder, LSTMEncoder, token_log_prob
 
 #: Held while a decoder decodes over chords set by ``over`` (a server decodes in several threads).
 _OVER = threading.RLock()
@@ -30,16 +37,33 @@ def _table() -> torch.Tensor:
 
 
 class ChordEncoder(LSTMEncoder):
-    """:class:`LSTMEncoder` over melody tokens, reading each step's chord features too."""
+    """:class:`LSTMEncoder` over melody tokens, reading each step's chord features too; with
+    ``relative``, both in the chord's frame (the module's docstring)."""
 
     def __init__(self, latent_dim: int, hidden: int, layers: int = 1, embed: int = 32, dropout: float = 0.0,
-                 bf16: bool | str = "auto", stride: int = 1):
+                 bf16: bool | str = "auto", stride: int = 1, relative: bool = False):
         super().__init__(latent_dim, hidden, layers, embed, dropout, bf16, stride=stride, per_step=FEATURES)
+        self.relative = relative
         self.register_buffer("chord_features", _table(), persistent=False)
+        self.register_buffer("relative_features", torch.from_numpy(relative_feature_table()), persistent=False)
+        self.register_buffer("root_offsets", torch.from_numpy(root_offsets()), persistent=False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.head(self.summarise(x[:, 0], self.chord_features[x[:, 1]])).chunk(2, -1)
+        tokens, features = self.in_frame(x) if self.relative else (x[:, 0], self.chord_features[x[:, 1]])
+        mu, logvar = self.head(self.summarise(tokens, features)).chunk(2, -1)
         return mu, logvar
+
+    def in_frame(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Melody tokens ``(B, T)`` less each step's chord root, and chord features ``(B, T, FEATURES)``
+        with the root's move from the step before (0 where it stays) one-hot in the root's place."""
+        tokens, chords = x[:, 0], x[:, 1]
+        roots = self.root_offsets[chords]
+        tokens = torch.where(tokens >= 2, (tokens - roots).clamp(2, VOCAB - 1), tokens)
+        features = self.relative_features[chords].clone()
+        both = (chords[:, 1:] > 0) & (chords[:, :-1] > 0)
+        moved = torch.nn.functional.one_hot((roots[:, 1:] - roots[:, :-1]) % 12, 12) * both[..., None]
+        features[:, 1:, :12] = moved.to(features.dtype)
+        return tokens, features
 
 
 class ChordDecoder(FlatDecoder):

@@ -187,6 +187,28 @@ def feature_table() -> np.ndarray:
     return table
 
 
+@cache
+def root_offsets() -> np.ndarray:
+    """``(N_CHORDS,)`` int64: each index's root in semitones from C, -6 (F#) to 5 (F), and 0 for N: the
+    shift that brings a melody note into its chord's frame with the least move."""
+    roots = np.array([0] + [chord_of(i).root for i in range(1, N_CHORDS)], dtype=np.int64)
+    return (roots + 6) % 12 - 6
+
+
+@cache
+def relative_feature_table() -> np.ndarray:
+    """``(N_CHORDS, FEATURES)`` float32: as :func:`feature_table`, with the chroma and bass counted from
+    the root and the root one-hot left empty, so that a chord and its transpositions share a row."""
+    table = np.zeros((N_CHORDS, FEATURES), dtype=np.float32)
+    table[0, -1] = 1
+    for index in range(1, N_CHORDS):
+        chord = chord_of(index)
+        table[index, [12 + i for i in QUALITIES[chord.quality]]] = 1
+        table[index, 12 + chord.bass] = 1
+        table[index, 24 + chord.bass] = 1
+    return table
+
+
 def chord_tones(index: int) -> frozenset[int]:
     """The pitch classes of an index's chord (none for N)."""
     chord = chord_of(index)

@@ -59,18 +59,23 @@ class ChordWindowDataset(WindowDataset):
     """Windows ``(N, 2, T)`` of melody tokens over chord indices; transposition moves the chords with
     the notes. With ``apart``, each window's input and target get shifts of their own: a code of the
     input then cannot tell the target's key, which the decoder must take from the target's chords (a
-    model trained without it kept the key in z and sampled over any chords at chance)."""
+    model trained without it kept the key in z and sampled over any chords at chance). ``apart`` is the
+    share of windows so treated (True: all); the others' inputs are their targets."""
 
-    def __init__(self, windows: np.ndarray, transpose: int = 0, apart: bool = False):
+    def __init__(self, windows: np.ndarray, transpose: int = 0, apart: float = 0.0):
         super().__init__(windows, transpose)
-        self.apart = apart
+        self.apart = float(apart)
 
     def get_batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.windows[indices].long()
         if not self.transpose:
             return x, x
-        target = self.transposed(x, self.shift(indices))
-        return (self.transposed(x, self.shift(indices)) if self.apart else target), target
+        shift = self.shift(indices)
+        target = self.transposed(x, shift)
+        if not self.apart:
+            return target, target
+        own = torch.where(torch.rand(len(indices)) < self.apart, self.shift(indices), shift)
+        return self.transposed(x, own), target
 
     def melodies(self, windows: np.ndarray) -> np.ndarray:
         return windows[:, 0]

@@ -49,7 +49,8 @@ REASONS = {
     "no_piano": "no piano part (a track named PIANO, or a non-drum track of General MIDI program 0-7 not named "
                 "MELODY or BRIDGE)",
     # melodies over chords
-    "no_chords": "no chord annotation (a POP909-style chord_midi.txt beside it, the only MIDI file of its folder)",
+    "no_chords": "no chords: no chord annotation (a POP909-style chord_midi.txt beside it, the only MIDI file of its "
+                 "folder) and no accompaniment to recognise them from",
 }
 
 

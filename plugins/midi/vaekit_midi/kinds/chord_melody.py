@@ -3,10 +3,12 @@ chord index a step (``chords.py``), and the built-in ``pop_chords`` dataset (POP
 their annotated chords).
 
 A MIDI file is read with its own chords where a POP909-style annotation (``chord_midi.txt``) lies
-beside it, else over the progression of ``--chords`` (``data.chords``). The verbs decode over
-``--chords`` where given (re-harmonising what they read), else over each input's own chords (an
-interpolation over A's), else (generate) over progressions of held-out POP909 windows drawn by the
-seed. Written MIDI holds the melody and a second track, ``chords``, that plays them as block chords.
+beside it, else with chords recognised from its accompaniment (``chord_recognition``; its melody the
+track ``melody_choice`` picks), else over the progression of ``--chords`` (``data.chords``). The
+verbs decode over ``--chords`` where given (re-harmonising what they read), else over each input's own
+chords (an interpolation over A's), else (generate) over progressions of held-out POP909 windows drawn
+by the seed. Written MIDI holds the melody and a second track, ``chords``, that plays them as block
+chords.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from vaekit import Config, Data, VaekitError
 from vaekit_midi.chords import CHORDS_FILE, block_chords, chord_changes, chord_name, describe_progression, progression
 from vaekit_midi.kinds.base import Kind
 from vaekit_midi.kinds.melody import Melody, MelodyLines, chord_rows, read_melodies
-from vaekit_midi.melody_lines import usable
-from vaekit_midi.parsed import Parsed
-from vaekit_midi.tokens import decode
+from vaekit_midi.melody_lines import Section, placed_segments, usable
+from vaekit_midi.midi_file import grid_of, inside, meter_sections, on_grid, read_midi
+from vaekit_midi.parsed import REASONS, Parsed
+from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH, decode
 
 if TYPE_CHECKING:
     import torch
@@ -45,7 +48,9 @@ class ChordMelody(MelodyLines):
     empty = np.zeros((2, 0), np.int16)
 
     def parse(self, path: Path, steps_per_bar: int = 16) -> Parsed:
-        return read_melodies(Path(path), steps_per_bar, chords=True)
+        """A file's melodies over its annotated chords, else over chords recognised from its accompaniment."""
+        parsed = read_melodies(Path(path), steps_per_bar, chords=True)
+        return over_accompaniment(Path(path), steps_per_bar) if parsed.reason == "no_chords" else parsed
 
     def keep(self, windows: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
         """Windows whose melody a melody model would keep (``melody_lines.usable``) over some chord."""
@@ -67,10 +72,10 @@ class ChordMelody(MelodyLines):
                 f"with a {CHORDS_FILE} beside each, as POP909 has)")
 
     def load_dataset(self, source: str, config: Config):
-        """As every kind's; with ``data.transpose_apart``, training inputs and targets transposed apart
-        (``dataset.ChordWindowDataset``)."""
+        """As every kind's; with ``data.transpose_apart`` (true, or a share of each batch), training inputs
+        and targets transposed apart (``dataset.ChordWindowDataset``)."""
         train, val = Kind.load_dataset(self, source, config)
-        train.apart = bool(config["data"].get("transpose_apart", False))
+        train.apart = float(config["data"].get("transpose_apart", 0.0))
         return Data(train, val)
 
     def dataset(self, windows: np.ndarray, transpose: int = 0):
@@ -79,21 +84,27 @@ class ChordMelody(MelodyLines):
         return ChordWindowDataset(windows, transpose)
 
     def read(self, path: Path, config: Config) -> torch.Tensor:
-        """A file's windows over its own chords where it has an annotation, else its melody read as the
-        melody kind reads it, over ``data.chords``."""
+        """A file's windows over its own chords (annotated, else recognised from its accompaniment),
+        else its melody read as the melody kind reads it, over ``data.chords``; says which."""
         import torch
 
         path = Path(path)
         if path.suffix.lower() not in self.file_types:
             raise VaekitError(self.wrong_type(path))
-        if chord_rows(path) is not None:
-            return Kind.read(self, path, config)
         data = config.get("data", {})
+        parsed = self.parse(path, int(data.get("steps_per_bar", 16)))
+        if not parsed.reason:
+            source = f"its annotation ({CHORDS_FILE})" if chord_rows(path) is not None else RECOGNISED
+            log.info("%s: chords from %s", path, source)
+            return self.windows_of(path, parsed, config)
+        if parsed.reason != "no_chords":
+            raise VaekitError(f"{path}: {REASONS[parsed.reason]}")
         if data.get("chords") is None:
-            raise VaekitError(f"{path}: no chords to read it over: no chord annotation ({CHORDS_FILE}) beside it; "
-                              "give them with --chords")
+            raise VaekitError(f"{path}: no chords to read it over: no chord annotation ({CHORDS_FILE}) beside it "
+                              "and no accompaniment to recognise them from; give them with --chords")
         row = torch.from_numpy(progression(str(data["chords"]), int(data["steps"]), int(data["steps_per_bar"])))
         melodies = MELODY.read(path, config)
+        log.info("%s: chords from --chords (it has no annotation and no accompaniment)", path)
         return torch.stack([melodies, row.long().expand_as(melodies)], 1)
 
     def build_model(self, config: Config) -> VAE:
@@ -106,7 +117,7 @@ class ChordMelody(MelodyLines):
         if m.get("encoder", "flat") != "flat" or m["decoder"] != "flat":
             raise VaekitError("chord_melody models have a flat encoder and decoder (model.encoder, model.decoder)")
         encoder = ChordEncoder(m["latent_dim"], m["encoder_hidden"], m["encoder_layers"], m["embed"], m["dropout"],
-                               m["bf16"], stride=encoder_stride(config))
+                               m["bf16"], stride=encoder_stride(config), relative=bool(m.get("chord_relative", False)))
         decoder = ChordDecoder(m["latent_dim"], data["steps"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
                                m["dropout"], m["sampling_rate"], m["bf16"])
         return VAE(encoder, decoder, m["latent_dim"], variational=m["variational"])
@@ -157,3 +168,47 @@ class ChordMelody(MelodyLines):
         items = x.detach().cpu().numpy()
         above = [[(start, chord_name(index)) for start, _, index in chord_changes(item[1])] for item in items]
         piano_roll(items[:, 0], Path(path), config, labels, above=above)
+
+
+#: Where the chords of a file without an annotation come from.
+RECOGNISED = "its accompaniment (recognised)"
+
+
+def over_accompaniment(path: Path, steps_per_bar: int = 16) -> Parsed:
+    """The melody of a MIDI file (the track ``melody_choice`` picks) in segments ``(2, L)`` over the chords
+    recognised from its other tracks (``chord_recognition.recognised``), on the grid POP909's annotated
+    chords are read on; reason ``no_chords`` where it has no accompaniment or nothing recognised in it."""
+    from vaekit_midi.chord_recognition import recognised
+    from vaekit_midi.melody_choice import NoMelody, pick, track_infos
+
+    pm, reason = read_midi(path)
+    if reason:
+        return Parsed(reason=reason)
+    grid = grid_of(pm, path, steps_per_bar)
+    lines, reason = on_grid(grid, pm.instruments)
+    if reason:
+        return Parsed(reason=reason)
+    try:
+        melody = lines[pick(track_infos(pm.instruments), lines)[0]]
+    except NoMelody as e:
+        return Parsed(reason=e.args[0])
+    end = int(melody[:, 1].max()) + 1 if len(melody) else 0
+    sections = meter_sections(grid, end)
+    if sections is None:
+        return Parsed(reason="too_long")
+    chords = recognised(pm, grid, steps_per_bar, end)
+    if chords is None or not chords.any():
+        return Parsed(reason="no_chords")
+    if not ((melody[:, 2] >= MIN_PITCH) & (melody[:, 2] <= MAX_PITCH)).any():
+        return Parsed(reason="out_of_range")
+    out = Parsed()
+    for start, stop, length, bar in sections:
+        part = inside(melody, start, stop)
+        part[:, 1] = np.minimum(part[:, 1], length)
+        for tokens, bar_steps, at in placed_segments(Section(part, length, bar), steps_per_bar):
+            under = chords[start + at:start + at + len(tokens)]
+            under = np.pad(under, (0, len(tokens) - len(under)))
+            out.segments.append((np.stack([tokens.astype(np.int16), under.astype(np.int16)]), bar_steps))
+    if not out.segments:
+        out.reason = "no_meter"
+    return out
