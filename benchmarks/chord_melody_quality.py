@@ -73,13 +73,14 @@ def main() -> None:
     parser.add_argument("model", nargs="?", default="mel_2bar_chords", help="a shipped name or a run directory")
     parser.add_argument("--windows", type=int, default=1000, help="held-out windows for the shares")
     parser.add_argument("--max-items", type=int, help="windows for the accuracies (default: all held-out)")
+    parser.add_argument("--no-files", action="store_true", help="print the figures only (a trial run)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     started = time.time()
     p = vaekit.load(args.model)
     model, kind_config = p.model, json.loads(json.dumps(p.config))
-    _, val = p.modality.load_dataset("pop_chords", kind_config)
-    scores = evaluation.evaluate(model, p.modality, val, k=0, batch_size=256, max_items=args.max_items)
+    _, val = p.handler.load_dataset("pop_chords", kind_config)
+    scores = evaluation.evaluate(model, p.handler, val, k=0, batch_size=256, max_items=args.max_items)
     accuracy = {name: round(scores[name], 4) for name in ("acc_tf", "acc_sampled", "note_f1")}
     accuracy["windows"] = scores["items"]
 
@@ -128,11 +129,13 @@ def main() -> None:
         },
         "seconds": round(time.time() - started),
     }
+    print(json.dumps(result, indent=2))
+    if args.no_files:
+        return
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "chord_melody_quality.json").write_text(json.dumps(result, indent=2) + "\n")
     write_markdown(result)
     write_examples(p, picked, others, moved, differ)
-    print(json.dumps(result, indent=2))
 
 
 def write_markdown(r: dict) -> None:
@@ -191,7 +194,7 @@ def write_examples(p, picked: np.ndarray, others: np.ndarray, moved: np.ndarray,
             rows.append(model.decode(mu, 0.0)[0])
         if text:
             labels.append(f"over {text}")
-    p.modality.render(torch.stack(rows), PICTURE, p.config, labels)
+    p.handler.render(torch.stack(rows), PICTURE, p.config, labels)
 
 
 if __name__ == "__main__":

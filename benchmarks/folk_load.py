@@ -30,7 +30,7 @@ from vaekit import plugins
 from vaekit.config import build
 midi = plugins.get_modality("midi")
 config = build(midi, "mel_2bar", "folk", None, [f"data.limit_tunes={sys.argv[1]}"])
-train, val = midi.load_dataset("folk", config)
+train, val = midi.handler(config).load_dataset("folk", config)
 print(time.perf_counter() - started, len(train), len(val))
 """
 

@@ -170,7 +170,7 @@ def main() -> None:
     config, model = pipe.config, pipe.model
     if args.weights == "last":
         checkpoint.load_model_weights(run_dir / runs.LAST, model)
-    _, val = modality.load_dataset(config["data"]["source"], config)
+    _, val = pipe.handler.load_dataset(config["data"]["source"], config)
     result = {
         "preset": config["preset"],
         "tag": tag,

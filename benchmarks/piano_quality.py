@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 from shipped import RESULTS, cpu
-from vaekit_midi.piano_metrics import note_scores
+from vaekit_midi.piano_metrics import note_metrics
 from vaekit_midi.piano_tokens import MAX_NOTES
 
 import vaekit
@@ -58,7 +58,7 @@ def piano_features(windows: np.ndarray) -> dict[str, np.ndarray]:
 def reconstruction(p: Any, x: torch.Tensor) -> dict[str, float]:
     recon = torch.cat([p.model.decoder.sample(p.model.encoder(x[i: i + BATCH])[0], 0.0)
                        for i in range(0, len(x), BATCH)])
-    return {name: round(value.item(), 4) for name, value in note_scores(x, recon).items()}
+    return {name: round(value.item(), 4) for name, value in note_metrics(x, recon).items()}
 
 
 def overlaps(real: np.ndarray, other: np.ndarray) -> dict[str, dict[str, Any]]:

@@ -139,7 +139,7 @@ def scores_beside_loss(model: str, groups: dict[str, list[Path]], fill) -> dict:
             folder = Path(tmp) / name
             fill(files, folder)
             scores = p.evaluate(str(folder), k=0)
-            report = p.modality.reading_report(str(folder), p.config)
+            report = p.handler.reading_report(str(folder), p.config)
             rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
             out[name] = {"songs": len(files), **rounded, "reading": report.to_dict()}
     return out

@@ -169,6 +169,7 @@ def datasets_export(name: str, modality: str | None, count: int, preset: str | N
                     out: Path) -> None:
     """Write a few items of a built-in dataset as ordinary files (e.g. two folk tunes as .mid)."""
     from vaekit.config import build
+    from vaekit.modality import handler_of
 
     mods = [plugins.get_modality(modality)] if modality else [
         m for m in plugins.modalities().values() if name in m.datasets()]
@@ -176,7 +177,7 @@ def datasets_export(name: str, modality: str | None, count: int, preset: str | N
         raise VaekitError(f"no installed modality has a built-in dataset named {name!r} (see `vaekit datasets`)")
     m = mods[0]
     config = build(m, preset, data=name, overrides=overrides)
-    _said(m.export_dataset(name, count, out, config))
+    _said(handler_of(m, config).export_dataset(name, count, out, config))
 
 
 @cli.command()

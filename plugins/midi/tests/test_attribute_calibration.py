@@ -58,7 +58,7 @@ def test_calibration_scales_a_vector_to_one_standard_deviation():
 def shipped():
     p = Pipeline.open("mel_2bar")
     vectors, info = attrs.load(p.run_dir)
-    _, val = p.modality.load_dataset("pop", copy.deepcopy(p.config))
+    _, val = p.handler.load_dataset("pop", copy.deepcopy(p.config))
     windows = val.windows[-24:].long()  # held out, from the half the calibration did not use
     return p, vectors, info, windows, attrs.encode_means(p.model, windows)
 

@@ -100,7 +100,8 @@ def tiny_model():
     config = build(modality, "mel_2bar_chords", overrides=["model.latent_dim=8", "model.embed=8",
                                                            "model.encoder_hidden=16", "model.decoder_hidden=16"])
     torch.manual_seed(0)
-    return modality, config, modality.build_model(config).eval()
+    handler = modality.handler(config)
+    return handler, config, handler.build_model(config).eval()
 
 
 def test_the_decoder_decodes_over_the_chords_it_is_given():

@@ -85,8 +85,8 @@ def test_evaluate_data_scores_every_window_of_the_folder(run, tmp_path):
 
     songs = run.parent / "songs"
     config = json.loads((run / "config.json").read_text())
-    windows = {MidiModality().read(f, config)[i].numpy().tobytes() for f in sorted(songs.glob("s*.mid"))
-               for i in range(len(MidiModality().read(f, config)))}
+    melodies = MidiModality().handler(config)
+    windows = {w.numpy().tobytes() for f in sorted(songs.glob("s*.mid")) for w in melodies.read(f, config)}
     def scores(*args):
         result = invoke("evaluate", run, *args, "--json", "-k", "0")
         assert result.exit_code == 0, result.output

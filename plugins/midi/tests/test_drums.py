@@ -11,8 +11,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 from vaekit_midi import midi_file as midi_file_module
-from vaekit_midi.kinds import KINDS, kind_of_model
+from vaekit_midi.kinds import KINDS
 from vaekit_midi.metrics import hit_f1
+from vaekit_midi.modality import MidiModality
 from vaekit_midi.presets import PRESETS
 from vaekit_midi.tokens import DRUM_CLASS_OF, DRUM_CLASSES, DRUM_PITCHES, DRUM_VOCAB, decode_hits, encode_hits
 
@@ -124,7 +125,7 @@ def test_drums_model_learns(fit):
     cfg = merge(CONFIG, {"model": {"latent_dim": 8, "encoder_hidden": 32, "decoder_hidden": 64, "embed": 16,
                                    "sampling_rate": 0.0, "bf16": False}})
     model = DRUMS.build_model(cfg)
-    assert kind_of_model(model) is DRUMS and model.decoder.core.out.out_features == 512
+    assert MidiModality().handler(cfg) is DRUMS and model.decoder.core.out.out_features == 512
     x = torch.from_numpy(np.stack([expected_tokens(2, v) for v in range(3)]).astype(np.int64))
     x = x.repeat(8, 1)
     losses = fit(model, x, 200)

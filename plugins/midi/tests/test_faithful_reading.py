@@ -234,11 +234,13 @@ def test_the_studio_is_told_the_meter(files):
     from vaekit_midi.modality import MidiModality
 
     def request():  # one server request: its own context, as the studio's worker threads run them
-        m, config = MidiModality(), {"data": {**CONFIG["data"], "kind": "melody"}}
+        config = {"data": {**CONFIG["data"], "kind": "melody"}}
+        m = MidiModality().handler(config)
         x = m.read(files["jig"], config)
         return m.describe(x[:1], config)[0]
 
     described = contextvars.Context().run(request)
     assert described["meter"] == "6/8" and described["bar_steps"] == 12 and described["tempo"] == pytest.approx(110)
-    plain = contextvars.Context().run(MidiModality().describe, torch.zeros(1, 32, dtype=torch.int64), CONFIG)[0]
+    describe = MidiModality().handler(CONFIG).describe
+    plain = contextvars.Context().run(describe, torch.zeros(1, 32, dtype=torch.int64), CONFIG)[0]
     assert "meter" not in plain  # nothing was read in this request

@@ -54,7 +54,7 @@ def test_evaluate_quality_end_to_end(tmp_path, private_cache):
     assert (tmp_path / "q.png").stat().st_size > 0
     drums = CliRunner().invoke(cli, ["evaluate", str(saved / "drums"), "--quality", "--data",
                                      str(saved / "inputs" / "songs")])
-    assert drums.exit_code == 2 and "quality features are for melodies, not drums" in drums.output
+    assert drums.exit_code == 2 and "measures no generation quality of this run's data" in drums.output
 
 
 def test_trigram_model_and_data_space_paths():
@@ -74,6 +74,8 @@ def test_trigram_model_and_data_space_paths():
 def test_evaluate_quality_reports_interpolations(tmp_path, private_cache, write_midi):
     from vaekit_midi.modality import MidiModality
 
+    from vaekit.capabilities import MeasuresInterpolations
+
     songs = tmp_path / "songs"
     songs.mkdir()
     for i in range(6):
@@ -90,7 +92,7 @@ def test_evaluate_quality_reports_interpolations(tmp_path, private_cache, write_
         assert 0 <= interpolation[kind]["monotone"] <= 1 and len(interpolation[kind]["naturalness"]) == 9
     assert interpolation["data"]["monotone"] == 1.0  # data-space paths are monotone by construction
     assert interpolation["real"]["naturalness_mean"] < 0
-    assert MidiModality().interpolation_quality(None, None, None, {"data": {"kind": "drums"}}) is None
+    assert not isinstance(MidiModality().handler({"data": {"kind": "drums"}}), MeasuresInterpolations)
 
 
 def test_samples_are_compared_with_held_out_melodies_transposed_as_in_training():
@@ -99,13 +101,14 @@ def test_samples_are_compared_with_held_out_melodies_transposed_as_in_training()
 
     windows = torch.from_numpy(np.stack([melody([(0, 4, 60 + i % 3), (4, 8, 64), (8, 16, 67)]) for i in range(200)]))
     config = {"data": {"kind": "melody", "transpose": 5}}
-    shifted, how = MidiModality().quality_reference(windows, config)
+    melodies = MidiModality().handler(config)
+    shifted, how = melodies.quality_reference(windows, config)
     assert "transposed by a random -5..+5 semitones" in how
     moved = (shifted - windows)[windows >= 2].reshape(200, -1)
     assert (moved == moved[:, :1]).all()  # each window moves as a whole: its rhythm and intervals stay
     assert set(moved[:, 0].tolist()) == set(range(-5, 6))  # into every key of the range
     assert torch.equal(shifted[windows < 2], windows[windows < 2])  # rests and holds stay
-    again, _ = MidiModality().quality_reference(windows, config)
+    again, _ = melodies.quality_reference(windows, config)
     assert torch.equal(again, shifted)  # the same transpositions each time
-    plain, how = MidiModality().quality_reference(windows, {"data": {"kind": "melody", "transpose": 0}})
+    plain, how = melodies.quality_reference(windows, {"data": {"kind": "melody", "transpose": 0}})
     assert plain is windows and how == "the held-out windows as they are"

@@ -17,20 +17,21 @@ def test_midi_folder(tmp_path, monkeypatch, capsys, watched_open, within):
     monkeypatch.setenv("VAEKIT_CACHE", str(tmp_path / "cache"))
     midi = plugins.get_modality("midi")
     config = build(midi, "mel_2bar", overrides=["data.transpose=0", "data.val_fraction=0.3"])
+    melodies = midi.handler(config)
     root, secret = tmp_path / "songs", tmp_path / "secret"
     root.mkdir()
     secret.mkdir()
     for i, stem in enumerate(["good0", "good1", NEWLINE_NAME, NON_UTF8_NAME]):
         melody = np.zeros(64, np.int8)
         melody[::4] = 30 + i * 5 + np.arange(16) % 5  # a different tune in each file
-        midi.write(torch.from_numpy(melody), root / f"{stem}.mid", config)
+        melodies.write(torch.from_numpy(melody), root / f"{stem}.mid", config)
     outside_tune = np.zeros(64, np.int8)
     outside_tune[::2] = 80  # one high note repeated: in no file inside the folder
-    midi.write(torch.from_numpy(outside_tune), secret / "private.mid", config)
+    melodies.write(torch.from_numpy(outside_tune), secret / "private.mid", config)
     hostile(root, ".mid", secret / "private.mid")
 
     with within(60, "a FIFO opened, or a link loop walked?"):
-        train, val = midi.load_dataset(str(root), config)
+        train, val = melodies.load_dataset(str(root), config)
     windows = np.concatenate([train.windows.numpy(), val.windows.numpy()])
     assert len(windows) > 0 and len(train) > 0 and len(val) > 0
     assert not (windows == 80 - 19).any(), "read the file behind a link out of the folder"

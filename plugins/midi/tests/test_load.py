@@ -53,7 +53,7 @@ def run(tmp_path_factory):
     for i in range(8):
         melody = np.zeros(64, np.int8)
         melody[::4] = 30 + (np.arange(16) * (i + 2)) % 12 + i
-        midi.write(torch.from_numpy(melody), songs / f"tune{i}.mid", config)
+        midi.handler(config).write(torch.from_numpy(melody), songs / f"tune{i}.mid", config)
     result = CliRunner().invoke(cli, ["train", "-m", "midi", "--data", str(songs), *TRAIN, "--steps", "20",
                                       "--out", str(root / "run"), "--no-progress"])
     assert result.exit_code == 0, result.output

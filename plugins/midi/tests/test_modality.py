@@ -1,4 +1,5 @@
-"""MidiModality: light entry point, read errors naming the file, output layouts, piano roll, WAV."""
+"""MidiModality and its melody handler: light entry point, read errors naming the file, output layouts, piano roll,
+WAV."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from vaekit_midi.modality import MidiModality
 from vaekit import VaekitError
 
 CONFIG = {"data": {"steps": 32, "steps_per_bar": 16, "hop_bars": 1}}
-M = MidiModality()
+MIDI = MidiModality()
+M = MIDI.handler(CONFIG)
 
 
 def tune(bars: int, start: int = 0):
@@ -32,10 +34,10 @@ def test_entry_point_imports_nothing_heavy():
 
 
 def test_declared_members():
-    assert M.name == "midi" and M.output_suffix == ".mid"
-    assert M.file_types == (".mid", ".midi", ".abc", ".musicxml", ".mxl", ".krn")
-    assert M.default_preset == "mel_2bar" and M.default_dataset == "folk"
-    assert "folk" in M.datasets()
+    assert MIDI.name == "midi" and M.output_suffix == ".mid"
+    assert MIDI.file_types == (".mid", ".midi", ".abc", ".musicxml", ".mxl", ".krn") == M.file_types
+    assert MIDI.default_preset == "mel_2bar" and MIDI.default_dataset == "folk"
+    assert "folk" in MIDI.datasets()
 
 
 def test_read_gives_every_window_in_order(midi_file):

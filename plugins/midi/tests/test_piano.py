@@ -12,8 +12,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 from vaekit_midi.dataset import split_items
-from vaekit_midi.kinds import KINDS, kind_of_model
-from vaekit_midi.piano_metrics import note_scores
+from vaekit_midi.kinds import KINDS
+from vaekit_midi.modality import MidiModality
+from vaekit_midi.piano_metrics import note_metrics
 from vaekit_midi.piano_tokens import MAX_DURATION, MAX_NOTES, ROWS, clip_to_window, decode, encode, playable
 from vaekit_midi.pop_piano import FILE, load_pop_piano
 from vaekit_midi.presets import PRESETS
@@ -118,28 +119,28 @@ def test_a_file_without_a_piano_part_is_refused(tmp_path):
         PIANO.read(path, CONFIG)
 
 
-def test_note_scores():
+def test_note_metrics():
     x = torch.from_numpy(random_windows(2).astype(np.int64))
-    assert all(v.item() == 1.0 for v in note_scores(x, x).values())
+    assert all(v.item() == 1.0 for v in note_metrics(x, x).values())
     y = x.clone()
     y[:, MAX_NOTES:] = torch.where(y[:, :MAX_NOTES] > 0, 1, 0)  # every duration one step: onsets still right
-    scores = note_scores(x, y)
-    assert scores["onset_f1"].item() == 1.0 and scores["note_f1"].item() < 0.5
+    found = note_metrics(x, y)
+    assert found["onset_f1"].item() == 1.0 and found["note_f1"].item() < 0.5
     y[:, :MAX_NOTES] = torch.where(y[:, :MAX_NOTES] > 0, 21, 0)  # all wrong pitches
-    assert note_scores(x, y)["onset_recall"].item() < 0.2
+    assert note_metrics(x, y)["onset_recall"].item() < 0.2
 
 
 def test_the_model_learns_and_samples_valid_piano(fit):
     torch.manual_seed(0)
     cfg = merge(CONFIG, TINY)
     model = PIANO.build_model(cfg)
-    assert kind_of_model(model) is PIANO
+    assert MidiModality().handler(cfg) is PIANO
     x = torch.from_numpy(random_windows(2).astype(np.int64))
     losses = fit(model, x, 200)
     assert losses[-1] < 0.05 * losses[0]
     model.eval()
     recon = model.decoder.sample(model.encode(x)[0], 0.0)
-    assert note_scores(x, recon)["note_f1"].item() > 0.8
+    assert note_metrics(x, recon)["note_f1"].item() > 0.8
     drawn = model.sample(8, temperature=1.0, generator=torch.Generator().manual_seed(1)).numpy()
     assert drawn.shape == (8, ROWS, 32)
     for item in drawn:
@@ -221,9 +222,9 @@ def test_the_shipped_model_reconstructs_held_out_piano(tmp_path, private_cache):
     x = val.get_batch(torch.arange(64))[0]
     with torch.no_grad():
         back = p.model.decode(p.model.encode(x)[0])
-    scores = note_scores(x, back)
+    scores = note_metrics(x, back)
     # as good as its card says over every held-out window, less a margin for these 64
     assert scores["note_f1"].item() > shipped["heldout"]["pop_piano"]["note_f1"] - 0.05
     assert scores["onset_f1"].item() > scores["note_f1"].item()
-    p.modality.write(back[:2], tmp_path / "two.mid", p.config)
+    p.handler.write(back[:2], tmp_path / "two.mid", p.config)
     assert [i.program for i in pretty_midi.PrettyMIDI(str(tmp_path / "two.mid")).instruments] == [0]

@@ -31,20 +31,21 @@ from hypothesis import strategies as st
 
 from vaekit import VaekitError, plugins
 from vaekit.config import build
+from vaekit.modality import handler_of
 from vaekit.testing import alarm, mutated, quick, read_fuzzed, read_under_address_limit
 
 STEP = 0.125  # seconds a 16th at 120 bpm
 
 
-def _melody_seeds(modality, config) -> dict[str, bytes]:
-    """A one-track file from the modality's writer, a type-1 file with tempo and meter changes, and a
+def _melody_seeds(handler, config) -> dict[str, bytes]:
+    """A one-track file from the melody handler's writer, a type-1 file with tempo and meter changes, and a
     short ABC tune."""
     import mido
 
     melody = np.zeros(64, np.int8)
     melody[::4] = np.arange(40, 56)
     with tempfile.TemporaryDirectory() as tmp:
-        modality.write(torch.from_numpy(melody), Path(tmp) / "seed.mid", config)
+        handler.write(torch.from_numpy(melody), Path(tmp) / "seed.mid", config)
         written = (Path(tmp) / "seed.mid").read_bytes()
     mid = mido.MidiFile(type=1, ticks_per_beat=96)
     meta = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=400000), mido.MetaMessage("time_signature"),
@@ -87,7 +88,7 @@ def _line(program: int, bars: int, every: int, low: int, span: int) -> object:
     return line
 
 
-def _drum_seeds(modality, config) -> dict[str, bytes]:
+def _drum_seeds(handler, config) -> dict[str, bytes]:
     """A 4-bar beat alone, and a 3-bar beat under a piano line, 4/4 then 3/4 from bar 3."""
     import pretty_midi
 
@@ -99,7 +100,7 @@ def _drum_seeds(modality, config) -> dict[str, bytes]:
     return {".mid": _bytes(alone), ".midi": _bytes(band)}
 
 
-def _trio_seeds(modality, config) -> dict[str, bytes]:
+def _trio_seeds(handler, config) -> dict[str, bytes]:
     """16 bars (one window) of a melody of 8th notes (flute), a bass of quarter notes (program 34) and
     a beat; the same again with a piano chord under the melody and no crash."""
     import pretty_midi
@@ -117,7 +118,7 @@ def _trio_seeds(modality, config) -> dict[str, bytes]:
 
 
 class Kind(NamedTuple):
-    seeds: object  # (modality, config) -> {suffix: bytes}
+    seeds: object  # (handler, config) -> {suffix: bytes}
     raw: list[str]  # suffixes given raw bytes
     shape: tuple[int, ...]  # of one window, beyond the steps
     limits: tuple[int, ...]  # tokens are below these, a row each
@@ -151,7 +152,7 @@ def midi_readers():
     readers = {}
     for preset, kind in KINDS.items():
         config = build(modality, preset)
-        seeds = kind.seeds(modality, config)
+        seeds = kind.seeds(handler_of(modality, config), config)
         readers[preset] = Reader(modality, config, seeds, midi_inputs(seeds, kind.raw))
     return readers
 
@@ -209,7 +210,7 @@ def check_folder(preset: str, reader: Reader, folder: Path, cases: list[tuple[st
         (folder / f"{i}{suffix}").write_bytes(data)
     try:
         with alarm(10 * len(cases)):
-            splits = reader.modality.load_dataset(str(folder), reader.config)
+            splits = handler_of(reader.modality, reader.config).load_dataset(str(folder), reader.config)
     except VaekitError as e:
         assert str(e).startswith(str(folder)), e
         return

@@ -29,8 +29,8 @@ def test_a_shipped_model_round_trips_held_out_pop_melodies(name, tmp_path, priva
     # greedy reconstruction of melodies it never trained on, as good as the model's card says (mel_2bar: 0.938
     # over all held-out pop windows, 0.948 on these; mel_16bar: 0.801 and 0.793)
     assert (back == x).float().mean() > SHIPPED[name].describe()["heldout"]["pop"]["acc_sampled"] - 0.03
-    assert set(p.modality.attribute_vectors(p.run_dir, p.config)) >= {"density", "interval"}
+    assert set(p.handler.attribute_vectors(p.run_dir, p.config)) >= {"density", "interval"}
     for i in range(2):
-        p.modality.write(x[i], tmp_path / f"{i}.mid", p.config)
+        p.handler.write(x[i], tmp_path / f"{i}.mid", p.config)
     steps = p.interpolate(tmp_path / "0.mid", tmp_path / "1.mid", steps=3)
     assert (steps[0] == back[0]).all() and (steps[-1] == back[1]).all()  # the ends are the reconstructions

@@ -56,7 +56,7 @@ def _round_trip(midi, tmp_path, tokens, tempo, steps_per_bar):
     modality, config = midi
     config = {**config, "data": {**config["data"], "tempo": tempo, "steps_per_bar": steps_per_bar}}
     path = tmp_path / "round.mid"
-    modality.write(torch.from_numpy(tokens), path, config)
+    modality.handler(config).write(torch.from_numpy(tokens), path, config)
     np.testing.assert_array_equal(tokens_from_midi(path, steps_per_bar, tokens.shape[1], len(tokens)), tokens)
 
 

@@ -11,8 +11,9 @@ import pretty_midi
 import pytest
 import torch
 from click.testing import CliRunner
-from vaekit_midi.kinds import KINDS, kind_of_model
+from vaekit_midi.kinds import KINDS
 from vaekit_midi.kinds.trio import BASS_PROGRAM, PARTS
+from vaekit_midi.modality import MidiModality
 from vaekit_midi.networks import TRIO_VOCABS
 from vaekit_midi.presets import PRESETS
 from vaekit_midi.tokens import DRUM_VOCAB
@@ -96,7 +97,7 @@ def test_trio_model_learns(fit):
     cfg = merge(TWO_BARS, {"model": {"latent_dim": 8, "encoder_hidden": 32, "conductor_hidden": 32,
                                      "decoder_hidden": 48, "embed": 8, "bf16": False}})
     model = TRIO.build_model(cfg)
-    assert kind_of_model(model) is TRIO
+    assert MidiModality().handler(cfg) is TRIO
     g = np.random.default_rng(0)
     x = torch.stack([torch.stack([
         torch.tensor(np.where(np.arange(32) % 2 == 0, 40 + k + np.arange(32) % 5, 0)),

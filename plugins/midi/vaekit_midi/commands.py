@@ -54,12 +54,12 @@ def register(cli: click.Group) -> None:
                               f"{run_dir} ...), and its folder is not to be written")
         source = data or p.config["data"]["source"]
         spb = int(p.config["data"]["steps_per_bar"])
-        windows = attrs.training_windows(p.modality, source, p.config, max_items)
+        windows = attrs.training_windows(p.handler, source, p.config, max_items)
         z = attrs.encode_means(p.model, windows.to(p.model.device))
         vectors, stats = attrs.attribute_vectors(z, windows, spb, quantile, method)
         info = {"source": source, "windows": len(windows), "quantile": quantile, "method": method, "stats": stats}
         if calibrate_items:
-            held = attrs.heldout_windows(p.modality, source, p.config, 0, calibrate_items)
+            held = attrs.heldout_windows(p.handler, source, p.config, 0, calibrate_items)
             mu = attrs.encode_means(p.model, held.to(p.model.device))
             vectors, calibration = attrs.calibrate(p.model, mu, vectors, attrs.spread(windows, spb), spb)
             info.update(units="sd", calibration=calibration, calibration_windows=len(held))
@@ -120,14 +120,14 @@ def register(cli: click.Group) -> None:
             x = p.read(input_path, index)
             recon, moved = p.transform(x, attribute, amount, temperature=temperature, seed=seed)
             out.parent.mkdir(parents=True, exist_ok=True)
-            p.modality.write(moved, out, p.config)
+            p.handler.write(moved, out, p.config)
         spb = int(p.config["data"]["steps_per_bar"])
         values = [attrs.attributes(t, spb)[attribute].item() for t in (x, recon, moved)]
         click.echo(f"{attribute}: input {values[0]:.3f}, reconstruction {values[1]:.3f}, "
                    f"transformed {values[2]:.3f} (amount {amount:g})")
         click.echo(f"wrote {out}")
         if png is not None:
-            p.modality.render(torch.stack([x.cpu(), recon, moved]), png, p.config,
+            p.handler.render(torch.stack([x.cpu(), recon, moved]), png, p.config,
                               labels=["input", "reconstruction", f"transformed: {attribute} {amount:+g}"])
             click.echo(f"wrote {png}")
 
@@ -281,7 +281,7 @@ def _transform_bars(p, path: Path, attribute: str, amount: float, temperature: f
     song, start, stop, music = recall_span(p.config)
     out.parent.mkdir(parents=True, exist_ok=True)
     with writing(music):
-        p.modality.write(moved, out, p.config)
+        p.handler.write(moved, out, p.config)
     first, last = parse_bars(p.config["data"]["bars"])
     windows = -(-(stop - start) // int(p.config["data"]["steps"]))
     click.echo(f"{path}: bars {first} to {last} of {song.bars} moved ({windows} window(s)); the rest as read")

@@ -176,7 +176,7 @@ def write_songs(songs: np.ndarray, out: Path, mel: Any, music: Any = None, png: 
     for i, tokens in enumerate(songs):
         path = out / f"song_{i:03d}.mid"
         with writing(music, plain=music is None):
-            mel.modality.write(torch.from_numpy(tokens), path, mel.config)
+            mel.handler.write(torch.from_numpy(tokens), path, mel.config)
         written.append(path)
         if png:
             width = min(ROW_BARS * 16, len(tokens))

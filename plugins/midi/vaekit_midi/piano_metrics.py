@@ -27,7 +27,7 @@ def precision_recall_f1(target: torch.Tensor, output: torch.Tensor, with_duratio
     f1 = 2 * hits / (len(true) + len(got)) if len(true) + len(got) else 1.0
     return torch.tensor(precision), torch.tensor(recall), torch.tensor(f1)
 
-def note_scores(target: torch.Tensor, output: torch.Tensor) -> dict[str, torch.Tensor]:
+def note_metrics(target: torch.Tensor, output: torch.Tensor) -> dict[str, torch.Tensor]:
     """``note_precision``, ``note_recall``, ``note_f1`` and the same ``onset_*`` of a batch."""
     out = {}
     for prefix, with_duration in (("note", True), ("onset", False)):

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from vaekit_midi.song import Song
 
 
-def write_into_song(modality: Any, x: torch.Tensor, out: Path, config: dict, song: Song, start: int, stop: int,
+def write_into_song(handler: Any, x: torch.Tensor, out: Path, config: dict, song: Song, start: int, stop: int,
                     music: Music) -> list[Path]:
     """Steps ``x`` ``(S, L)`` (each the span's windows joined, ``L >= stop - start``) written into ``song``
     at ``[start, stop)``, as one file (``out`` ending in .mid/.midi) or one file a step in folder ``out``."""
@@ -32,10 +32,10 @@ def write_into_song(modality: Any, x: torch.Tensor, out: Path, config: dict, son
     if out.suffix.lower() in (".mid", ".midi"):
         files = {out: song.chained(start, stop, steps)}
     else:
-        files = {out / f"step_{i:02d}{modality.output_suffix}": song.chained(start, stop, [row])
+        files = {out / f"step_{i:02d}{handler.output_suffix}": song.chained(start, stop, [row])
                  for i, row in enumerate(steps)}
     next(iter(files)).parent.mkdir(parents=True, exist_ok=True)
     with writing(music):
         for path, tokens in files.items():
-            modality.write(torch.from_numpy(tokens), path, config)
+            handler.write(torch.from_numpy(tokens), path, config)
     return list(files)

@@ -30,12 +30,10 @@ def list_files(root: Path, kind: Kind, limit: int = 0) -> tuple[list[Path], list
     return (found[:limit] if limit else found), skipped
 
 
-def parse_task(task: tuple[str, str, int, str]) -> Parsed:
+def parse_task(task: tuple[Kind, str, int, str]) -> Parsed:
     """Worker function for process pools: ``(kind, path, steps_per_bar, reason it was skipped or "")``."""
-    from vaekit_midi.kinds import KINDS
-
     kind, path, steps_per_bar, skipped = task
-    return Parsed(reason=skipped) if skipped else KINDS[kind].parse(Path(path), steps_per_bar)
+    return Parsed(reason=skipped) if skipped else kind.parse(Path(path), steps_per_bar)
 
 
 def load_files(root: Path, kind: Kind, limit: int = 0, steps_per_bar: int = 16) -> Corpus:
@@ -45,9 +43,9 @@ def load_files(root: Path, kind: Kind, limit: int = 0, steps_per_bar: int = 16) 
     stats = [(str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths]
     identity = {"files": stats, "skipped": [(str(p), r) for p, r in skipped], "steps_per_bar": int(steps_per_bar)}
 
-    def tasks() -> tuple[list[str], list[tuple[str, str, int, str]]]:
+    def tasks() -> tuple[list[str], list[tuple[Kind, str, int, str]]]:
         entries = [(str(p), "") for p in paths] + [(str(p), r) for p, r in skipped]
-        return [name for name, _ in entries], [(kind.name, name, steps_per_bar, r) for name, r in entries]
+        return [name for name, _ in entries], [(kind, name, steps_per_bar, r) for name, r in entries]
 
     # melodies keep the cache name they had before drums and trios shared this loader
     prefix = "files" if kind.name == "melody" else f"{kind.name}-files"

@@ -1,10 +1,11 @@
 """What every MusicVAE data kind owns, as Magenta's data converters do: reading a file into segments,
-which windows of them to keep, datasets, the model, its metrics, writing MIDI and a picture.
+which windows of them to keep, datasets, the model, its metrics, writing MIDI, audio and a picture. A kind
+is the ``vaekit.Handler`` that the MIDI modality hands the core for a config of that kind.
 
-A subclass supplies the kind's own parts, and this base turns them into the modality's verbs:
+A subclass supplies the kind's own parts, and this base turns them into the handler's verbs:
 ``parse(path, steps_per_bar) -> Parsed`` (one file's segments, or why none), ``no_window(path, parsed,
 steps, steps_per_bar)`` (why a file with segments gave no window), ``build_model(config)``,
-``scores(x, tf, recon)`` (its own metrics of targets, teacher-forced predictions and greedy
+``own_metrics(x, tf, recon)`` (its own metrics of targets, teacher-forced predictions and greedy
 reconstructions), ``tracks(config)`` (the ``(name, program, is_drum)`` of each track written),
 ``to_tracks(item)`` (each track's notes ``(N, 3)`` of onset, end, pitch) and ``render(x, path, config)``;
 ``keep``, ``predict``, ``corpus`` and the messages where the defaults do not fit.
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vaekit import Config, Data, VaekitError
+from vaekit import Config, Data, Handler, VaekitError
 from vaekit_midi.parsed import REASONS, Parsed, describe
 
 if TYPE_CHECKING:
@@ -29,13 +30,12 @@ if TYPE_CHECKING:
     from vaekit_midi.corpus import Corpus
 
 
-class Kind:
-    #: ``data.kind`` in a preset: melody, drums or trio.
+class Kind(Handler):
+    #: ``data.kind`` in a preset: melody, drums, groove, trio, piano or chord_melody.
     name: str = ""
+    output_suffix = ".mid"
     #: What ``read`` and ``--data`` folders accept.
     file_types: tuple[str, ...] = (".mid", ".midi")
-    #: Verbs a model of this kind applies to a whole file (``apply``): name -> what it does.
-    verbs: dict[str, str] = {}
     file_noun: str = "MIDI file"
     #: The tokens of no segment, in the kind's shape and dtype.
     empty: np.ndarray = np.zeros(0, np.int16)
@@ -137,7 +137,7 @@ class Kind:
         return f"{skipped} of {total} files gave no {self.name} window"
 
     def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
-        """With z = mu: teacher-forced and greedy-sampled step accuracy, and the kind's own scores."""
+        """With z = mu: teacher-forced and greedy-sampled step accuracy, and the kind's own metrics."""
         import torch
 
         x_in, x = (t.to(model.device) for t in batch[:2])
@@ -151,9 +151,9 @@ class Kind:
         finally:
             model.train(was_training)
         x = self.scored(x)
-        scores = self.scores(x, tf, recon)
-        values = torch.stack([(tf == x).float().mean(), (recon == x).float().mean(), *scores.values()]).tolist()
-        return dict(zip(["acc_tf", "acc_sampled", *scores], values))
+        own = self.own_metrics(x, tf, recon)
+        values = torch.stack([(tf == x).float().mean(), (recon == x).float().mean(), *own.values()]).tolist()
+        return dict(zip(["acc_tf", "acc_sampled", *own], values))
 
     def decoding(self, model: VAE, x: torch.Tensor) -> AbstractContextManager:
         """The context in which ``metrics`` decodes the codes of items ``x`` (a chord model: over their
@@ -191,3 +191,68 @@ class Kind:
                             music.tempo if music else float(data.get("tempo", 120)), int(data.get("steps_per_bar", 16)),
                             **kept)
         pm.write(str(path))
+
+    def write_interpolation(self, x: torch.Tensor, out: Path, config: Config) -> list[Path]:
+        """``out`` ending in .mid/.midi: one file playing the steps in order, a bar of rest between
+        them; otherwise a directory with one file a step."""
+        out = Path(out)
+        if out.suffix.lower() in (".mid", ".midi"):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.write(x, out, config)
+            return [out]
+        return super().write_interpolation(x, out, config)
+
+    def write_reconstructions(self, inputs: torch.Tensor, outputs: torch.Tensor, names: list[str], out_dir: Path,
+                              config: Config) -> list[Path]:
+        """Each reconstruction in the tempo, meter and key of its own input (``music_memo``)."""
+        from vaekit_midi.music_memo import recall, writing
+
+        paths = []
+        for x, y, name in zip(inputs, outputs, names):
+            with writing(recall(config, x)):
+                paths += self._write_each(y[None], [f"{name}_recon"], Path(out_dir), config)
+        return paths
+
+    def write_samples(self, x: torch.Tensor, out_dir: Path, config: Config) -> list[Path]:
+        """Samples in the run's own 4/4 and tempo, whatever was read before."""
+        from vaekit_midi.music_memo import writing
+
+        with writing(plain=True):
+            return super().write_samples(x, out_dir, config)
+
+    def export_dataset(self, name: str, n: int, out_dir: Path, config: Config) -> list[Path]:
+        from vaekit_midi.music_memo import writing
+
+        with writing(plain=True):
+            return super().export_dataset(name, n, out_dir, config)
+
+    def write_audio(self, x: torch.Tensor, path: Path, config: Config) -> None:
+        """A WAV of outputs ``(N, ...)`` played in order, a bar of rest between them (the MIDI that
+        ``write`` makes, synthesized by FluidSynth)."""
+        import tempfile
+
+        import pretty_midi
+
+        from vaekit_midi.render import write_wav
+
+        with tempfile.TemporaryDirectory() as tmp:
+            self.write(x, Path(tmp) / "audio.mid", config)
+            write_wav(pretty_midi.PrettyMIDI(str(Path(tmp) / "audio.mid")), Path(path))
+
+    def describe(self, x: torch.Tensor, config: Config) -> list[dict]:
+        """Each item's tracks as notes ``[onset step, end step, pitch]`` on its grid (drum hits: pitch is
+        the General MIDI drum), for the web page's piano rolls and player; where the item came from a
+        file read in this request (or from the verb's input), that file's meter, bar length, tempo and key."""
+        from vaekit_midi.music_memo import recall_rows
+
+        spb = int(config["data"]["steps_per_bar"])
+        names = self.tracks(config)
+        items = x.detach().cpu().numpy()
+        out = []
+        for item, music in zip(items, recall_rows(items, config)):
+            meter = {"meter": f"{music.meter[0]}/{music.meter[1]}", "bar_steps": music.bar_steps(spb),
+                     "tempo": music.tempo, "key": music.key_name} if music else {}
+            out.append({"steps_per_bar": spb, **meter, "tracks": [
+                {"name": name, "drums": drums, "notes": notes.tolist()}
+                for (name, _, drums), notes in zip(names, self.to_tracks(item))]})
+        return out

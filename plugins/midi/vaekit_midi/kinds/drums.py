@@ -108,6 +108,10 @@ class Drums(Kind):
 
         return load_groove()[1] & has_windows
 
+    def web_page(self, config: Config) -> str:
+        """Drum models open the studio's drums page."""
+        return "drums.html"
+
     def build_model(self, config: Config) -> VAE:
         """MusicVAE's drum model: the bidirectional LSTM encoder and the flat decoder over 512 tokens."""
         from vaekit import VAE
@@ -123,7 +127,7 @@ class Drums(Kind):
                               m["sampling_rate"], bf16, DRUM_VOCAB)
         return VAE(encoder, decoder, latent, variational=m["variational"])
 
-    def scores(self, x: torch.Tensor, tf: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
+    def own_metrics(self, x: torch.Tensor, tf: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
         from vaekit_midi.metrics import hit_f1
 
         return {"hit_f1": hit_f1(x, recon)}

@@ -106,6 +106,9 @@ class Groove(Drums):
                               "a hit in each)")
         return torch.from_numpy(to_features(np.stack(windows)))
 
+    def file_verbs(self, config: Config) -> dict[str, str]:
+        return dict(self.verbs)
+
     def apply(self, verb: str, model: VAE, path: Path, config: Config, temperature: float,
               generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Groove or drumify a whole file (``grooving.py``): its score and the performance, each ``(1, 27, L)``."""

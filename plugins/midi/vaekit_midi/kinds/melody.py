@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vaekit import Config, Data, VaekitError
+from vaekit import Config, Data, Figures, VaekitError
 from vaekit_midi.chords import chords_on_grid, read_chord_annotation
 from vaekit_midi.kinds.base import Kind
 from vaekit_midi.melody_lines import Section, placed_segments, usable
@@ -74,6 +74,49 @@ def chord_rows(path: Path) -> list[tuple[float, float, int]] | None:
         return read_chord_annotation(path)
     except VaekitError:
         return None
+
+
+def flat_encoder(config: Config):
+    """One bidirectional LSTM over the window."""
+    from vaekit_midi.networks import LSTMEncoder, encoder_stride
+
+    m = config["model"]
+    return LSTMEncoder(m["latent_dim"], m["encoder_hidden"], m["encoder_layers"], m["embed"], m["dropout"], m["bf16"],
+                       stride=encoder_stride(config))
+
+
+def bar_encoder(config: Config):
+    """A bidirectional LSTM with a direct path from each bar's summary (long windows)."""
+    from vaekit_midi.networks import BarEncoder, encoder_stride
+
+    m, data = config["model"], config["data"]
+    return BarEncoder(m["latent_dim"], m["encoder_hidden"], data["steps"] // data["steps_per_bar"],
+                      data["steps_per_bar"], m["encoder_layers"], m["embed"], m["dropout"], m["bf16"],
+                      stride=encoder_stride(config))
+
+
+def flat_decoder(config: Config):
+    """One LSTM over the window's steps."""
+    from vaekit_midi.networks import FlatDecoder
+
+    m = config["model"]
+    return FlatDecoder(m["latent_dim"], config["data"]["steps"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
+                       m["dropout"], m["sampling_rate"], m["bf16"])
+
+
+def hierarchical_decoder(config: Config):
+    """MusicVAE's conductor: an embedding a bar, each bar decoded from its own."""
+    from vaekit_midi.networks import HierarchicalDecoder
+
+    m, data = config["model"], config["data"]
+    return HierarchicalDecoder(m["latent_dim"], data["steps"], data["steps_per_bar"], m["conductor_hidden"],
+                               m["conductor_layers"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
+                               m["dropout"], m["sampling_rate"], m["bf16"])
+
+
+#: What ``model.encoder`` and ``model.decoder`` name.
+ENCODERS = {"flat": flat_encoder, "hierarchical": bar_encoder}
+DECODERS = {"flat": flat_decoder, "hierarchical": hierarchical_decoder}
 
 
 class MelodyLines(Kind):
@@ -193,38 +236,22 @@ class MelodyLines(Kind):
         return f"skipped {skipped} of {total} files"
 
     def build_model(self, config: Config) -> VAE:
-        """The VAE that ``config["model"]`` describes (``model.decoder`` is ``flat`` or ``hierarchical``)."""
+        """The VAE that ``config["model"]`` describes (``model.encoder`` and ``model.decoder`` name a part of
+        ``ENCODERS`` and ``DECODERS``)."""
         from vaekit import VAE
-        from vaekit_midi.networks import BarEncoder, FlatDecoder, HierarchicalDecoder, LSTMEncoder, encoder_stride
 
         m, data = config["model"], config["data"]
-        latent, steps, dropout, bf16 = m["latent_dim"], data["steps"], m["dropout"], m["bf16"]
-        kinds = {"encoder": m["encoder"], "decoder": m["decoder"]}
-        hierarchical = [part for part, kind in kinds.items() if kind == "hierarchical"]
-        if hierarchical and steps % data["steps_per_bar"]:
-            raise VaekitError(f"data.steps {steps} is not a whole number of bars of data.steps_per_bar "
-                              f"{data['steps_per_bar']}, as model.{hierarchical[0]}=hierarchical needs")
-        stride = encoder_stride(config)
-        if kinds["encoder"] == "flat":
-            encoder = LSTMEncoder(latent, m["encoder_hidden"], m["encoder_layers"], m["embed"], dropout, bf16,
-                                  stride=stride)
-        elif kinds["encoder"] == "hierarchical":
-            encoder = BarEncoder(latent, m["encoder_hidden"], steps // data["steps_per_bar"], data["steps_per_bar"],
-                                 m["encoder_layers"], m["embed"], dropout, bf16, stride=stride)
-        else:
-            raise VaekitError(f"model.encoder is {kinds['encoder']!r}; use flat or hierarchical")
-        if kinds["decoder"] == "flat":
-            decoder = FlatDecoder(latent, steps, m["decoder_hidden"], m["decoder_layers"], m["embed"], dropout,
-                                  m["sampling_rate"], bf16)
-        elif kinds["decoder"] == "hierarchical":
-            decoder = HierarchicalDecoder(latent, steps, data["steps_per_bar"], m["conductor_hidden"],
-                                          m["conductor_layers"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
-                                          dropout, m["sampling_rate"], bf16)
-        else:
-            raise VaekitError(f"model.decoder is {m['decoder']!r}; use flat or hierarchical")
-        return VAE(encoder, decoder, latent, variational=m["variational"])
+        parts = {"encoder": (m["encoder"], ENCODERS), "decoder": (m["decoder"], DECODERS)}
+        for part, (name, table) in parts.items():
+            if name not in table:
+                raise VaekitError(f"model.{part} is {name!r}; use {' or '.join(table)}")
+            if name == "hierarchical" and data["steps"] % data["steps_per_bar"]:
+                raise VaekitError(f"data.steps {data['steps']} is not a whole number of bars of data.steps_per_bar "
+                                  f"{data['steps_per_bar']}, as model.{part}=hierarchical needs")
+        return VAE(ENCODERS[m["encoder"]](config), DECODERS[m["decoder"]](config), m["latent_dim"],
+                   variational=m["variational"])
 
-    def scores(self, x: torch.Tensor, tf: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
+    def own_metrics(self, x: torch.Tensor, tf: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
         """Teacher-forced accuracy on note-ons alone, and the F1 of the greedy reconstruction's notes."""
         import torch
 
@@ -252,3 +279,93 @@ class Melody(MelodyLines):
     of songs."""
 
     name = "melody"
+
+    def reads_span(self, config: Config) -> bool:
+        """With ``data.bars`` (``--bars A:B``), a file is read as the windows of that span."""
+        return bool(config.get("data", {}).get("bars"))
+
+    def put_back(self, parts: torch.Tensor, config: Config) -> torch.Tensor:
+        """The song read last with ``--bars``, those bars taken from ``parts`` (its windows' outputs)."""
+        import torch
+
+        from vaekit_midi.music_memo import recall_span
+
+        span = recall_span(config)
+        if span is None:
+            raise VaekitError("no span of a song was read to put these windows back into")
+        song, start, stop, _ = span
+        return torch.from_numpy(song.replaced(start, stop, parts.numpy()))
+
+    def write_interpolation(self, x: torch.Tensor, out: Path, config: Config) -> list[Path]:
+        """Steps between two spans of songs (``--bars``) are written into song A (``song_interpolation``);
+        other steps as every kind writes them."""
+        from vaekit_midi.music_memo import recall_span
+
+        span = recall_span(config, back=2) if self.reads_span(config) else None
+        if span is None:
+            return super().write_interpolation(x, out, config)
+        from vaekit_midi.song_interpolation import write_into_song
+
+        return write_into_song(self, x, Path(out), config, *span)
+
+    def reading_report(self, source: str, config: Config):
+        """How far quantisation moves the notes of the MIDI files in ``source`` (``folder_quantisation``)."""
+        from vaekit_midi.folder_quantisation import folder_report
+        from vaekit_midi.user_files import list_files
+
+        paths, _ = list_files(Path(source), self, int(config["data"].get("limit_tunes", 0) or 0))
+        return folder_report(paths, int(config["data"].get("steps_per_bar", 16)))
+
+    def features(self, x: torch.Tensor, config: Config) -> dict:
+        """MGEval's melody features (see ``features.py``)."""
+        from vaekit_midi.features import features
+
+        return features(x.detach().cpu().numpy())
+
+    def quality_reference(self, held_out: torch.Tensor, config: Config) -> tuple[torch.Tensor, str]:
+        """Melodies trained with ``data.transpose`` learn every key that it reaches, so samples are compared
+        with the held-out windows transposed as training windows are (a random shift each, seed 0): the
+        untransposed ones sit in fewer keys than the model learned."""
+        import torch
+
+        from vaekit_midi.dataset import WindowDataset
+
+        semitones = int(config["data"].get("transpose", 0) or 0)
+        if not semitones:
+            return held_out, "the held-out windows as they are"
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            shifted = WindowDataset(held_out.cpu().numpy(), semitones).get_batch(torch.arange(len(held_out)))[1]
+        return shifted, (f"the held-out windows, each transposed by a random -{semitones}..+{semitones} semitones as "
+                         "the training windows were (data.transpose)")
+
+    def interpolation_quality(self, model: VAE, held_out: torch.Tensor, train, config: Config):
+        """Smoothness and naturalness of interpolations (see ``interpolation_quality.py``)."""
+        from vaekit_midi.interpolation_quality import interpolation_quality
+
+        return interpolation_quality(model, held_out.cpu().numpy(), train.windows.numpy())
+
+    def sample_quality(self, generated: torch.Tensor, held_out, train, config: Config) -> Figures:
+        """Form (see ``form.py``): repetition, key, phrase endings and framewise self-similarity of the
+        samples beside the same measures of as many held-out windows."""
+        import torch
+
+        from vaekit.batches import fetch
+        from vaekit_midi.form import form_figures, frame_overlaps, self_similarity
+
+        samples = generated.detach().cpu().numpy()
+        real = fetch(held_out, torch.arange(min(len(samples), len(held_out))))[1].cpu().numpy()
+        mine, theirs = form_figures(samples), form_figures(real)
+        figures = {name: {"samples": mine[name], "held_out": value} for name, value in theirs.items() if name in mine}
+        for name, value in self_similarity(frame_overlaps(samples), frame_overlaps(real)).items():
+            figures[name] = {"samples": value, "held_out": 1.0}
+        return Figures("form: repeated bars, key, phrase endings (bars 4, 8, ...), framewise self-similarity "
+                       "(Mittal et al. 2021; consistency and variance against the held-out windows)", figures)
+
+    def attribute_vectors(self, run_dir: Path, config: Config) -> dict[str, torch.Tensor]:
+        """The vectors ``vaekit attributes`` stored in the run, if any."""
+        from vaekit_midi import attributes
+
+        if not (Path(run_dir) / attributes.FILE).exists():
+            return {}
+        return attributes.load(Path(run_dir))[0]

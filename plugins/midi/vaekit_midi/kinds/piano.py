@@ -108,7 +108,7 @@ class Piano(Kind):
     def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
         """With z = mu: ``acc_tf``, the teacher-forced accuracy of each step's pitches and end token;
         ``acc_sampled``, the share of steps whose notes the greedy reconstruction gets all right; and
-        the note scores of that reconstruction (:meth:`scores`)."""
+        the note metrics of that reconstruction (:meth:`own_metrics`)."""
         import torch
 
         from vaekit_midi.piano_model import END, PITCH_CLASSES, split_tokens
@@ -127,17 +127,17 @@ class Piano(Kind):
         target = torch.cat([pitch, torch.full_like(pitch[..., :1], END)], -1)
         scored = torch.arange(MAX_NOTES + 1, device=x.device) <= (pitch != END).sum(-1, keepdim=True)
         right = (logits[..., :PITCH_CLASSES].argmax(-1) == target) & scored
-        scores = self.scores(x, logits, recon)
+        own = self.own_metrics(x, logits, recon)
         return {"acc_tf": (right.sum() / scored.sum()).item(),
                 "acc_sampled": (recon == x).all(1).float().mean().item(),
-                **{name: value.item() for name, value in scores.items()}}
+                **{name: value.item() for name, value in own.items()}}
 
-    def scores(self, x: torch.Tensor, tf: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
+    def own_metrics(self, x: torch.Tensor, tf: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
         """Precision, recall and F1 of the reconstruction's notes, pooled over the batch: a note matches
         where onset, pitch and duration are all right (``note_*``), or onset and pitch (``onset_*``)."""
-        from vaekit_midi.piano_metrics import note_scores
+        from vaekit_midi.piano_metrics import note_metrics
 
-        return note_scores(x, recon)
+        return note_metrics(x, recon)
 
     def tracks(self, config: Config) -> list[tuple[str, int, bool]]:
         return [("piano", 0, False)]

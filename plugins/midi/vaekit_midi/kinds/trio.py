@@ -112,7 +112,7 @@ class Trio(Kind):
 
         return torch.stack([part.argmax(-1) for part in logits.split(TRIO_VOCABS, -1)], 1)
 
-    def scores(self, x: torch.Tensor, tf: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
+    def own_metrics(self, x: torch.Tensor, tf: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
         from vaekit_midi.metrics import hit_f1, note_f1
 
         return {"melody_f1": note_f1(x[:, 0], recon[:, 0]), "bass_f1": note_f1(x[:, 1], recon[:, 1]),
