@@ -108,6 +108,42 @@ def test_a_modality_that_declares_no_plugin_api_is_reported(isolated_plugins):
     assert "modality 'undeclared' declares no plugin_api" in info["undeclared"]["error"]
 
 
+class CountingPlugin:
+    """Registers the example's modality, a web page and no models, counting each hook call."""
+
+    def __init__(self):
+        self.calls = []
+
+    @vaekit.hookimpl
+    def register_modalities(self, register):
+        from vaekit_vectors.modality import VectorsModality
+
+        self.calls.append("modalities")
+        register(VectorsModality())
+
+    @vaekit.hookimpl
+    def register_web(self, register):
+        self.calls.append("web")
+        register("vectors", "/nowhere")
+
+
+def test_the_registry_collects_each_hook_once_until_a_plugin_comes_or_goes(isolated_plugins):
+    from vaekit import shipped
+
+    counting = CountingPlugin()
+    plugins.pm.register(counting, name="counting")
+    for _ in range(3):
+        assert list(plugins.modalities()) == ["vectors"] and plugins.get_modality("vectors").name == "vectors"
+        assert shipped.models() == {} and str(plugins.registry().pages["vectors"]) == "/nowhere"
+    assert counting.calls == ["modalities", "web"]
+    plugins.pm.register(RaisingPlugin(), name="raising")
+    assert "vectors" in plugins.modalities() and counting.calls == ["modalities", "web"] * 2
+    assert "raising" in plugins.errors
+    plugins.pm.unregister(name="raising")
+    plugins.modalities()
+    assert counting.calls == ["modalities", "web"] * 3
+
+
 def test_plugins_shows_each_modality_description(vectors):
     result = CliRunner().invoke(cli, ["plugins"])
     assert result.exit_code == 0, result.output

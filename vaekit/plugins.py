@@ -1,13 +1,17 @@
-"""The plugin manager: plugins come from the entry-point group ``vaekit``; a plugin that fails to
-import, or whose hook raises, is recorded and reported by ``vaekit plugins`` and never breaks the
-others. ``VAEKIT_LOAD_PLUGINS=a,b`` loads only those (empty: none).
+"""The plugin manager and the registry: plugins come from the entry-point group ``vaekit``; what they
+register (modalities, shipped models, web pages) is collected once into one ``Registry``. A plugin that
+fails to import, or whose hook raises, is recorded in ``errors``, reported by ``vaekit plugins`` and never
+breaks the others. ``VAEKIT_LOAD_PLUGINS=a,b`` loads only those (empty: none).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.metadata import entry_points
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -15,6 +19,9 @@ from vaekit import hookspecs
 from vaekit.errors import VaekitError
 from vaekit.hookspecs import PLUGIN_API
 from vaekit.modality import Modality
+
+if TYPE_CHECKING:
+    from vaekit.shipped import ShippedModel
 
 
 def new_manager() -> pluggy.PluginManager:
@@ -78,28 +85,60 @@ def registered(hook_name: str) -> list[tuple[str, tuple]]:
     return [(plugin, args) for plugin, calls in found.items() for args in calls]
 
 
-def modalities_by_plugin() -> dict[str, list[Modality]]:
-    found: dict[str, list[Modality]] = {}
+@dataclass
+class Registry:
+    """Everything the loaded plugins registered, collected once (``registry()``): modalities by name and
+    by plugin, the folders of shipped models (read into ``models`` when first asked), and web pages."""
+
+    by_plugin: dict[str, list[Modality]] = field(default_factory=dict)
+    modalities: dict[str, Modality] = field(default_factory=dict)
+    model_folders: list[tuple[str, Path]] = field(default_factory=list)
+    pages: dict[str, Path] = field(default_factory=dict)
+
+    @cached_property
+    def models(self) -> dict[str, ShippedModel]:
+        """Every shipped model by name (the first plugin to register a name wins)."""
+        from vaekit.shipped import read_models
+
+        return read_models(self.model_folders)
+
+
+_registry: tuple[tuple, Registry] | None = None
+
+
+def registry() -> Registry:
+    """The registry of the plugins loaded now; collected again only when a plugin is registered or
+    unregistered in-process (tests) or the manager is replaced."""
+    global _registry
+    load_plugins()
+    key = (id(pm), tuple(sorted(id(plugin) for plugin in pm.get_plugins())))
+    if _registry is None or _registry[0] != key:
+        _registry = (key, collect())
+    return _registry[1]
+
+
+def collect() -> Registry:
+    found = Registry()
     for plugin, (modality,) in registered("register_modalities"):
         declared = getattr(modality, "plugin_api", None)
         if declared != PLUGIN_API:
             built = "declares no plugin_api" if declared is None else f"was built for plugin API {declared}"
             errors[plugin] = f"modality {modality.name!r} {built}, this vaekit has {PLUGIN_API}"
             continue
-        found.setdefault(plugin, []).append(modality)
+        if modality.name in found.modalities:
+            errors[plugin] = f"modality {modality.name!r} is already registered by another plugin"
+            continue
+        found.by_plugin.setdefault(plugin, []).append(modality)
+        found.modalities[modality.name] = modality
+    found.model_folders = [(plugin, Path(folder)) for plugin, (folder,) in registered("register_models")]
+    for _, (modality, folder) in registered("register_web"):
+        found.pages.setdefault(modality, Path(folder))
     return found
 
 
 def modalities() -> dict[str, Modality]:
     """Every registered modality by name (the first plugin to register a name wins)."""
-    result: dict[str, Modality] = {}
-    for plugin, mods in modalities_by_plugin().items():
-        for modality in mods:
-            if modality.name in result:
-                errors[plugin] = f"modality {modality.name!r} is already registered by another plugin"
-                continue
-            result[modality.name] = modality
-    return result
+    return registry().modalities
 
 
 def get_modality(name: str) -> Modality:
@@ -119,7 +158,7 @@ def register_commands(cli: Any) -> None:
 
 def plugin_info() -> list[dict[str, Any]]:
     """Name, version, hooks, modalities and error of every plugin, loaded or not."""
-    mods = modalities_by_plugin()
+    mods = registry().by_plugin
     names = sorted({name for name, _ in pm.list_name_plugin() if name} | set(errors))
     info = []
     for name in names:

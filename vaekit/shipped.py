@@ -35,11 +35,15 @@ class ShippedModel:
 
 
 def models() -> dict[str, ShippedModel]:
-    """Every shipped model by name (the first plugin to register a name wins; a folder without a
-    readable card is reported by ``vaekit plugins``)."""
+    """Every shipped model by name, from the plugin registry."""
+    return plugins.registry().models
+
+
+def read_models(folders: list[tuple[str, Path]]) -> dict[str, ShippedModel]:
+    """The shipped models in ``(plugin, folder)`` (the first plugin to register a name wins; a folder
+    without a readable card is reported by ``vaekit plugins``)."""
     found: dict[str, ShippedModel] = {}
-    for plugin, (folder,) in plugins.registered("register_models"):
-        folder = Path(folder)
+    for plugin, folder in folders:
         try:
             card = json.loads((folder / CARD).read_text())
             name = str(card["name"])

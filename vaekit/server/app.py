@@ -91,19 +91,11 @@ def validation_line(error: dict[str, Any]) -> str:
     return f"{name}: {error['msg'][:1].lower()}{error['msg'][1:]}"
 
 
-def web_pages() -> dict[str, Path]:
-    """Modality name -> folder of its page's static files, from the plugins' ``register_web`` hooks."""
-    pages: dict[str, Path] = {}
-    for _, (modality, folder) in plugins.registered("register_web"):
-        pages.setdefault(modality, Path(folder))
-    return pages
-
-
 def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastAPI:
     """The application serving ``models`` (by name) and the pages."""
     # the API docs (/docs, /redoc) from Swagger UI and ReDoc as fastapi-offline ships them: no CDN
     app = FastAPIOffline(title="vaekit studio", description="The vaekit verbs over HTTP.")
-    app.state.models, app.state.max_upload, app.state.pages = models, max_upload, web_pages()
+    app.state.models, app.state.max_upload, app.state.pages = models, max_upload, plugins.registry().pages
     app.add_middleware(CapUploads, limit=max_upload)
     app.add_exception_handler(VaekitError, bad_input)
     app.add_exception_handler(RequestValidationError, invalid)
