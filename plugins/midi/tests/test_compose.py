@@ -216,3 +216,27 @@ def test_the_shipped_composer_writes_whole_songs_that_play(mel):
     notes = (bars >= 2).sum(-1)
     # a broken prior decodes to drones (a note a bar or fewer), runs of 16ths or silence
     assert 2 < notes.mean() < 10 and (notes == 0).mean() < 0.3
+
+
+def test_holding_the_key_redraws_only_windows_out_of_key_and_never_adds_such_notes(tiny, mel):
+    from vaekit_midi.key_hold import _decoded, hold_key, out_of_key
+
+    composer, _ = load(tiny)
+    values = composer.sample(8, 4, torch.Generator().manual_seed(0))
+    held = torch.zeros(4, 8, dtype=torch.bool)
+    held[:, :2] = True
+    c_major = [(0, "major")] * 4
+    kept = hold_key(composer, mel.model, values, held, torch.Generator().manual_seed(1), keys=c_major)
+    assert torch.equal(kept[:, :2], values[:, :2])  # held windows as given
+
+    def counts(v):
+        tokens = _decoded(composer, mel.model, v)
+        return np.stack([np.stack(out_of_key(t, (0, "major"))) for t in tokens])  # (songs, 2, windows)
+
+    before, after = counts(values), counts(kept)
+    assert (after[:, 1] <= before[:, 1]).all() and after[:, 1, 2:].sum() < before[:, 1, 2:].sum()
+    changed = (kept != values).any(-1).numpy()
+    assert not changed[before[:, 1] == 0].any()  # a window in key stays as drawn
+    assert (after[:, 0][changed] >= (before[:, 0][changed] + 1) // 2).all()  # and none is emptied to get there
+    again = hold_key(composer, mel.model, values, held, torch.Generator().manual_seed(1), keys=c_major)
+    assert torch.equal(again, kept)  # seeded

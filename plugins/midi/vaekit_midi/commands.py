@@ -187,10 +187,12 @@ def register(cli: click.Group) -> None:
                   "section, varied by --variation.")
     @click.option("--variation", type=float, help="How far a repeated section of --form strays from its first "
                   "statement: 0 repeats it exactly, 1 writes it anew (default 0.1).")
+    @click.option("--free-key", is_flag=True, help="Leave the composer's windows as drawn, rather than draw again "
+                  "those that stray from the song's key.")
     @click.option("--png", is_flag=True, help="Also draw each song's piano roll, 16 bars a row, beside its MIDI file.")
     def compose(model: Path | None, bars: str | None, count: int, seed: int, out: Path, continued: Path | None,
                 infill: tuple[Path, Path] | None, temperature: float, spread: float | None, repeat: float | None,
-                form: str | None, variation: float | None, png: bool) -> None:
+                form: str | None, variation: float | None, free_key: bool, png: bool) -> None:
         """Whole melodies of up to 64 bars from MODEL (default: the shipped composer, a diffusion prior
         over sequences of mel_2bar's 2-bar codes), one MIDI file each; or a melody continued, or the bars
         between two melodies written."""
@@ -217,7 +219,8 @@ def register(cli: click.Group) -> None:
         after = composing.read_given(infill[1], mel) if infill else None
         chosen = {name: value for name, value in (("spread", spread), ("repeat", repeat), ("variation", variation))
                   if value is not None}
-        songs = composing.compose(composer, mel, length, count, seed, before, after, temperature, form=form, **chosen)
+        songs = composing.compose(composer, mel, length, count, seed, before, after, temperature, form=form,
+                                  hold_key=not free_key, **chosen)
         written = composing.write_songs(songs, out, mel, before.music if before else None, png)
         click.echo(f"wrote {len(songs)} melodies of {length} bars into {out} ({len(written)} files)")
 

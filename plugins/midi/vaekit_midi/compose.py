@@ -10,6 +10,9 @@ sequences of the shipped ``mel_2bar``'s codes (``composer_model.py``), decoded w
 - ``--form AABA``: a section of 8 bars (4 windows) a letter, written in order, each given the song so
   far. A letter's first section is generated; a later one is its first section's codes varied
   (``Composer.sample``'s ``start``) by ``--variation``: 0 repeats it exactly, 1 writes it anew.
+
+Each song holds one key (``key_hold.py``): that of the given bars, of its first section, or of the song
+as first drawn; ``--free-key`` leaves the composer's windows as drawn.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import torch
 
 from vaekit import VaekitError
 from vaekit_midi.composer_model import Composer
+from vaekit_midi.key_hold import hold_key as holding
+from vaekit_midi.key_hold import song_key
 from vaekit_midi.song_codes import WINDOW, decode_song, encode_windows, song_windows
 
 #: The shipped composer's folder.
@@ -88,14 +93,16 @@ def read_given(path: Path, mel: Any) -> Given:
     return Given(windows.reshape(-1), codes, rest, reading.music)
 
 
-def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int, before: Given | None = None,
+def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int = 0, before: Given | None = None,
             after: Given | None = None, temperature: float = 0.0, spread: float = SPREAD,
-            repeat: float = REPEAT, form: str | None = None, variation: float = VARIATION) -> np.ndarray:
+            repeat: float = REPEAT, form: str | None = None, variation: float = VARIATION, hold_key: bool = True,
+            generator: torch.Generator | None = None) -> np.ndarray:
     """``n`` melodies ``(n, bars * 16)`` of tokens: ``before``'s windows first and ``after``'s last
     where given (written as read), the others generated; the composer's draws and ``mel``'s decoding
-    (greedy at temperature 0) both come from ``seed``. ``spread``: the composer's noise scale;
-    ``repeat``: the share of generated windows tied to an earlier one (``Composer.sample``);
-    ``form``: section letters, 8 bars each (``compose_form``)."""
+    (greedy at temperature 0) both come from ``generator``, by default one seeded with ``seed``.
+    ``spread``: the composer's noise scale; ``repeat``: the share of generated windows tied to an
+    earlier one (``Composer.sample``); ``form``: section letters, 8 bars each (``compose_form``);
+    ``hold_key``: windows out of the song's key drawn again (``key_hold``)."""
     if not 0 <= repeat < 1 or not spread > 0:
         raise VaekitError(f"--repeat {repeat} must lie in [0, 1) and --spread {spread} be above 0")
     from vaekit.pipeline import seeded
@@ -105,8 +112,9 @@ def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int, before: 
         check_form(form, bars)
         if before or after:
             raise VaekitError("give --form or --continue/--infill, not both")
-        generator = seeded(seed)
-        values = compose_form(composer, form, n, generator, variation, repeat=repeat, temperature=spread)
+        generator = generator or seeded(seed)
+        values = compose_form(composer, form, n, generator, variation, mel.model if hold_key else None,
+                              repeat=repeat, temperature=spread)
         codes, rest = composer.from_values(values)
         return np.stack([decode_song(mel.model, codes[i], rest[i], temperature, generator) for i in range(n)])
     held = (before.windows if before else 0) + (after.windows if after else 0)
@@ -123,8 +131,13 @@ def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int, before: 
             known[:, start:start + given.windows] = values
             mask[:, start:start + given.windows] = True
             spans.append((start * WINDOW, given.tokens))
-    generator = seeded(seed)
+    generator = generator or seeded(seed)
     values = composer.sample(length, n, generator, known, mask, repeat=repeat, temperature=spread)
+    if hold_key:
+        given = [g.tokens for g in (before, after) if g is not None]
+        key = song_key(np.concatenate(given)) if given else None
+        values = holding(composer, mel.model, values, mask, generator, keys=[key] * n if key else None,
+                         temperature=spread)
     codes, rest = composer.from_values(values)
     songs = np.stack([decode_song(mel.model, codes[i], rest[i], temperature, generator) for i in range(n)])
     for start, tokens in spans:
@@ -133,13 +146,14 @@ def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int, before: 
 
 
 def compose_form(composer: Composer, form: str, n: int, generator: torch.Generator, variation: float,
-                 **sampling: Any) -> torch.Tensor:
+                 model: Any = None, **sampling: Any) -> torch.Tensor:
     """``n`` songs' values ``(n, 4 * len(form), C)``, a section a letter, written in order, each sampled
     with the song so far held: a letter's first section drawn anew, a later one started from that
     section's values noised to ``variation`` (0: an exact repeat) and denoised given the song before it.
     ``sampling`` (``repeat``, ``temperature``) goes to ``Composer.sample``. A new letter's windows are
     tied only within its own section (tied to A's, a B would be A again), and a varied section not at
-    all, so that ``variation`` alone sets how far it strays."""
+    all, so that ``variation`` alone sets how far it strays. With ``model`` (the 2-bar VAE whose codes
+    these are), each section written holds the key of the first (``key_hold``)."""
     if not 0 <= variation <= 1:
         raise VaekitError(f"--variation {variation} must lie in [0, 1]")
     length = SECTION * len(form)
@@ -153,6 +167,7 @@ def compose_form(composer: Composer, form: str, n: int, generator: torch.Generat
             first[letter] = s
             values[:, :end] = composer.sample(end, n, generator, values[:, :end], mask, tie_from=s * SECTION,
                                               **sampling)
+            _hold(composer, model, values, mask, generator, sampling)
             continue
         source = values[:, first[letter] * SECTION:(first[letter] + 1) * SECTION]
         if variation == 0:
@@ -162,7 +177,18 @@ def compose_form(composer: Composer, form: str, n: int, generator: torch.Generat
         start[:, here] = source
         values[:, :end] = composer.sample(end, n, generator, values[:, :end], mask, start=start,
                                           strength=variation, **{**sampling, "repeat": 0.0})
+        _hold(composer, model, values, mask, generator, sampling)
     return values
+
+
+def _hold(composer: Composer, model: Any, values: torch.Tensor, held: torch.Tensor, generator: torch.Generator,
+          sampling: dict[str, Any]) -> None:
+    """The section just written after the ``held`` windows ``(n, end)``, held in the key of those (of
+    itself for the first), in place; nothing without ``model``."""
+    if model is not None:
+        end = held.shape[1]
+        values[:, :end] = holding(composer, model, values[:, :end], held, generator,
+                                  temperature=sampling.get("temperature", 1.0))
 
 
 def write_songs(songs: np.ndarray, out: Path, mel: Any, music: Any = None, png: bool = False) -> list[Path]:
