@@ -25,7 +25,9 @@ def register_commands(cli):
 def register_models(register):
     """Call ``register(folder)`` for each trained model the plugin ships: a run directory inside its
     package (``config.json``, ``model.safetensors``) with a ``card.json`` (name, description, training
-    data, held-out figures). ``vaekit models`` lists them, and their names work wherever a run does."""
+    data, held-out figures). ``vaekit models`` lists them, and their names work wherever a run does. A
+    model that is no run (the MIDI plugin's composer, a prior over another model's codes) is a folder
+    whose card also names its ``modality``, ``preset``, ``weights`` file and how to ``use`` it."""
 
 
 @hookspec
@@ -33,3 +35,10 @@ def register_web(register):
     """Call ``register(modality_name, folder)`` with a folder of static files (``index.html``, CSS, JS
     modules) that ``vaekit serve`` serves at ``/web/MODALITY/``: the modality's page, which uses only the
     HTTP API."""
+
+
+@hookspec
+def register_makers(register):
+    """Call ``register(maker)`` with a ``vaekit.makers.Maker`` for each thing the plugin makes from a few
+    options alone on a shipped model (the MIDI plugin's composer writes songs of ``mel_2bar``'s melodies):
+    ``vaekit serve`` answers it at ``POST /api/make/NAME`` and links its page."""

@@ -23,12 +23,19 @@ class ShippedModel:
     path: Path
     card: dict[str, Any]
 
+    @property
+    def is_run(self) -> bool:
+        """Whether it is a run directory; else a model of the plugin's own (a prior over another model's
+        codes, say), whose card names its ``modality``, ``preset`` and ``weights`` file and how to ``use`` it."""
+        return self.file(runs.CONFIG).is_file()
+
     def describe(self) -> dict[str, Any]:
         """The card, with where the model lies and the size of its weights."""
-        config = json.loads(self.file(runs.CONFIG).read_text())
-        weights = self.file(runs.BEST).stat().st_size
-        return {**self.card, "name": self.name, "plugin": self.plugin, "modality": config["modality"],
-                "preset": config["preset"], "size_mb": round(weights / 1e6, 2), "path": str(self.path)}
+        config = json.loads(self.file(runs.CONFIG).read_text()) if self.is_run else self.card
+        weights = self.file(runs.BEST if self.is_run else Path(str(self.card.get("weights", ""))).name)
+        size = weights.stat().st_size if weights.is_file() else 0
+        return {**self.card, "name": self.name, "plugin": self.plugin, "modality": config.get("modality", "?"),
+                "preset": config.get("preset", "?"), "size_mb": round(size / 1e6, 2), "path": str(self.path)}
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -65,6 +72,10 @@ def resolve(run_or_name: str | os.PathLike) -> Path:
         return path
     shipped = models()
     if str(run_or_name) in shipped:
-        return shipped[str(run_or_name)].path
+        model = shipped[str(run_or_name)]
+        if not model.is_run:
+            raise VaekitError(f"{run_or_name}: a shipped model, but not a run that this verb can open"
+                              + (f"; use it with {model.card['use']}" if model.card.get("use") else ""))
+        return model.path
     known = ", ".join(sorted(shipped)) or "none installed"
     raise VaekitError(f"{run_or_name}: no such run directory, and no shipped model of that name (shipped: {known})")

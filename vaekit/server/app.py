@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vaekit import capabilities, plugins, runs
 from vaekit.errors import VaekitError
+from vaekit.makers import makers
 from vaekit.pipeline import seeded
 from vaekit.server.models import Served
 from vaekit.server.uploads import safe_name
@@ -96,6 +97,7 @@ def create_app(models: dict[str, Served], max_upload: int = MAX_UPLOAD) -> FastA
     # the API docs (/docs, /redoc) from Swagger UI and ReDoc as fastapi-offline ships them: no CDN
     app = FastAPIOffline(title="vaekit studio", description="The vaekit verbs over HTTP.")
     app.state.models, app.state.max_upload, app.state.pages = models, max_upload, plugins.registry().pages
+    app.state.makers = {name: m for name, m in makers().items() if m.model in models}
     app.add_middleware(CapUploads, limit=max_upload)
     app.add_exception_handler(VaekitError, bad_input)
     app.add_exception_handler(RequestValidationError, invalid)
@@ -410,6 +412,41 @@ async def file_verb(request: Request, verb: str, model: str = Form(...), file: U
 
     with uploaded(request, file) as (path,):
         return await call(request, model, lambda p: run(p, path))
+
+
+@router.get("/api/makers")
+def list_makers(request: Request) -> list[dict[str, Any]]:
+    """What the plugins make from options alone on the models served (``vaekit.makers``): name, the model
+    it runs on, its options with their ranges, its page and its card."""
+    models = request.app.state.models
+    rows = []
+    for name, m in request.app.state.makers.items():
+        modality = models[m.model].config()["modality"]
+        rows.append({"name": name, "model": m.model, "modality": modality, "description": m.description,
+                     "options": [o.to_dict() for o in m.options], "card": m.card(),
+                     "page": f"/web/{modality}/{m.page}" if modality in request.app.state.pages else None})
+    return rows
+
+
+@router.post("/api/make/{name}")
+async def make(request: Request, name: str, seed: int = ranged(Form, "seed", 0), format: str = Query("json"),
+               item: int | None = ranged(Query, "item", None)) -> Response:
+    """Items made by maker ``name`` from its options (the form's other fields, each checked against its
+    declared range); the same seed makes the same items. JSON, or the model's file (``?format=mid&item=0``)."""
+    maker = request.app.state.makers.get(name)
+    if maker is None:
+        raise HTTPException(404, f"{name!r}: no maker of that name; served: "
+                                 f"{', '.join(sorted(request.app.state.makers)) or 'none'}")
+    fields = {k: v for k, v in (await request.form()).multi_items() if k != "seed"}
+    if any(not isinstance(v, str) for v in fields.values()):
+        raise HTTPException(400, f"{name} takes no files")
+    options = maker.parse(fields)
+
+    def verb(p: Any) -> Response:
+        x, facts = maker.make(p, options, seeded(seed))
+        return answer(p, maker.model, x, format, item, facts)
+
+    return await call(request, maker.model, verb)
 
 
 # pages ------------------------------------------------------------------------------------------

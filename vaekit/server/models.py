@@ -142,7 +142,8 @@ def collect(given: list[str], runs_dir: Path | None) -> dict[str, Served]:
             add(path.resolve().name, path)
     if not given:
         for name, model in known.items():
-            add(name, model.path, model.card)
+            if model.is_run:
+                add(name, model.path, model.card)
     for path in find_runs(runs_dir) if runs_dir is not None else []:
         if all(s.path != path.resolve() for s in found.values()):
             add(path.resolve().name, path)

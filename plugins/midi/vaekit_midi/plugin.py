@@ -32,3 +32,11 @@ def register_web(register):
     from pathlib import Path
 
     register("midi", Path(__file__).parent / "web")
+
+
+@vaekit.hookimpl
+def register_makers(register):
+    """``compose`` in the studio: the shipped composer's songs, decoded by mel_2bar."""
+    from vaekit_midi.compose_maker import ComposeMaker
+
+    register(ComposeMaker())

@@ -6,7 +6,8 @@ const $ = (id) => document.getElementById(id);
 const body = document.querySelector("#models tbody");
 const select = $("run");
 const list = await models();
-$("nav").replaceChildren(...[...new Set(list.filter((m) => m.page).map((m) => m.page))]
+const makers = await getJSON("/api/makers");
+$("nav").replaceChildren(...[...new Set([...list, ...makers].filter((m) => m.page).map((m) => m.page))]
   .map((page) => Object.assign(document.createElement("a"), { href: page,
     textContent: page.split("/").slice(2).join(" ").replace(/\.html$/, "").trim() })));
 body.replaceChildren(...list.map((m) => {
