@@ -92,7 +92,7 @@ class GrooveDecoder(Decoder):
 
     def heads(self, out: torch.Tensor) -> torch.Tensor:
         """Raw outputs ``(..., 27)`` as hit logits, velocities and offsets."""
-        logits, vel, off = self.out(out).float().split(CLASSES, -1)
+        logits, vel, off = self.out(out.float()).split(CLASSES, -1)  # out is bf16 under autocast
         return torch.cat([logits, torch.sigmoid(vel), 0.5 * torch.tanh(off)], -1)
 
     def step(self, z: torch.Tensor, prev: torch.Tensor, state):
