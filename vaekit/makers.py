@@ -85,11 +85,5 @@ class Maker(ABC):
 
 
 def makers() -> dict[str, Maker]:
-    """Every registered maker by name (the first plugin to register a name wins)."""
-    found: dict[str, Maker] = {}
-    for plugin, (maker,) in plugins.registered("register_makers"):
-        if maker.name in found:
-            plugins.errors[plugin] = f"maker {maker.name!r} is already registered by another plugin"
-            continue
-        found[maker.name] = maker
-    return found
+    """Every registered maker by name (the first plugin to register a name wins), from the plugin registry."""
+    return plugins.registry().makers

@@ -1,5 +1,5 @@
 """The plugin manager and the registry: plugins come from the entry-point group ``vaekit``; what they
-register (modalities, shipped models, web pages) is collected once into one ``Registry``. A plugin that
+register (modalities, shipped models, web pages, makers) is collected once into one ``Registry``. A plugin that
 fails to import, or whose hook raises, is recorded in ``errors``, reported by ``vaekit plugins`` and never
 breaks the others. ``VAEKIT_LOAD_PLUGINS=a,b`` loads only those (empty: none).
 """
@@ -21,6 +21,7 @@ from vaekit.hookspecs import PLUGIN_API
 from vaekit.modality import Modality
 
 if TYPE_CHECKING:
+    from vaekit.makers import Maker
     from vaekit.shipped import ShippedModel
 
 
@@ -88,12 +89,13 @@ def registered(hook_name: str) -> list[tuple[str, tuple]]:
 @dataclass
 class Registry:
     """Everything the loaded plugins registered, collected once (``registry()``): modalities by name and
-    by plugin, the folders of shipped models (read into ``models`` when first asked), and web pages."""
+    by plugin, the folders of shipped models (read into ``models`` when first asked), web pages and makers."""
 
     by_plugin: dict[str, list[Modality]] = field(default_factory=dict)
     modalities: dict[str, Modality] = field(default_factory=dict)
     model_folders: list[tuple[str, Path]] = field(default_factory=list)
     pages: dict[str, Path] = field(default_factory=dict)
+    makers: dict[str, Maker] = field(default_factory=dict)
 
     @cached_property
     def models(self) -> dict[str, ShippedModel]:
@@ -133,6 +135,11 @@ def collect() -> Registry:
     found.model_folders = [(plugin, Path(folder)) for plugin, (folder,) in registered("register_models")]
     for _, (modality, folder) in registered("register_web"):
         found.pages.setdefault(modality, Path(folder))
+    for plugin, (maker,) in registered("register_makers"):
+        if maker.name in found.makers:
+            errors[plugin] = f"maker {maker.name!r} is already registered by another plugin"
+            continue
+        found.makers[maker.name] = maker
     return found
 
 

@@ -47,8 +47,9 @@ def test_an_aaba_song_comes_with_its_sections_and_the_seed_repeats_it(client):
     assert [s["name"] for s in items[0]["sections"]] == list("AABA")
     assert [s["bar"] for s in items[0]["sections"]] == [0, 8, 16, 24]
     notes = items[0]["tracks"][0]["notes"]
-    a1 = [(s - 0, e - 0, p) for s, e, p in notes if s < 128]
-    a2 = [(s - 128, e - 128, p) for s, e, p in notes if 128 <= s < 256]
+    # a note may be held across a section's end (into the second A, but not into B): compare within each A
+    a1 = [(s, min(e, 128), p) for s, e, p in notes if s < 128]
+    a2 = [(s - 128, min(e, 256) - 128, p) for s, e, p in notes if 128 <= s < 256]
     assert a1 and a1 == a2  # variation 0: the second A plays the first again
     again = make(client, form="AABA", count=2, seed=3, variation=0).json()["items"]
     assert [i["values"] for i in again] == [i["values"] for i in items]
