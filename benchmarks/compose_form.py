@@ -73,7 +73,8 @@ def markdown(report: dict) -> str:
     lines = [HEADING, "",
              f"CPU: {report['cpu']} (AMD EPYC, 2 cores, no AMX, shared with other jobs); "
              f"`benchmarks/compose_form.py`; {report['songs']} songs of `--form {FORM}` (32 bars) a row, seed 0, "
-             f"spread {SPREAD}, repeat {REPEAT} in the A and B sections drawn anew, every code decoded greedily; "
+             f"spread {SPREAD}, repeat {REPEAT} in the A and B sections drawn anew, each section held in the key of "
+             f"the song so far (the defaults), every code decoded greedily; "
              f"{report['seconds_per_song']:.2f} s a song. Code distance: the mean distance of a section's "
              "windows to the other's windows in the same place, in the composer's standardised units. Bars: "
              "of the playing bars of the second and fourth A, the share equal to a bar of the first A. Notes and "
@@ -101,7 +102,8 @@ def main() -> None:
     for variation in VARIATIONS:
         started = time.perf_counter()
         generator = seeded(0)  # as `vaekit compose --seed 0` draws
-        values = compose_form(composer, FORM, args.songs, generator, variation, repeat=REPEAT, temperature=SPREAD)
+        values = compose_form(composer, FORM, args.songs, generator, variation, mel.model, repeat=REPEAT,
+                              temperature=SPREAD)
         codes, rest = composer.from_values(values)
         songs = np.stack([decode_song(mel.model, c, r, 0.0, generator) for c, r in zip(codes, rest)])
         if variation == VARIATION:

@@ -13,8 +13,9 @@ against real pop of the same length.
 
     python benchmarks/compose_quality.py [--songs 64]
 
-Writes benchmarks/results/compose_quality.{json,md} and a few composed songs' piano rolls and notes
-(benchmarks/results/compose_song_*.png, compose_songs.txt).
+Writes benchmarks/results/compose_quality.{json,md}, a few composed songs' piano rolls and notes
+(benchmarks/results/compose_song_*.png, compose_songs.txt) and, for the shipped composer, its figures
+into its card (``models/composer/card.json``, which ``vaekit models`` and the studio show).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from shipping.composer_codes import codes_file
 from vaekit_midi.compose import REPEAT, SHIPPED, SPREAD, Given, compose, write_songs
 from vaekit_midi.composer_model import load
 from vaekit_midi.form import SCALES, form_figures, frame_overlaps, key_of, self_similarity
+from vaekit_midi.key_hold import CANDIDATES, ROUNDS, STRENGTH
 from vaekit_midi.song_codes import decode_song
 from vaekit_midi.tokens import decode
 
@@ -100,23 +102,29 @@ def share_in_key_of(given: np.ndarray, written: np.ndarray) -> float:
 
 def continuations(composer, mel, pop: np.ndarray, codes: np.ndarray, rest: np.ndarray, n: int) -> dict[str, float]:
     """Of ``n`` held-out 32-bar pop windows, bars 1-8 given: the share of the notes of bars 9-32 in
-    the key of bars 1-8, for the composer's continuation, the song's own bars, and unconditional songs;
-    with bars 25-32 given too (infill), of bars 9-24."""
+    the key of bars 1-8, for the composer's continuation (key held, and ``--free-key``), the song's own
+    bars, and unconditional songs; with bars 25-32 given too (infill), of bars 9-24."""
     pick = np.linspace(0, len(pop) - 1, n).round().astype(int)
-    songs = {"continued": [], "infilled": []}
+    songs: dict[str, list] = {}
     for i in pick:
         before = Given(pop[i, :128], codes[i, :4], rest[i, :4], None)
         after = Given(pop[i, -128:], codes[i, -4:], rest[i, -4:], None)
-        songs["continued"].append(compose(composer, mel, 32, 1, int(i), before)[0])
-        songs["infilled"].append(compose(composer, mel, 32, 1, int(i), before, after)[0])
+        for hold, label in ((True, ""), (False, ", --free-key")):
+            songs.setdefault(f"continued{label}", []).append(compose(composer, mel, 32, 1, int(i), before,
+                                                                      hold_key=hold)[0])
+            songs.setdefault(f"infilled{label}", []).append(compose(composer, mel, 32, 1, int(i), before, after,
+                                                                     hold_key=hold)[0])
     free = compose(composer, mel, 32, n, seed=1)
-    cont, fill = np.stack(songs["continued"]), np.stack(songs["infilled"])
-    return {"continued: bars 9-32 in the key of given bars 1-8": share_in_key_of(pop[pick, :128], cont[:, 128:]),
-            "real songs: bars 9-32 in the key of bars 1-8": share_in_key_of(pop[pick, :128], pop[pick, 128:]),
+    given = pop[pick, :128]
+    out = {}
+    for label in ("", ", --free-key"):
+        cont, fill = np.stack(songs[f"continued{label}"]), np.stack(songs[f"infilled{label}"])
+        out[f"continued{label}: bars 9-32 in the key of given bars 1-8"] = share_in_key_of(given, cont[:, 128:])
+        out[f"infilled{label}: bars 9-24 in the key of given bars 1-8"] = share_in_key_of(given, fill[:, 128:-128])
+    return {**out, "real songs: bars 9-32 in the key of bars 1-8": share_in_key_of(given, pop[pick, 128:]),
+            "real songs: bars 9-24 in the key of bars 1-8": share_in_key_of(given, pop[pick, 128:-128]),
             "unconditional songs: bars 9-32 in the key of their bars 1-8": share_in_key_of(free[:, :128],
-                                                                                           free[:, 128:]),
-            "infilled: bars 9-24 in the key of given bars 1-8": share_in_key_of(pop[pick, :128], fill[:, 128:-128]),
-            "real songs: bars 9-24 in the key of bars 1-8": share_in_key_of(pop[pick, :128], pop[pick, 128:-128])}
+                                                                                           free[:, 128:])}
 
 
 def note_list(tokens: np.ndarray, bars: int = 16) -> str:
@@ -151,15 +159,21 @@ def main() -> None:
         started = time.perf_counter()
         songs = compose(composer, mel, bars, args.songs, seed=0)
         seconds = time.perf_counter() - started
-        sets[f"composer (spread {SPREAD}, repeat {REPEAT}: the defaults)"] = songs
-        sets["composer (spread 1, repeat 0: as drawn)"] = compose(composer, mel, bars, args.songs, 0, spread=1.0,
-                                                                  repeat=0.0)
-        sets[f"composer (spread 0.8, repeat {REPEAT})"] = compose(composer, mel, bars, args.songs, 0, spread=0.8)
+        sets[DEFAULTS] = songs
+        started = time.perf_counter()
+        sets[f"composer (spread {SPREAD}, repeat {REPEAT}, --free-key)"] = compose(composer, mel, bars, args.songs,
+                                                                                   0, hold_key=False)
+        free_seconds = time.perf_counter() - started
+        sets["composer (spread 1, repeat 0, --free-key: as drawn)"] = compose(composer, mel, bars, args.songs, 0,
+                                                                             spread=1.0, repeat=0.0, hold_key=False)
+        sets[f"composer (spread 0.8, repeat {REPEAT}, --free-key)"] = compose(composer, mel, bars, args.songs, 0,
+                                                                               spread=0.8, hold_key=False)
         g = torch.Generator().manual_seed(0)
         sets["mel_2bar: interpolation between 2 random codes"] = interpolations(mel, bars, args.songs, g)
         sets["mel_2bar: independent samples"] = independent(mel, bars, args.songs, g)
         report["tables"][bars] = {"rows": rows_for(sets, "real pop (held out)"),
-                                  "compose_seconds_per_song": seconds / args.songs}
+                                  "compose_seconds_per_song": seconds / args.songs,
+                                  "free_key_seconds_per_song": free_seconds / args.songs}
         if bars == 32:
             report["keys"] = continuations(composer, mel, pop, pop_codes, pop_rest, min(args.songs, 32))
         if bars == 64:
@@ -170,8 +184,28 @@ def main() -> None:
                 f"composed song {i} (64 bars, seed 0), its first 16 bars:\n{note_list(s)}"
                 for i, s in enumerate(songs[:4])) + "\n")
     (RESULTS / "compose_quality.json").write_text(json.dumps(report, indent=2) + "\n")
+    if args.composer == SHIPPED:
+        write_card(report)
     (RESULTS / "compose_quality.md").write_text(markdown(report))
     print(markdown(report))
+
+
+DEFAULTS = f"composer (spread {SPREAD}, repeat {REPEAT}, key held: the defaults)"
+CARD_FIGURES = ("in_key_share", "repeated_bars", "repeated_2bar_units", "cadence_ratio", "pitch_consistency",
+                "pitch_variance", "duration_consistency", "duration_variance")
+
+
+def write_card(report: dict) -> None:
+    """The shipped composer's card: what ``composer.json`` says of its training, what it is (a model
+    over mel_2bar's codes, used by ``vaekit compose``) and its 64-bar songs' figures beside real pop's."""
+    saved = json.loads((SHIPPED / "composer.json").read_text())
+    rows = report["tables"][64]["rows"]
+    figures = {name: {k: round(rows[row][k], 3) for k in CARD_FIGURES}
+               for name, row in (("64-bar songs", DEFAULTS), ("real pop, 64 bars", "real pop (held out)"))}
+    card = {**{k: v for k, v in saved.items() if k != "config"}, "modality": "midi", "preset": "composer",
+            "weights": "composer.safetensors", "use": "vaekit compose, or the studio's compose page (vaekit serve)",
+            "heldout": figures}
+    (SHIPPED / "card.json").write_text(json.dumps(card, indent=2) + "\n")
 
 
 COLUMNS = [("melodies", "melodies", "{:.0f}"), ("notes_per_bar", "notes a bar", "{:.2f}"),
@@ -191,9 +225,12 @@ def markdown(report: dict) -> str:
              f"composed songs and baseline melodies of each length, seed 0, every code decoded greedily. Composer: "
              f"{trained.get('steps', '?')} steps, {trained.get('minutes', '?')} min (best held-out loss at step "
              f"{trained.get('best_step', '?')}). Consistency and variance: against real held-out pop of the same "
-             f"length (1 = the same).", ""]
+             f"length (1 = the same). Key held (`key_hold.py`): each window with notes out of the song's key "
+             f"drawn again {ROUNDS} times at most, {CANDIDATES} candidates re-noised to {STRENGTH} of the schedule, "
+             f"the one with the fewest notes out of key kept.", ""]
     for bars, table in report["tables"].items():
-        lines += [f"## {bars} bars ({table['compose_seconds_per_song']:.2f} s a composed song on 1 thread)", "",
+        lines += [f"## {bars} bars ({table['compose_seconds_per_song']:.2f} s a composed song on 1 thread, "
+                  f"{table['free_key_seconds_per_song']:.2f} s with --free-key)", "",
                   "| | " + " | ".join(label for _, label, _ in COLUMNS) + " |", "| --- |" + " ---: |" * len(COLUMNS)]
         for name, row in table["rows"].items():
             lines.append(f"| {name} | " + " | ".join(fmt.format(row[k]) if k in row else "" for k, _, fmt in COLUMNS)
