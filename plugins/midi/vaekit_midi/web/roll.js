@@ -105,6 +105,7 @@ export function drawRoll(canvas, item, px, options = {}) {
     const x = Math.round(step * px) + 0.5;
     const isBar = step % bar === 0;
     if (!isBar && (step % beat !== 0 || px * beat < 6)) continue;
+    if (isBar && px * bar < 8 && step % (bar * 8) !== 0) continue; // a thumbnail: every 8th bar line
     ctx.strokeStyle = isBar ? "#6b7280" : "#e5e7eb";
     ctx.beginPath();
     ctx.moveTo(x, isBar ? 0 : RULER);
