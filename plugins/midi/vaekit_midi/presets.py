@@ -102,7 +102,10 @@ PRESETS["mel_2bar_chords"] = {
 # MusicVAE's 2-bar drum model (cat-drums_2bar_small: 9 drum classes, 512 tokens a step, free bits 48),
 # sized like mel_2bar but with its earlier 384-wide decoder, on the built-in Groove MIDI Dataset.
 PRESETS["drums_2bar"] = {
-    "data": {"kind": "drums", "source": "groove", "steps": 32, "steps_per_bar": 16, "hop_bars": 1, "limit_tunes": 0},
+    "data": {"kind": "drums", "source": "groove", "steps": 32, "steps_per_bar": 16, "hop_bars": 1, "limit_tunes": 0,
+             # training windows augmented (drum_augment.py): the chance that each hit is dropped, that a
+             # window's closed hi-hat and ride parts swap, and that its second half is another window's
+             "drop_hits": 0.0, "swap_hats": 0.0, "mix_halves": 0.0},
     "model": {
         **_MODEL,
         "decoder": "flat",

@@ -108,6 +108,17 @@ class Drums(Kind):
 
         return load_groove()[1] & has_windows
 
+    def load_dataset(self, source: str, config: Config):
+        """The windows of :meth:`Kind.load_dataset`, the training ones augmented as ``data.drop_hits``,
+        ``data.swap_hats`` and ``data.mix_halves`` say (see ``drum_augment.py``)."""
+        from vaekit_midi.drum_augment import AugmentedDrums
+
+        data = super().load_dataset(source, config)
+        shares = [float(config["data"].get(k, 0.0)) for k in ("drop_hits", "swap_hats", "mix_halves")]
+        if any(shares):
+            data.train = AugmentedDrums(data.train.windows.numpy(), *shares)
+        return data
+
     def web_page(self, config: Config) -> str:
         """Drum models open the studio's drums page."""
         return "drums.html"
