@@ -4,8 +4,16 @@ the plugin:
     python benchmarks/shipping/shipped_drums.py --preset drums_2bar --time-limit 85m
     python benchmarks/shipping/shipped_drums.py --preset groove_2bar --time-limit 48m
 
-(the shipped runs: ``vaekit train`` with these settings, drums_2bar stopped at 42 minutes and resumed to
-85, then ``--package-only --run RUN``; the card gives the steps, minutes and the step shipped).
+(the shipped runs: ``vaekit train`` with these settings, then ``--package-only --run RUN``; the card gives
+the steps, minutes and the step shipped). drums_2bar trained 84 minutes so (stopped at 42 minutes and
+resumed; the preset had 48 free bits and no augmentation then: it learned its training beats by heart),
+then from those weights with 256 free bits and augmented training windows (``vaekit train --init-from RUN
+--set loss.free_bits=256 --set data.drop_hits=0.1 --set data.swap_hats=0.25 --set data.mix_halves=0.5
+--set model.sampling_rate=30 --set loss.beta_schedule=constant`` and the overrides below, stopped at 10
+minutes and resumed with ``--time-limit 45m``), then 10 minutes more from those with ``data.drop_hits=0.05
+data.swap_hats=0 data.mix_halves=0 train.lr=5e-4`` (mixed halves had taught it beats whose two bars do
+not belong together), packaged with ``--started-from``
+(``benchmarks/results/drums_2bar_experiments.md``).
 groove_2bar trained 47 minutes with ``model.feedback=all``, then 30 more from those weights with
 ``hits`` (``vaekit train --init-from RUN`` with ``--set model.feedback=hits --set train.lr=1e-3
 --set train.time_limit=30m``), packaged with ``--package-only --run RUN --started-from "..."``, which
