@@ -4,9 +4,11 @@ found (Krumhansl and Schmuckler, ``form.key_of``) in the notes it must keep to (
 song so far), and each generated window that plays notes outside that key's scale is drawn again a few
 times: its code re-noised part of the way along the diffusion schedule and denoised with the rest of
 the song held (SDEdit), each candidate decoded greedily by the 2-bar model, and the one with the
-fewest notes out of key kept. A candidate must go on playing about as many notes (a window emptied of
-notes is trivially in key) and is kept only where it is strictly better, so a window in key stays as
-drawn, and a window that repeats an earlier one follows it.
+fewest notes out of key kept, of those the one playing nearest as many notes as the window was drawn
+with (fewer notes are fewer chances to stray, and a song redrawn toward the sparser ones would thin
+out). A candidate must play at least half those notes (a window emptied of notes is trivially in key)
+and is kept only where it is strictly better, so a window in key stays as drawn, and a window that
+repeats an earlier one follows it.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def hold_key(composer, model, values: torch.Tensor, held: torch.Tensor, generato
     counts = [out_of_key(tokens[b], keys[b]) for b in range(n)]
     notes = np.stack([c[0] for c in counts])
     outside = np.stack([c[1] for c in counts])
-    least = np.maximum(1, (notes + 1) // 2)  # notes a window keeps at least: half of those it was drawn with
+    at_first = notes.copy()
+    least = np.maximum(1, (at_first + 1) // 2)  # notes a window keeps at least: half of those it was drawn with
     copies = _copies(values)
     for _ in range(rounds):
         target = free.numpy() & (outside > 0) & (notes > 0) & (copies < 0)
@@ -90,7 +93,9 @@ def hold_key(composer, model, values: torch.Tensor, held: torch.Tensor, generato
             fit = (window_options[:, -1] < 0).numpy() & (got_notes >= least[b, j])
             if not fit.any():
                 continue
-            best = np.flatnonzero(fit)[np.argmin(got_outside[fit])]
+            # the fewest notes out of key; of those, the nearest to as many notes as the window was drawn with
+            order = np.lexsort((np.abs(got_notes[fit] - at_first[b, j]), got_outside[fit]))
+            best = np.flatnonzero(fit)[order[0]]
             if got_outside[best] < outside[b, j]:
                 followers = np.flatnonzero(copies[b] == j)
                 for w in (j, *followers):
