@@ -91,9 +91,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 # the decoder read each step's chord beside its token, so z need not hold the harmony; --chords names the
 # chords to decode over.
 PRESETS["mel_2bar_chords"] = {
-    # inputs and targets transposed apart: z cannot hold the key, the decoder reads it from the chords
-    "data": {**_DATA, "kind": "chord_melody", "source": "pop_chords", "steps": 32, "transpose_apart": True},
-    "model": {**PRESETS["mel_2bar"]["model"]},
+    # the encoder reads notes and chords in each chord's frame (chord_relative): z cannot hold the key or
+    # the roots, the decoder reads them from the chords; transpose_apart (a share of each batch whose
+    # inputs and targets are transposed apart) is the earlier way to the same end
+    "data": {**_DATA, "kind": "chord_melody", "source": "pop_chords", "steps": 32, "transpose_apart": 0.0},
+    "model": {**PRESETS["mel_2bar"]["model"], "chord_relative": True},
     "loss": {**PRESETS["mel_2bar"]["loss"]},
     "train": {**PRESETS["mel_2bar"]["train"], "time_limit": "35m"},
     "generate": {"spread": 0.7},
