@@ -14,7 +14,7 @@ import os
 import pytest
 
 from .test_server import serving
-from .test_studio_pages import chromium, keep, need_browser
+from .test_studio_pages import chromium, keep, need_browser, watched_page
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +34,7 @@ def browser(studio):
 
 @pytest.fixture
 def page(browser, studio):
-    page = browser.new_page(viewport={"width": 1200, "height": 1000}, accept_downloads=True)
-    page.set_default_timeout(60_000)
-    page.console_errors = []
-    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page = watched_page(browser)
     page.goto(studio + "web/midi/compose.html")
     page.wait_for_function("document.querySelector('#about').textContent.includes('composer')")
     yield page

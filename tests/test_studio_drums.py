@@ -14,7 +14,7 @@ import os
 import pytest
 
 from .test_server import serving
-from .test_studio_pages import chromium, keep, need_browser
+from .test_studio_pages import chromium, keep, need_browser, watched_page
 
 ROW, TOP, LEFT = 26, 20, 104  # the grid's geometry (beatgrid.js)
 KICK, SNARE, CLOSED = 0, 1, 2
@@ -55,11 +55,7 @@ def browser(studio):
 def page(browser, studio):
     """The drums page, its models chosen; ``page.console_errors`` collects what the console reports."""
     url, _ = studio
-    page = browser.new_page(viewport={"width": 1200, "height": 1000}, accept_downloads=True)
-    page.set_default_timeout(60_000)
-    page.console_errors = []
-    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page = watched_page(browser)
     page.goto(url + "web/midi/drums.html")
     page.wait_for_function("document.querySelector('#status').textContent.startsWith('beats from')")
     yield page

@@ -103,11 +103,21 @@ def browser(studio):
     yield from chromium()
 
 
-@pytest.fixture
-def page(browser):
-    """A page that waits up to a minute for what it expects (2 busy cores), and fails on a script error."""
+def watched_page(browser) -> Any:
+    """A page that waits up to a minute for what it expects (2 busy cores); ``page.console_errors`` collects
+    the console's errors and the script errors."""
     page = browser.new_page(viewport={"width": 1200, "height": 1000}, accept_downloads=True)
     page.set_default_timeout(60_000)
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    """A watched page that fails its test on a script error."""
+    page = watched_page(browser)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page
