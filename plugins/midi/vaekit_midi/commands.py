@@ -203,14 +203,9 @@ def register(cli: click.Group) -> None:
             length = None if bars is None else int(bars)
         except ValueError:
             raise VaekitError(f"--bars {bars!r}: give an even number of bars from 2 to {composing.MAX_BARS}") from None
-        if form is not None:
-            length = composing.check_form(form, length)
-        length = composing.MAX_BARS if length is None else length
-        composing.check_bars(length)
+        length = composing.song_bars(length, form, variation, composing.MAX_BARS)
         if continued and infill:
             raise VaekitError("give --continue or --infill, not both")
-        if variation is not None and form is None:
-            raise VaekitError("--variation varies the repeated sections of --form: give --form too")
         if form is not None and (continued or infill):
             raise VaekitError("give --form or --continue/--infill, not both")
         composer, card = load(model or composing.SHIPPED)

@@ -62,6 +62,18 @@ def check_form(form: str, bars: int | None) -> int:
     return 8 * len(form)
 
 
+def song_bars(bars: int | None, form: str | None, variation: float | None, default: int) -> int:
+    """The bars of a song asked for by ``bars`` and ``form`` (``default`` where neither says); one line
+    where they disagree, where a variation comes without a form, or where the bars are not even and 2..64."""
+    if form is not None:
+        bars = check_form(form, bars)
+    elif variation is not None:
+        raise VaekitError("--variation varies the repeated sections of --form: give --form too")
+    bars = default if bars is None else bars
+    check_bars(bars)
+    return bars
+
+
 @dataclass
 class Given:
     """A user's melody: its token row (whole 2-bar windows), its windows' codes and rest flags, and the

@@ -12,10 +12,11 @@ import torch
 
 from vaekit import VaekitError
 from vaekit.makers import Maker, Option
-from vaekit_midi.compose import MAX_BARS, SECTION, SHIPPED, check_bars, check_form
+from vaekit_midi.compose import MAX_BARS, SECTION, SHIPPED, song_bars
 
 MAX_SONGS = 8  # songs a request (a 64-bar song takes a fraction of a second, holding its key a few more)
 PHRASE = 8  # bars a section of a song without a form is labelled by
+DEFAULT_BARS = 32  # a page's song where neither bars nor a form is asked for
 
 
 @functools.cache
@@ -47,13 +48,8 @@ class ComposeMaker(Maker):
                                                                                             list[dict[str, Any]]]:
         from vaekit_midi.compose import compose
 
-        form, bars = options["form"], options["bars"]
-        if form is not None:
-            bars = check_form(form, bars)
-        elif options["variation"] is not None:
-            raise VaekitError("variation varies the repeated sections of a form: give a form too")
-        bars = 32 if bars is None else bars
-        check_bars(bars)
+        form = options["form"]
+        bars = song_bars(options["bars"], form, options["variation"], DEFAULT_BARS)
         if pipeline.config.get("preset") != "mel_2bar":
             raise VaekitError(f"the composer's codes are mel_2bar's, not {pipeline.config.get('preset')}'s")
         chosen = {} if options["variation"] is None else {"variation": options["variation"]}
