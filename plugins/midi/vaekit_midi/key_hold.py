@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from vaekit_midi.form import SCALES, key_of
-from vaekit_midi.song_codes import WINDOW
+from vaekit_midi.song_codes import WINDOW, decode_song
 from vaekit_midi.tokens import decode
 
 #: Rounds of redrawing, candidates a window each round, and how far along the schedule a window's
@@ -45,11 +45,10 @@ def out_of_key(windows: np.ndarray, key: tuple[int, str] | None) -> tuple[np.nda
 
 
 def _decoded(composer, model, values: torch.Tensor) -> np.ndarray:
-    """Each window of ``values`` ``(..., C)`` decoded greedily ``(..., 32)`` (a rest decodes to silence)."""
+    """Each window of ``values`` ``(..., C)`` decoded greedily ``(..., 32)`` (a rest decodes to silence, as in a
+    song: ``decode_song``)."""
     codes, rest = composer.from_values(values)
-    out = model.decode(codes.reshape(-1, codes.shape[-1]).float(), 0.0).cpu().numpy().astype(np.int64)
-    out[rest.reshape(-1).numpy()] = 0
-    return out.reshape(*values.shape[:-1], WINDOW)
+    return decode_song(model, codes.reshape(-1, codes.shape[-1]), rest.reshape(-1)).reshape(*values.shape[:-1], WINDOW)
 
 
 @torch.no_grad()
