@@ -278,3 +278,18 @@ def test_models_learn_synthetic_melodies(encoder, decoder, steps, sampling_rate,
     mu, _ = model.encode(data[:64])
     acc = (model.decoder(mu, data[:64]).argmax(-1) == data[:64]).float().mean()
     assert acc > 0.85, acc
+
+
+def test_runs_saved_at_config_version_1_keep_how_they_were_trained():
+    midi = plugins.get_modality("midi")
+    olds = {}
+    for preset in ("groove_2bar", "mel_2bar_chords", "mel_2bar"):
+        cfg = config(preset)
+        cfg["config_version"] = 1
+        cfg["model"].pop("feedback", None), cfg["model"].pop("chord_relative", None)
+        olds[preset] = migrate(cfg, midi)["model"]
+        assert cfg["config_version"] == CONFIG_VERSION
+    assert olds["groove_2bar"]["feedback"] == "all"  # before model.feedback, every feature of the step before
+    assert olds["mel_2bar_chords"]["chord_relative"] is False  # before the chord frame: absolute pitches
+    assert "feedback" not in olds["mel_2bar"] and "chord_relative" not in olds["mel_2bar"]
+    assert KINDS["chord_melody"].build_model(config("mel_2bar_chords", chord_relative=False)).encoder is not None

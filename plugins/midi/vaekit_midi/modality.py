@@ -29,10 +29,19 @@ class MidiModality(Modality):
                 "pop_piano": pop_piano.DESCRIPTION, "pop_chords": pop_chords.DESCRIPTION}
 
     def migrate(self, config: Config, version: int) -> None:
-        """Runs saved before ``model.encoder`` and ``model.encoder_stride`` read a whole window one token a step."""
-        if version < 1 and "model" in config:
+        """Runs saved before ``model.encoder`` and ``model.encoder_stride`` (1) read a whole window one token a
+        step; GrooVAE runs before ``model.feedback`` (2) fed the decoder every feature of the step before, and
+        chord models before ``model.chord_relative`` read absolute pitches."""
+        if "model" not in config:
+            return
+        if version < 1:
             config["model"].setdefault("encoder", "flat")
             config["model"].setdefault("encoder_stride", 1)
+        kind = config.get("data", {}).get("kind")
+        if version < 2 and kind == "groove":
+            config["model"].setdefault("feedback", "all")
+        if version < 2 and kind == "chord_melody":
+            config["model"].setdefault("chord_relative", False)
 
     def handler(self, config: Config) -> Handler:
         """The kind of ``config``'s data (``data.kind``, melody where it names none)."""

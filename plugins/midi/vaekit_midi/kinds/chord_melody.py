@@ -114,10 +114,10 @@ class ChordMelody(MelodyLines):
         from vaekit_midi.networks import encoder_stride
 
         m, data = config["model"], config["data"]
-        if m.get("encoder", "flat") != "flat" or m["decoder"] != "flat":
+        if m["encoder"] != "flat" or m["decoder"] != "flat":
             raise VaekitError("chord_melody models have a flat encoder and decoder (model.encoder, model.decoder)")
         encoder = ChordEncoder(m["latent_dim"], m["encoder_hidden"], m["encoder_layers"], m["embed"], m["dropout"],
-                               m["bf16"], stride=encoder_stride(config), relative=bool(m.get("chord_relative", False)))
+                               m["bf16"], stride=encoder_stride(config), relative=bool(m["chord_relative"]))
         decoder = ChordDecoder(m["latent_dim"], data["steps"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
                                m["dropout"], m["sampling_rate"], m["bf16"])
         return VAE(encoder, decoder, m["latent_dim"], variational=m["variational"])
