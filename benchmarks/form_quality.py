@@ -1,7 +1,8 @@
 """Form of 16-bar melodies (issue 28): the measures of ``vaekit_midi/form.py`` on real folk and pop
 windows, on the shipped ``mel_16bar``'s samples, and on two baselines made of the shipped ``mel_2bar``'s
 codes: eight independent samples side by side, and plain interpolation between two random codes in
-eight steps (Mittal et al.'s baseline).
+eight steps (Mittal et al.'s baseline); and the shipped ``mel_16bar`` sampled in a form (``vaekit generate
+mel_16bar --form AABA``, ``form_sampling.py``).
 
 Real windows are 16 bars of 4/4 from the start of each melody segment, every 16 bars (so bars 4, 8,
 12 and 16 fall where the tune puts its phrase ends, as far as its first bar starts a phrase), and
@@ -29,6 +30,7 @@ import vaekit.prior
 from vaekit.latent import path as latent_path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+FORMS, VARIATION = ("AABA", "ABAC"), 0.45  # vaekit generate's --variation default
 BARS, STEPS = 16, 256
 
 
@@ -68,6 +70,9 @@ def main() -> None:
             "real pop, from any bar": real_windows(POP, 1, n)}
     mel16 = vaekit.load("mel_16bar")
     sets["mel_16bar samples"] = mel16.generate(n, args.temperature, seed=0).numpy()
+    for form in FORMS:
+        mel16.config["generate"].update(form=form, variation=VARIATION)
+        sets[f"mel_16bar samples, --form {form}"] = mel16.generate(n, args.temperature, seed=0).numpy()
     sets.update(two_bar_baselines(n, args.temperature))
     overlaps = {name: frame_overlaps(w) for name, w in sets.items()}
     rows = {}
@@ -93,7 +98,11 @@ COLUMNS = [("repeated_bars", "bars repeating an earlier bar"), ("repeated_2bar_u
            ("long_elsewhere", "long note, other bars"), ("cadence_ratio", "ratio"),
            ("pitch_consistency_vs_pop", "pitch consistency vs pop"), ("pitch_variance_vs_pop", "pitch variance vs pop"),
            ("duration_consistency_vs_pop", "duration consistency vs pop"),
-           ("duration_variance_vs_pop", "duration variance vs pop")]
+           ("duration_variance_vs_pop", "duration variance vs pop"),
+           ("pitch_consistency_vs_folk", "pitch consistency vs folk"),
+           ("pitch_variance_vs_folk", "pitch variance vs folk"),
+           ("duration_consistency_vs_folk", "duration consistency vs folk"),
+           ("duration_variance_vs_folk", "duration variance vs folk")]
 
 
 def markdown(report: dict) -> str:

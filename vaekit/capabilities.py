@@ -134,11 +134,13 @@ class Conditions(Protocol):
 def conditioned(handler: Any, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
                 seed: int = 0) -> AbstractContextManager:
     """The handler's decoding context where it ``Conditions``; else none, and a refusal of ``data.chords``
-    (``--chords``), which only conditioned models take."""
+    (``--chords``) and ``generate.form`` (``--form``), which only conditioned models take."""
     if isinstance(handler, Conditions):
         return handler.conditioned(model, config, inputs, count, seed)
     if config.get("data", {}).get("chords") is not None:
         raise VaekitError(f"--chords: {config.get('preset')} models are not conditioned on chords")
+    if config.get("generate", {}).get("form"):
+        raise VaekitError(f"--form: {config.get('preset')} models do not sample in a form")
     return nullcontext()
 
 

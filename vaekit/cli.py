@@ -335,13 +335,20 @@ def _said_outputs(p: Any, png: Path | None, wav: Path | None) -> None:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Folder for the outputs.")
 @chords_option
+@click.option("--form", help="Phrases, a letter each, e.g. AABA: a repeated letter repeats its phrase, each phrase "
+              "closes on a long note, the whole in one key. Long (hierarchical) melody models only, e.g. mel_16bar.")
+@click.option("--variation", type=click.FloatRange(0, 1), default=0.45, show_default=True,
+              help="With --form: the chance that a bar of a repeated phrase is drawn again instead of repeated.")
 @_extras_opt
 @_device_opt
 def generate(run_dir: Path, count: int, temperature: float, spread: float | None, seed: int, out: Path,
-             chords: str | None, png: Path | None, wav: Path | None, device: str, weights: str) -> None:
+             chords: str | None, form: str | None, variation: float, png: Path | None, wav: Path | None, device: str,
+             weights: str) -> None:
     """Sample new items from the prior."""
     p = vaekit.load(run_dir, device, weights)
     use_reading_options(p, None, None, chords=chords)
+    if form is not None:
+        p.config["generate"].update(form=form, variation=variation)
     p.generate(count, temperature, seed, out=out, png=png, wav=wav, spread=spread)
     _said_outputs(p, png, wav)
 

@@ -247,6 +247,8 @@ class HierarchicalDecoder(TokenDecoder):
                                  dropout=dropout if conductor_layers > 1 else 0.0)
         self.bar = LSTMCore(conductor_hidden, hidden, layers, embed, dropout, bf16, vocab)
         self.bar_code = nn.Linear(latent_dim, self.bars * conductor_hidden)
+        #: (form, variation) while sampling in a form (``form_sampling.in_form``), else None
+        self.form: tuple[str, float] | None = None
 
     def conduct(self, z: torch.Tensor) -> torch.Tensor:
         """One embedding per bar: ``(B, bars, conductor_hidden)``, the conductor's output plus the bar's own
@@ -282,6 +284,10 @@ class HierarchicalDecoder(TokenDecoder):
 
     def sample(self, z: torch.Tensor, temperature: float = 1.0,
                generator: torch.Generator | None = None) -> torch.Tensor:
+        if self.form is not None:
+            from vaekit_midi.form_sampling import sample_in_form
+
+            return sample_in_form(self, z, *self.form, temperature, generator)
         return self.sample_bars(self.bar, self.conduct(z), temperature, generator)
 
 

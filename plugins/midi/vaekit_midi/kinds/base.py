@@ -168,10 +168,14 @@ class Kind(Handler):
     def conditioned(self, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
                     seed: int = 0) -> AbstractContextManager:
         """The context in which a verb decodes ``count`` outputs (see ``vaekit.capabilities.Conditions``); none but
-        a refusal of ``--chords`` (``data.chords``), which only a chord model takes."""
+        a refusal of ``--chords`` (``data.chords``), which only a chord model takes, and of ``--form``
+        (``generate.form``), which only a long melody model takes."""
         if config.get("data", {}).get("chords") is not None:
             raise VaekitError(f"--chords: a {self.name} model is not conditioned on chords (a *_chords model is, "
                               "e.g. mel_2bar_chords)")
+        if config.get("generate", {}).get("form"):
+            raise VaekitError(f"--form: a {self.name} model does not sample in a form (a 16-bar melody model does, "
+                              "e.g. mel_16bar)")
         return nullcontext()
 
     def write(self, x: Any, path: Path, config: Config) -> None:

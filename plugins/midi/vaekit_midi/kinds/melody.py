@@ -18,6 +18,8 @@ from vaekit_midi.parsed import MAX_SCORE_BYTES, REASONS, Parsed, refuse
 from vaekit_midi.tokens import MAX_PITCH, MIN_PITCH, decode
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import torch
 
     from vaekit import VAE
@@ -279,6 +281,21 @@ class Melody(MelodyLines):
     of songs."""
 
     name = "melody"
+
+    def conditioned(self, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
+                    seed: int = 0) -> AbstractContextManager:
+        """With ``generate.form`` (``--form``), a hierarchical model samples in that form
+        (``form_sampling``); others refuse it."""
+        from vaekit_midi.form_sampling import in_form
+        from vaekit_midi.networks import HierarchicalDecoder
+
+        sampling = config.get("generate", {})
+        if not sampling.get("form") or config.get("data", {}).get("chords") is not None:
+            return super().conditioned(model, config, inputs, count, seed)  # none, or the refusal of --chords
+        if not isinstance(model.decoder, HierarchicalDecoder):
+            raise VaekitError(f"--form: only a hierarchical melody model (e.g. mel_16bar) samples in a form; "
+                              f"{config.get('preset')} decodes {config['data']['steps']} steps at once")
+        return in_form(model.decoder, sampling["form"], float(sampling["variation"]))
 
     def reads_span(self, config: Config) -> bool:
         """With ``data.bars`` (``--bars A:B``), a file is read as the windows of that span."""
