@@ -30,10 +30,10 @@ import torch
 
 from vaekit import VaekitError
 from vaekit.model import randn
+from vaekit_midi.cadence import closing
 from vaekit_midi.form import SCALES, in_key_share
 from vaekit_midi.key_hold import out_of_key, song_key
-from vaekit_midi.networks import LSTMCore, pick
-from vaekit_midi.tokens import NOTE_OFF, decode
+from vaekit_midi.tokens import decode
 
 #: candidates drawn for each bar; codes z is chosen among, and how far from the drawn one (per dimension)
 CANDIDATES = 8
@@ -83,20 +83,6 @@ def bar_scores(candidates: np.ndarray, key: tuple[int, str] | None, closing: str
     return score
 
 
-def closing_bar(core: LSTMCore, emb: torch.Tensor, first: torch.Tensor | None, steps: int, temperature: float,
-                generator: torch.Generator | None = None) -> torch.Tensor:
-    """Bars ``(N, steps)`` that close a phrase: decoded to the middle, then a note (no rest, no note-off)
-    drawn there and held to the end."""
-    middle = steps // 2
-    head = core.generate(emb, middle, temperature, first, generator)
-    start = emb.new_full((len(emb), 1), core.start, dtype=torch.long) if first is None else first[:, None]
-    logits, _ = core(emb, torch.cat([start, head], 1))
-    logits = logits[:, -1].float()
-    logits[:, : NOTE_OFF + 1] = -torch.inf
-    note = pick(logits, temperature, generator)
-    return torch.cat([head, note[:, None], head.new_zeros(len(emb), steps - middle - 1)], 1)
-
-
 @torch.no_grad()
 def sample_in_form(decoder, z: torch.Tensor, form: str, variation: float, temperature: float,
                    generator: torch.Generator | None = None, candidates: int = CANDIDATES) -> torch.Tensor:
@@ -116,12 +102,12 @@ def sample_in_form(decoder, z: torch.Tensor, form: str, variation: float, temper
     keys = [song_key(row) for row in greedy[best.numpy()]]
     chosen, last = [], None
     for i in range(bars):
-        closing = "" if (i + 1) % per else "song" if i == bars - 1 else "phrase"
+        close = "" if (i + 1) % per else "song" if i == bars - 1 else "phrase"
         emb_k = emb[:, i].repeat_interleave(candidates, 0)
         first = None if last is None else last.repeat_interleave(candidates)
-        drawn = (closing_bar(decoder.bar, emb_k, first, steps, temperature, generator) if closing else
+        drawn = (closing(decoder.bar, emb_k, steps, steps // 2, temperature, first, generator) if close else
                  decoder.bar.generate(emb_k, steps, temperature, first, generator)).view(n, candidates, steps)
-        bar = torch.stack([drawn[b, int(np.argmin(bar_scores(drawn[b].cpu().numpy(), keys[b], closing)))]
+        bar = torch.stack([drawn[b, int(np.argmin(bar_scores(drawn[b].cpu().numpy(), keys[b], close)))]
                            for b in range(n)])
         if source[i] != i:
             kept = torch.rand(n, generator=generator) >= variation
