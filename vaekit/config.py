@@ -20,7 +20,7 @@ Config = dict[str, Any]
 
 #: The version of the config layout that new runs are saved with. ``migrate`` brings a run saved with an
 #: older one up to date when it is opened; raise it whenever a key is added that old runs lack.
-CONFIG_VERSION = 3
+CONFIG_VERSION = 2
 
 CORE_DEFAULTS: Config = {
     "config_version": CONFIG_VERSION,

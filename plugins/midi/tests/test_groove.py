@@ -133,26 +133,6 @@ def test_decoder_fed_back_hits_only_ignores_the_velocities_and_offsets_before():
         GrooveDecoder(8, 4, 16, feedback="none")
 
 
-def test_hits_first_plays_a_step_by_what_it_hits():
-    """With model.hits_first a snare played with the kick is played differently from a snare alone, at
-    the same step after the same steps, teacher-forced and humanising alike; without it, the same."""
-    torch.manual_seed(0)
-    x = torch.zeros(2, 3 * CLASSES, 4)
-    x[:, SNARE, 3] = 1
-    x[1, KICK, 3] = 1  # the same steps before; at the last, the kick as well
-    z = torch.randn(1, 8).expand(2, -1)
-    first = GrooveDecoder(8, 4, 16, feedback="hits", hits_first=True).eval()
-    torch.nn.init.normal_(first.given.weight)
-    state_alone = GrooveDecoder(8, 4, 16, feedback="hits").eval()
-    state_alone.load_state_dict({k: v for k, v in first.state_dict().items() if not k.startswith("given")})
-    snare = [CLASSES + SNARE, 2 * CLASSES + SNARE]  # its velocity and offset
-    for decoder, differs in ((first, True), (state_alone, False)):
-        forced = decoder(z, x)[:, snare, 3]
-        played = decoder.sample(z, 0.0, hits=x[:, :CLASSES])[:, snare, 3]
-        assert not torch.allclose(forced[0], forced[1]) if differs else torch.allclose(forced[0], forced[1])
-        assert torch.allclose(forced, played, atol=1e-6)
-
-
 def test_performance_grid_draws_each_hit_where_and_as_loud_as_it_was_played(monkeypatch, tmp_path):
     from vaekit_midi import render
 

@@ -286,12 +286,10 @@ def test_runs_saved_at_config_version_1_keep_how_they_were_trained():
     for preset in ("groove_2bar", "mel_2bar_chords", "mel_2bar"):
         cfg = config(preset)
         cfg["config_version"] = 1
-        for key in ("feedback", "chord_relative", "hits_first"):
-            cfg["model"].pop(key, None)
+        cfg["model"].pop("feedback", None), cfg["model"].pop("chord_relative", None)
         olds[preset] = migrate(cfg, midi)["model"]
         assert cfg["config_version"] == CONFIG_VERSION
     assert olds["groove_2bar"]["feedback"] == "all"  # before model.feedback, every feature of the step before
-    assert olds["groove_2bar"]["hits_first"] is False  # before model.hits_first, the state alone
     assert olds["mel_2bar_chords"]["chord_relative"] is False  # before the chord frame: absolute pitches
     assert "feedback" not in olds["mel_2bar"] and "chord_relative" not in olds["mel_2bar"]
     assert KINDS["chord_melody"].build_model(config("mel_2bar_chords", chord_relative=False)).encoder is not None

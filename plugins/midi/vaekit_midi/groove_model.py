@@ -10,11 +10,6 @@ through the velocities and offsets fed back. Teacher-forced, those are the real 
 humanises, they are its own predictions, which know nothing of them. Fed back hits only, the decoder
 learns what it is asked at test time: the velocities and offsets that a score implies.
 
-With ``model.hits_first``, a step's velocities and offsets also see which instruments the step hits (the
-real hits when teacher-forced, the score's when it humanises, the drawn ones when it samples): a snare
-played with the kick, or just after a ghost note, sits differently from one played alone, and the state
-alone, which has read the steps before but not this one, cannot tell them apart.
-
 One model serves Groove (humanise) and Drumify (Tap2Drum): the encoder's input carries a 28th row,
 the task, and what it reads is the task's view of a beat (see :func:`task_input`). A performance of
 27 rows given to the encoder is read as a score to humanise.
@@ -78,7 +73,7 @@ class GrooveDecoder(Decoder):
     each step). ``forward`` gives ``(B, 27, T)``: hit logits, velocities (0..1) and offsets (-0.5..0.5)."""
 
     def __init__(self, latent_dim: int, steps: int, hidden: int, layers: int = 1, bf16: bool | str = "auto",
-                 sigma: float = 0.1, feedback: str = "all", hits_first: bool = False):
+                 sigma: float = 0.1, feedback: str = "all"):
         super().__init__()
         if feedback not in FEEDBACK:
             raise VaekitError(f"model.feedback is one of {', '.join(FEEDBACK)}, not {feedback!r}")
@@ -90,31 +85,24 @@ class GrooveDecoder(Decoder):
         self.init = nn.Linear(latent_dim, 2 * layers * hidden)
         self.rnn = nn.LSTM(FEATURES + latent_dim, hidden, layers)
         self.out = nn.Linear(hidden, FEATURES)
-        #: the step's hits added to its velocities' and offsets' pre-activations (zero: the state alone)
-        self.given = nn.Linear(CLASSES, 2 * CLASSES, bias=False) if hits_first else None
-        if self.given is not None:
-            nn.init.zeros_(self.given.weight)
 
     def initial_state(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hc = torch.tanh(self.init(z)).view(-1, 2, self.layers, self.hidden).permute(1, 2, 0, 3)
         return hc[0].contiguous(), hc[1].contiguous()
 
-    def heads(self, out: torch.Tensor, hits: torch.Tensor) -> torch.Tensor:
-        """LSTM outputs ``(..., hidden)`` and the step's hits ``(..., 9)`` as hit logits, velocities and
-        offsets ``(..., 27)``."""
+    def heads(self, out: torch.Tensor) -> torch.Tensor:
+        """Raw outputs ``(..., 27)`` as hit logits, velocities and offsets."""
         logits, vel, off = self.out(out.float()).split(CLASSES, -1)  # out is bf16 under autocast
-        if self.given is not None:
-            vel_given, off_given = self.given(hits.float()).split(CLASSES, -1)
-            vel, off = vel + vel_given, off + off_given
         return torch.cat([logits, torch.sigmoid(vel), 0.5 * torch.tanh(off)], -1)
 
     def step(self, z: torch.Tensor, prev: torch.Tensor, state):
-        """LSTM outputs ``(T, B, hidden)`` for previous step vectors ``prev`` ``(T, B, 27)``, and its state."""
+        """Outputs ``(T, B, 27)`` for previous step vectors ``prev`` ``(T, B, 27)``, and the LSTM state."""
         if self.hits_only:
             prev = torch.cat([prev[..., :CLASSES], torch.zeros_like(prev[..., CLASSES:])], -1)
         with autocast(z.device, self.bf16, self.training):
             inp = torch.cat([prev, z.unsqueeze(0).expand(prev.shape[0], -1, -1)], -1)
-            return self.rnn(inp, state)
+            out, state = self.rnn(inp, state)
+        return self.heads(out), state
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         if x is None:
@@ -122,7 +110,7 @@ class GrooveDecoder(Decoder):
         seq = x.float().permute(2, 0, 1)  # (T, B, 27)
         prev = torch.cat([torch.zeros_like(seq[:1]), seq[:-1]])
         out, _ = self.step(z, prev, self.initial_state(z))
-        return self.heads(out, seq[..., :CLASSES]).permute(1, 2, 0)
+        return out.permute(1, 2, 0)
 
     def log_prob(self, outputs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Bernoulli log-likelihood of the hits plus Gaussian (up to a constant) of the velocities and
@@ -146,8 +134,8 @@ class GrooveDecoder(Decoder):
         prev = z.new_zeros(1, z.shape[0], FEATURES)
         state, out = self.initial_state(z), []
         for t in range(self.steps):
-            h, state = self.step(z, prev, state)
-            logits = self.out(h[0].float())[:, :CLASSES]
+            y, state = self.step(z, prev, state)
+            logits, vel, off = y[0].split(CLASSES, -1)
             if hits is not None:
                 hit = hits[:, :, t].float()
             elif temperature <= 0:
@@ -158,7 +146,6 @@ class GrooveDecoder(Decoder):
                 likeliest = F.one_hot(logits.argmax(-1), CLASSES).float()
                 on = onsets[:, t: t + 1].float()
                 hit = on * torch.where(hit.amax(-1, keepdim=True) > 0, hit, likeliest)
-            _, vel, off = self.heads(h[0], hit).split(CLASSES, -1)
             if temperature > 0:
                 noise = randn((2, *vel.shape), generator, z.device) * temperature * self.sigma
                 vel, off = (vel + noise[0]).clamp(0, 1), (off + noise[1]).clamp(-0.5, 0.5)

@@ -31,8 +31,7 @@ class MidiModality(Modality):
     def migrate(self, config: Config, version: int) -> None:
         """Runs saved before ``model.encoder`` and ``model.encoder_stride`` (1) read a whole window one token a
         step; GrooVAE runs before ``model.feedback`` (2) fed the decoder every feature of the step before, and
-        chord models before ``model.chord_relative`` read absolute pitches; GrooVAE runs before
-        ``model.hits_first`` (3) played a step's velocities and offsets from the state alone."""
+        chord models before ``model.chord_relative`` read absolute pitches."""
         if "model" not in config:
             return
         if version < 1:
@@ -43,8 +42,6 @@ class MidiModality(Modality):
             config["model"].setdefault("feedback", "all")
         if version < 2 and kind == "chord_melody":
             config["model"].setdefault("chord_relative", False)
-        if version < 3 and kind == "groove":
-            config["model"].setdefault("hits_first", False)
 
     def handler(self, config: Config) -> Handler:
         """The kind of ``config``'s data (``data.kind``, melody where it names none)."""

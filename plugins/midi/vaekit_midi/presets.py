@@ -148,14 +148,12 @@ PRESETS["trio_16bar"] = {
 # each training window is a score to humanise or a tapped rhythm to drumify, the task a row of its input.
 # Smaller than the paper's (encoder 512, decoder 2x256, z 256) to train on a CPU. Velocities and offsets
 # are Gaussians of spread model.sigma; the decoder reads only the hits of the step before (model.feedback,
-# see groove_model.py) and its velocities and offsets see the step's own hits (model.hits_first); the best
-# checkpoint has the best validation ELBO.
+# see groove_model.py); the best checkpoint has the best validation ELBO.
 PRESETS["groove_2bar"] = {
     "data": {"kind": "groove", "source": "groove", "steps": 32, "steps_per_bar": 16, "hop_bars": 1,
              "limit_tunes": 0, "tasks": ["humanize", "tap"], "tempo": 120},
     "model": {"variational": True, "latent_dim": 128, "encoder_hidden": 128, "decoder_hidden": 256,
-              "decoder_layers": 1, "sigma": 0.1, "feedback": "hits", "hits_first": True,
-              "bf16": "auto"},
+              "decoder_layers": 1, "sigma": 0.1, "feedback": "hits", "bf16": "auto"},
     "loss": {"beta_schedule": "musicvae", "beta": 0.2, "beta_rate": 0.999, "free_bits": 48.0},
     "train": {**_TRAIN, "best_metric": "elbo", "batch_size": 256, "eval_every": 250, "eval_batches": 8,
               "time_limit": "15m"},

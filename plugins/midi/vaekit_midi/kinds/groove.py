@@ -129,7 +129,7 @@ class Groove(Drums):
         m, data = config["model"], config["data"]
         encoder = GrooveEncoder(m["latent_dim"], m["encoder_hidden"], m["bf16"])
         decoder = GrooveDecoder(m["latent_dim"], data["steps"], m["decoder_hidden"], m["decoder_layers"], m["bf16"],
-                                m["sigma"], m["feedback"], m["hits_first"])
+                                m["sigma"], m["feedback"])
         return VAE(encoder, decoder, m["latent_dim"], variational=m["variational"])
 
     def metrics(self, model: VAE, batch: tuple[torch.Tensor, ...]) -> dict[str, float]:
