@@ -126,6 +126,39 @@ def paired_difference(a: np.ndarray, b: np.ndarray, true: np.ndarray, bpm: np.nd
     return out
 
 
+def nearest_beats(train: np.ndarray, val: np.ndarray, k: int = 50) -> np.ndarray:
+    """Each held-out score humanised by the ``k`` training windows whose hits are most alike (Jaccard):
+    each hit gets the mean velocity and offset of that instrument at that step among those that hit it,
+    else the template's. A model-free use of everything a score says, to see how far below the template
+    any humanising of a score alone can go."""
+    hits = lambda w: (w[:, :CLASSES] > 0).reshape(len(w), -1).astype(np.float32)  # noqa: E731
+    known, asked = hits(train), hits(val)
+    played = train[:, CLASSES:].reshape(len(train), 2, -1)
+    counts = np.maximum(known.sum(0), 1)
+    template = (played * known[:, None]).sum(0) / counts
+    out = np.zeros((len(val), 2, known.shape[1]), np.float32)
+    for start in range(0, len(val), BATCH):
+        a = asked[start: start + BATCH]
+        alike = (a @ known.T) / np.maximum(a.sum(1)[:, None] + known.sum(1)[None] - a @ known.T, 1)
+        near = np.argpartition(-alike, k, 1)[:, :k]
+        h = known[near]  # (b, k, 288)
+        n = h.sum(1)
+        mean = (played[near] * h[:, :, None]).sum(1) / np.maximum(n, 1)[:, None]
+        out[start: start + BATCH] = np.where(n[:, None] > 0, mean, template) * a[:, None]
+    return np.concatenate([val[:, :CLASSES], out.reshape(len(val), 2 * CLASSES, -1)], 1)
+
+
+def with_own_lag(templated: np.ndarray, val: np.ndarray) -> np.ndarray:
+    """The template shifted by each window's own mean offset from it: what knowing how far the drummer
+    sat ahead of or behind the beat in that passage would add (a humaniser of a score never knows it)."""
+    hit = val[:, :CLASSES] > 0
+    off = slice(2 * CLASSES, None)
+    lag = ((val[:, off] - templated[:, off]) * hit).sum((1, 2)) / np.maximum(hit.sum((1, 2)), 1)
+    shifted = templated.copy()
+    shifted[:, off] = (templated[:, off] + lag[:, None, None]) * hit
+    return shifted
+
+
 @torch.no_grad()
 def groove_figures(p: Any, train: np.ndarray, val: np.ndarray, bpm: np.ndarray,
                    owner: np.ndarray | None = None) -> dict[str, Any]:
@@ -170,12 +203,18 @@ def groove_figures(p: Any, train: np.ndarray, val: np.ndarray, bpm: np.ndarray,
     baseline = np.zeros_like(hit)
     baseline[:, KICK] = onsets
     baseline[:, CLOSED, ::2] = 1
-    below = {} if owner is None else {"below_template": paired_difference(played, templated, val, bpm, owner)}
+    nearest = nearest_beats(train, val)
+    below = {} if owner is None else {
+        "below_template": paired_difference(played, templated, val, bpm, owner),
+        "nearest_beats_below_template": paired_difference(nearest, templated, val, bpm, owner)}
     return {
         "windows": len(val),
         "humanise": {"groove_2bar": errors(played, val, bpm), "groove_2bar_temperature_1": errors(drawn, val, bpm),
                      "quantised_mean_velocity": errors(quantised, val, bpm),
-                     "template_per_instrument_and_step": errors(templated, val, bpm), "per_instrument": per_class},
+                     "template_per_instrument_and_step": errors(templated, val, bpm),
+                     "nearest_50_training_beats": errors(nearest, val, bpm),
+                     "template_with_the_passage_own_lag": errors(with_own_lag(templated, val), val, bpm),
+                     "per_instrument": per_class},
         **below,
         "drumify_hit_f1": {"groove_2bar": f1_per_class(hit, beat),
                            "kick_on_onsets_hat_on_eighths": f1_per_class(hit, baseline)},
@@ -306,6 +345,13 @@ def markdown(result: dict[str, Any]) -> str:
             t, v = g["below_template"]["timing_ms"], g["below_template"]["velocity"]
             lines += ["", f"groove_2bar below the template: timing {t[0]} ms (95% interval {t[1]} to {t[2]}), velocity "
                       f"{v[0]} (95% interval {v[1]} to {v[2]}), resampling the held-out performances."]
+        if "nearest_beats_below_template" in g:
+            t = g["nearest_beats_below_template"]["timing_ms"]
+            lines += ["", "What a score can tell of timing: the 50 training beats most alike to each score (a "
+                      f"model-free humaniser) sit {t[0]} ms below the template (95% interval {t[1]} to {t[2]}). "
+                      "Most of a drummer's timing is how far the passage sits ahead of or behind the beat, which "
+                      "no score holds: the template shifted by each passage's own mean lag (which a humaniser "
+                      "never knows) is the row `template_with_the_passage_own_lag`."]
         lines += ["", "Overlap of the grooved and the real histograms (20 bins) per instrument, and their spreads, "
                   "at temperature 0 (means) and 1 (drawn):", "",
                   "| instrument | hits | offset overlap T0 / T1 | velocity overlap T0 / T1 | offset std real / T0 / T1 "
