@@ -37,8 +37,10 @@ import numpy as np
 import torch
 from shipped import RESULTS, cpu
 from vaekit_midi.groove import FILE, load_groove
+from vaekit_midi.groove_memory import alike_playing
 from vaekit_midi.groove_midi import CLASSES, to_features
 from vaekit_midi.groove_model import HUMANIZE, TAP, task_input
+from vaekit_midi.grooving import treat
 from vaekit_midi.tokens import DRUM_CLASSES
 
 import vaekit
@@ -126,28 +128,6 @@ def paired_difference(a: np.ndarray, b: np.ndarray, true: np.ndarray, bpm: np.nd
     return out
 
 
-def nearest_beats(train: np.ndarray, val: np.ndarray, k: int = 50) -> np.ndarray:
-    """Each held-out score humanised by the ``k`` training windows whose hits are most alike (Jaccard):
-    each hit gets the mean velocity and offset of that instrument at that step among those that hit it,
-    else the template's. A model-free use of everything a score says, to see how far below the template
-    any humanising of a score alone can go."""
-    hits = lambda w: (w[:, :CLASSES] > 0).reshape(len(w), -1).astype(np.float32)  # noqa: E731
-    known, asked = hits(train), hits(val)
-    played = train[:, CLASSES:].reshape(len(train), 2, -1)
-    counts = np.maximum(known.sum(0), 1)
-    template = (played * known[:, None]).sum(0) / counts
-    out = np.zeros((len(val), 2, known.shape[1]), np.float32)
-    for start in range(0, len(val), BATCH):
-        a = asked[start: start + BATCH]
-        alike = (a @ known.T) / np.maximum(a.sum(1)[:, None] + known.sum(1)[None] - a @ known.T, 1)
-        near = np.argpartition(-alike, k, 1)[:, :k]
-        h = known[near]  # (b, k, 288)
-        n = h.sum(1)
-        mean = (played[near] * h[:, :, None]).sum(1) / np.maximum(n, 1)[:, None]
-        out[start: start + BATCH] = np.where(n[:, None] > 0, mean, template) * a[:, None]
-    return np.concatenate([val[:, :CLASSES], out.reshape(len(val), 2 * CLASSES, -1)], 1)
-
-
 def with_own_lag(templated: np.ndarray, val: np.ndarray) -> np.ndarray:
     """The template shifted by each window's own mean offset from it: what knowing how far the drummer
     sat ahead of or behind the beat in that passage would add (a humaniser of a score never knows it)."""
@@ -167,8 +147,11 @@ def groove_figures(p: Any, train: np.ndarray, val: np.ndarray, bpm: np.ndarray,
     model, x = p.model, torch.from_numpy(val)
 
     def humanise(xb: torch.Tensor, temperature: float = 0.0) -> torch.Tensor:
+        return treat(model, xb, HUMANIZE, temperature, generator)  # as vaekit groove does
+
+    def model_alone(xb: torch.Tensor) -> torch.Tensor:
         mu, _ = model.encoder(task_input(xb, torch.full((len(xb),), HUMANIZE)))
-        return model.decoder.sample(mu, temperature, generator, hits=xb[:, :CLASSES])
+        return model.decoder.sample(mu, 0.0, hits=xb[:, :CLASSES])
 
     def drumify(xb: torch.Tensor) -> torch.Tensor:
         mu, _ = model.encoder(task_input(xb, torch.full((len(xb),), TAP)))
@@ -203,15 +186,18 @@ def groove_figures(p: Any, train: np.ndarray, val: np.ndarray, bpm: np.ndarray,
     baseline = np.zeros_like(hit)
     baseline[:, KICK] = onsets
     baseline[:, CLOSED, ::2] = 1
-    nearest = nearest_beats(train, val)
+    alone = batched(model_alone, x).numpy()
+    nearest = alike_playing(val)
     below = {} if owner is None else {
         "below_template": paired_difference(played, templated, val, bpm, owner),
+        "model_alone_below_template": paired_difference(alone, templated, val, bpm, owner),
         "nearest_beats_below_template": paired_difference(nearest, templated, val, bpm, owner)}
     return {
         "windows": len(val),
         "humanise": {"groove_2bar": errors(played, val, bpm), "groove_2bar_temperature_1": errors(drawn, val, bpm),
                      "quantised_mean_velocity": errors(quantised, val, bpm),
                      "template_per_instrument_and_step": errors(templated, val, bpm),
+                     "groove_2bar_model_alone": errors(alone, val, bpm),
                      "nearest_50_training_beats": errors(nearest, val, bpm),
                      "template_with_the_passage_own_lag": errors(with_own_lag(templated, val), val, bpm),
                      "per_instrument": per_class},
@@ -346,12 +332,14 @@ def markdown(result: dict[str, Any]) -> str:
             lines += ["", f"groove_2bar below the template: timing {t[0]} ms (95% interval {t[1]} to {t[2]}), velocity "
                       f"{v[0]} (95% interval {v[1]} to {v[2]}), resampling the held-out performances."]
         if "nearest_beats_below_template" in g:
-            t = g["nearest_beats_below_template"]["timing_ms"]
-            lines += ["", "What a score can tell of timing: the 50 training beats most alike to each score (a "
-                      f"model-free humaniser) sit {t[0]} ms below the template (95% interval {t[1]} to {t[2]}). "
-                      "Most of a drummer's timing is how far the passage sits ahead of or behind the beat, which "
-                      "no score holds: the template shifted by each passage's own mean lag (which a humaniser "
-                      "never knows) is the row `template_with_the_passage_own_lag`."]
+            t, a = g["nearest_beats_below_template"]["timing_ms"], g["model_alone_below_template"]["timing_ms"]
+            lines += ["", "`groove_2bar` is what `vaekit groove` plays: the mean of the model's velocities and "
+                      "offsets and those of the 50 training beats most alike to each score (`groove_memory.py`). "
+                      f"Alone, the model sits {a[0]} ms below the template in timing (95% interval {a[1]} to "
+                      f"{a[2]}); the alike beats alone, with no model, {t[0]} ms ({t[1]} to {t[2]}). Most of a "
+                      "drummer's timing is how far the passage sits ahead of or behind the beat, which no score "
+                      "holds: the template shifted by each passage's own mean lag (which a humaniser never knows) "
+                      "is the row `template_with_the_passage_own_lag`."]
         lines += ["", "Overlap of the grooved and the real histograms (20 bins) per instrument, and their spreads, "
                   "at temperature 0 (means) and 1 (drawn):", "",
                   "| instrument | hits | offset overlap T0 / T1 | velocity overlap T0 / T1 | offset std real / T0 / T1 "

@@ -1,7 +1,7 @@
 """The picture of a beat before and after Groove, for the MIDI guide: a held-out 2-bar window of the
 built-in ``groove`` data (the first funk beat of the Groove MIDI Dataset's validation split, from its
-ninth bar), as a quantised score at one velocity, humanised by a GrooVAE model (temperature 0) and as
-the drummer played it:
+ninth bar), as a quantised score at one velocity, humanised as ``vaekit groove`` does with a GrooVAE
+model (temperature 0) and as the drummer played it:
 
     python benchmarks/groove_before_after.py [--model groove_2bar] [--out docs/img/groove_before_after.png]
 """
@@ -16,7 +16,8 @@ import torch
 from shipped import ROOT
 from vaekit_midi.groove import FILE, load_groove
 from vaekit_midi.groove_midi import CLASSES, to_features
-from vaekit_midi.groove_model import HUMANIZE, SCORE_VELOCITY, task_input
+from vaekit_midi.groove_model import HUMANIZE, SCORE_VELOCITY
+from vaekit_midi.grooving import treat
 from vaekit_midi.render import performance_grid
 
 import vaekit
@@ -45,9 +46,7 @@ def main() -> None:
     score = np.concatenate([hits, hits * SCORE_VELOCITY, np.zeros_like(hits)])
     model = vaekit.load(args.model).model
     x = torch.from_numpy(real)[None]
-    with torch.no_grad():
-        mu, _ = model.encoder(task_input(x, torch.tensor([HUMANIZE])))
-        played = model.decoder.sample(mu, 0.0, hits=x[:, :CLASSES])[0].numpy()
+    played = treat(model, x, HUMANIZE, 0.0, torch.Generator())[0].numpy()  # as vaekit groove plays it
     step_ms = 60000 / bpm / 4
     hit = hits > 0
 

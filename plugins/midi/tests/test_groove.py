@@ -211,6 +211,23 @@ def test_bad_input_gets_one_line_and_status_2(tiny, tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_alike_training_beats_play_a_score_as_they_played():
+    from vaekit_midi.groove_memory import alike_playing, training_beats
+
+    known, played = training_beats(32)
+    _, first, count = np.unique(known, axis=0, return_index=True, return_counts=True)
+    unique = first[count == 1][:3]  # beats whose hits no other training beat has
+    scores = np.concatenate([known[unique].reshape(-1, CLASSES, 32), np.zeros((3, 2 * CLASSES, 32), np.float32)], 1)
+    out = alike_playing(scores, k=1)  # the most alike beat of each is itself
+    assert np.allclose(out[:, CLASSES:].reshape(3, 2, -1), played[unique])
+    out = alike_playing(scores)  # 50 alike beats: each hit a mean of theirs, and nothing where none is
+    hit = scores[:, :CLASSES] > 0
+    assert np.array_equal(out[:, :CLASSES], scores[:, :CLASSES])
+    assert (out[:, CLASSES:][np.concatenate([~hit, ~hit], 1)] == 0).all()
+    assert (out[:, CLASSES: 2 * CLASSES][hit] > 0).all() and (np.abs(out[:, 2 * CLASSES:]) <= 0.5).all()
+    assert not np.allclose(out[:, CLASSES:].reshape(3, 2, -1), played[unique])
+
+
 @pytest.mark.skipif("groove_2bar" not in vaekit.shipped_models(), reason="groove_2bar is not shipped yet")
 def test_shipped_groove_plays_a_score(tmp_path):
     from vaekit_midi.grooving import humanize

@@ -46,7 +46,8 @@ def register(cli: click.Group) -> None:
     def groove(run_dir: Path, input_path: Path, out: Path, wav: Path | None, temperature: float, seed: int,
                device: str) -> None:
         """Humanise a drum beat (Magenta Studio's Groove): the same hits, with a drummer's velocities and
-        timing from a GrooVAE model such as groove_2bar. A 4/4 drum MIDI file of any length."""
+        timing from a GrooVAE model such as groove_2bar, averaged with those of the real training beats most
+        alike. A 4/4 drum MIDI file of any length."""
         from vaekit_midi.grooving import humanize
 
         rows = humanize(vaekit.load(run_dir, device=device), input_path, out, temperature, seed, wav)

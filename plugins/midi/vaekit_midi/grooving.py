@@ -3,7 +3,8 @@
 place, so a beat of any length comes back whole (a window without a hit stays silent). The result is
 written as played, at the input's tempo.
 
-- ``humanize``: the score's hits are kept; the model gives each its velocity and offset.
+- ``humanize``: the score's hits are kept; each is given the mean of the velocity and offset that the
+  model gives it and that the training beats most alike to the score gave it (``groove_memory``).
 - ``drumify``: every onset of every track (drums or not) becomes one tapped voice; the model gives the
   beat, its hits on those onsets (at least one instrument on each).
 """
@@ -20,6 +21,7 @@ import torch
 
 from vaekit import VaekitError
 from vaekit.model import randn
+from vaekit_midi.groove_memory import alike_playing
 from vaekit_midi.groove_midi import CLASSES, hits_of, meter_of, on_grid, tempo_of, to_features, to_rows
 from vaekit_midi.groove_model import HUMANIZE, TAP, TAP_ROW, task_input
 from vaekit_midi.midi_file import read_midi
@@ -73,7 +75,9 @@ def windows_of(rows: np.ndarray, steps: int) -> np.ndarray:
 def treat(model: Any, x: torch.Tensor, task: int, temperature: float, generator: torch.Generator) -> torch.Tensor:
     """Windows ``(K, 27, T)`` humanised or drumified; silent windows stay silent. At temperature 0 z is
     the posterior mean and the decoder is greedy; above it z is drawn at that share of the posterior's
-    spread, and the decoder draws at that temperature (``GrooveDecoder.sample``)."""
+    spread, and the decoder draws at that temperature (``GrooveDecoder.sample``). Humanised, the
+    velocities and offsets are the mean of the model's and the alike training beats'
+    (``groove_memory``), drawn around that above temperature 0."""
     out = torch.zeros_like(x)
     busy = x[:, :CLASSES].amax((1, 2)) > 0
     if not busy.any():
@@ -84,7 +88,12 @@ def treat(model: Any, x: torch.Tensor, task: int, temperature: float, generator:
     if temperature > 0:
         z = mu + temperature * torch.exp(0.5 * logvar) * randn(tuple(mu.shape), generator, mu.device)
     if task == HUMANIZE:
-        out[busy] = model.decoder.sample(z, temperature, generator, hits=x[:, :CLASSES]).cpu()
+        hits = x[:, :CLASSES]
+        mean = model.decoder.sample(mu, 0.0, hits=hits)
+        drawn = mean if temperature <= 0 else model.decoder.sample(z, temperature, generator, hits=hits)
+        alike = torch.from_numpy(alike_playing(x.cpu().numpy())).to(mean)
+        vel, off = (drawn[:, CLASSES:] + (alike[:, CLASSES:] - mean[:, CLASSES:]) / 2).split(CLASSES, 1)
+        out[busy] = torch.cat([hits, vel.clamp(0, 1) * hits, off.clamp(-0.5, 0.5) * hits], 1).cpu()
     else:
         out[busy] = model.decoder.sample(z, temperature, generator, onsets=x[:, :CLASSES].amax(1)).cpu()
     return out
