@@ -11,11 +11,12 @@ import pretty_midi
 import pytest
 import torch
 from click.testing import CliRunner
-from vaekit_midi.compose import SHIPPED, compose, compose_form, read_given
+from vaekit_midi.compose import SHIPPED, closing_windows, compose, compose_form, decode_songs, read_given
 from vaekit_midi.composer_model import Composer, ComposerConfig, load, save, ties
 from vaekit_midi.composer_training import Sequences, batch, held_out_loss, train
+from vaekit_midi.key_hold import song_key
 from vaekit_midi.song_codes import decode_song, song_windows
-from vaekit_midi.tokens import decode
+from vaekit_midi.tokens import PITCH_OFFSET, decode
 
 import vaekit
 from vaekit.cli import cli
@@ -136,7 +137,8 @@ def test_form_aaba_writes_32_bars_and_repeats_its_a_sections(tiny, tmp_path, mel
     composer, _ = load(tiny)
     songs = compose(composer, mel, 32, 2, seed=0, form="AABA", variation=0)
     a = songs.reshape(2, 4, 128)  # four sections of 8 bars
-    assert songs.shape == (2, 32 * 16) and (a[:, 1] == a[:, 0]).all() and (a[:, 3] == a[:, 0]).all()
+    assert songs.shape == (2, 32 * 16) and (a[:, 1] == a[:, 0]).all()
+    assert (a[:, 3, :-32] == a[:, 0, :-32]).all()  # the last A, but for its last 2 bars: the song's close
     values = compose_form(composer, "AABA", 4, torch.Generator().manual_seed(0), variation=0)
     sections = values.reshape(4, 4, 4, -1)
     assert torch.equal(sections[:, 1], sections[:, 0]) and not torch.equal(sections[:, 2], sections[:, 0])
@@ -216,6 +218,36 @@ def test_the_shipped_composer_writes_whole_songs_that_play(mel):
     notes = (bars >= 2).sum(-1)
     # a broken prior decodes to drones (a note a bar or fewer), runs of 16ths or silence
     assert 2 < notes.mean() < 10 and (notes == 0).mean() < 0.3
+
+
+def test_every_eighth_bar_closes_its_section_and_repeats_stay_exact(tiny, mel):
+    composer, _ = load(tiny)
+    values = composer.sample(16, 4, torch.Generator().manual_seed(0), repeat=0.5)
+    closed = decode_songs(composer, mel, values, 0.0, torch.Generator(), close=True).reshape(4, 16, 32)
+    drawn = decode_songs(composer, mel, values, 0.0, torch.Generator(), close=False).reshape(4, 16, 32)
+    codes, rest = composer.from_values(values)
+    assert rest.sum() < rest.numel()
+    for song in range(4):
+        closes = closing_windows(codes[song])
+        assert closes.any()
+        for w in np.flatnonzero(closes & ~rest[song].numpy()):  # decoded to the last bar's third beat, then held
+            assert closed[song, w, 24] >= 2 and (closed[song, w, 25:] == 0).all()
+        inner = ~closes
+        inner[-1] = False  # the song's last window closes it on the tonic, whatever it repeats
+        assert (closed[song][inner] == drawn[song][inner]).all()
+        if not rest[song, -1]:
+            tonic = song_key(closed[song].reshape(-1))[0]
+            assert closed[song, -1, 24] >= 2 and (closed[song, -1, 25:] == 0).all()
+            assert (closed[song, -1, 24] + PITCH_OFFSET) % 12 == tonic
+        repeats = 0
+        for j in range(15):
+            same = [i for i in range(j) if torch.equal(codes[song, i], codes[song, j])]
+            if same:  # a window repeating an earlier one is decoded as that one is
+                repeats += 1
+                assert closes[j] == closes[same[0]] and (closed[song, j] == closed[song, same[0]]).all()
+            else:  # else it closes where it ends a section: bars 8, 16, ...
+                assert closes[j] == (j % 4 == 3)
+        assert repeats > 0
 
 
 def test_holding_the_key_redraws_only_windows_out_of_key_and_never_adds_such_notes(tiny, mel):

@@ -34,7 +34,7 @@ def make(client, format="json", item=None, **fields):
 def test_makers_lists_compose_on_mel_2bar_with_its_options_and_card(client):
     (row,) = client.get("/api/makers").json()
     assert row["name"] == "compose" and row["model"] == "mel_2bar" and row["page"] == "/web/midi/compose.html"
-    assert {o["name"] for o in row["options"]} == {"bars", "count", "form", "variation", "free_key"}
+    assert {o["name"] for o in row["options"]} == {"bars", "count", "form", "variation", "free_key", "open"}
     assert row["card"]["name"] == "composer" and 0 < row["card"]["heldout"]["64-bar songs"]["in_key_share"] <= 1
     assert client.get("/web/midi/compose.html").status_code == 200
 
@@ -70,7 +70,7 @@ def test_a_song_downloads_as_midi_of_its_bars(client):
     ({"bars": 7}, "bars"), ({"bars": 66}, "bars"), ({"count": 0}, "count"), ({"count": 9}, "count"),
     ({"form": "AAbA"}, "form"), ({"form": "A" * 9}, "form"), ({"form": "AABA", "bars": 16}, "disagrees"),
     ({"variation": 0.5}, "form"), ({"form": "AB", "variation": "nan"}, "variation"),
-    ({"free_key": 2}, "free_key"), ({"tempo": 100}, "tempo"), ({"seed": -1}, "seed")])
+    ({"free_key": 2}, "free_key"), ({"open": 2}, "open"), ({"tempo": 100}, "tempo"), ({"seed": -1}, "seed")])
 def test_bad_options_are_400_with_one_line_naming_them(client, fields, says):
     answer = make(client, **fields)
     assert answer.status_code in (400, 422), answer.text

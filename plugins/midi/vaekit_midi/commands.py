@@ -189,10 +189,12 @@ def register(cli: click.Group) -> None:
                   "statement: 0 repeats it exactly, 1 writes it anew (default 0.1).")
     @click.option("--free-key", is_flag=True, help="Leave the composer's windows as drawn, rather than draw again "
                   "those that stray from the song's key.")
+    @click.option("--open", "open_phrases", is_flag=True, help="Decode every window as drawn, rather than close each "
+                  "8-bar section on a held note.")
     @click.option("--png", is_flag=True, help="Also draw each song's piano roll, 16 bars a row, beside its MIDI file.")
     def compose(model: Path | None, bars: str | None, count: int, seed: int, out: Path, continued: Path | None,
                 infill: tuple[Path, Path] | None, temperature: float, spread: float | None, repeat: float | None,
-                form: str | None, variation: float | None, free_key: bool, png: bool) -> None:
+                form: str | None, variation: float | None, free_key: bool, open_phrases: bool, png: bool) -> None:
         """Whole melodies of up to 64 bars from MODEL (default: the shipped composer, a diffusion prior
         over sequences of mel_2bar's 2-bar codes), one MIDI file each; or a melody continued, or the bars
         between two melodies written."""
@@ -215,7 +217,7 @@ def register(cli: click.Group) -> None:
         chosen = {name: value for name, value in (("spread", spread), ("repeat", repeat), ("variation", variation))
                   if value is not None}
         songs = composing.compose(composer, mel, length, count, seed, before, after, temperature, form=form,
-                                  hold_key=not free_key, **chosen)
+                                  hold_key=not free_key, close=not open_phrases, **chosen)
         written = composing.write_songs(songs, out, mel, before.music if before else None, png)
         click.echo(f"wrote {len(songs)} melodies of {length} bars into {out} ({len(written)} files)")
 

@@ -12,7 +12,9 @@ sequences of the shipped ``mel_2bar``'s codes (``composer_model.py``), decoded w
   (``Composer.sample``'s ``start``) by ``--variation``: 0 repeats it exactly, 1 writes it anew.
 
 Each song holds one key (``key_hold.py``): that of the given bars, of its first section, or of the song
-as first drawn; ``--free-key`` leaves the composer's windows as drawn.
+as first drawn; ``--free-key`` leaves the composer's windows as drawn. Every eighth bar (a section's
+last) closes on a held note (``cadence.py``), and a window that repeats an earlier one is decoded as that
+one is, so that repeats stay exact; ``--open`` decodes every window as drawn.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ import numpy as np
 import torch
 
 from vaekit import VaekitError
+from vaekit_midi.cadence import closing
 from vaekit_midi.composer_model import Composer
 from vaekit_midi.key_hold import hold_key as holding
 from vaekit_midi.key_hold import song_key
-from vaekit_midi.song_codes import WINDOW, decode_song, encode_windows, song_windows
+from vaekit_midi.song_codes import CLOSING_NOTE, WINDOW, decode_song, encode_windows, song_windows
 
 #: The shipped composer's folder.
 SHIPPED = Path(__file__).parent / "models" / "composer"
@@ -108,13 +111,14 @@ def read_given(path: Path, mel: Any) -> Given:
 def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int = 0, before: Given | None = None,
             after: Given | None = None, temperature: float = 0.0, spread: float = SPREAD,
             repeat: float = REPEAT, form: str | None = None, variation: float = VARIATION, hold_key: bool = True,
-            generator: torch.Generator | None = None) -> np.ndarray:
+            close: bool = True, generator: torch.Generator | None = None) -> np.ndarray:
     """``n`` melodies ``(n, bars * 16)`` of tokens: ``before``'s windows first and ``after``'s last
     where given (written as read), the others generated; the composer's draws and ``mel``'s decoding
     (greedy at temperature 0) both come from ``generator``, by default one seeded with ``seed``.
     ``spread``: the composer's noise scale; ``repeat``: the share of generated windows tied to an
     earlier one (``Composer.sample``); ``form``: section letters, 8 bars each (``compose_form``);
-    ``hold_key``: windows out of the song's key drawn again (``key_hold``)."""
+    ``hold_key``: windows out of the song's key drawn again (``key_hold``); ``close``: every eighth bar
+    closes its section (``closing_windows``)."""
     if not 0 <= repeat < 1 or not spread > 0:
         raise VaekitError(f"--repeat {repeat} must lie in [0, 1) and --spread {spread} be above 0")
     from vaekit.pipeline import seeded
@@ -127,8 +131,7 @@ def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int = 0, befo
         generator = generator or seeded(seed)
         values = compose_form(composer, form, n, generator, variation, mel.model if hold_key else None,
                               repeat=repeat, temperature=spread)
-        codes, rest = composer.from_values(values)
-        return np.stack([decode_song(mel.model, codes[i], rest[i], temperature, generator) for i in range(n)])
+        return decode_songs(composer, mel, values, temperature, generator, close)
     held = (before.windows if before else 0) + (after.windows if after else 0)
     if held >= length:
         given = " and ".join(f"{g.windows * 2}" for g in (before, after) if g)
@@ -150,11 +153,39 @@ def compose(composer: Composer, mel: Any, bars: int, n: int, seed: int = 0, befo
         key = song_key(np.concatenate(given)) if given else None
         values = holding(composer, mel.model, values, mask, generator, keys=[key] * n if key else None,
                          temperature=spread)
-    codes, rest = composer.from_values(values)
-    songs = np.stack([decode_song(mel.model, codes[i], rest[i], temperature, generator) for i in range(n)])
+    songs = decode_songs(composer, mel, values, temperature, generator, close)
     for start, tokens in spans:
         songs[:, start:start + len(tokens)] = tokens
     return songs
+
+
+def decode_songs(composer: Composer, mel: Any, values: torch.Tensor, temperature: float,
+                 generator: torch.Generator, close: bool) -> np.ndarray:
+    """Songs' values ``(n, L, C)`` decoded by ``mel``, ``(n, L * 32)``; with ``close``, their sections closed
+    and each song's last window ended on its tonic (where its last window plays)."""
+    codes, rest = composer.from_values(values)
+    songs = np.stack([decode_song(mel.model, codes[i], rest[i], temperature, generator,
+                                  closing_windows(codes[i]) if close else None) for i in range(len(values))])
+    for song, song_codes, song_rest in zip(songs, codes, rest):
+        key = song_key(song)
+        if close and key is not None and not song_rest[-1]:
+            end = closing(mel.model.decoder.core, song_codes[-1:].float().to(mel.model.device), WINDOW,
+                          WINDOW - CLOSING_NOTE, temperature, generator=generator, landing=key[0])
+            song[-WINDOW:] = end[0].cpu().numpy()
+    return songs
+
+
+def closing_windows(codes: torch.Tensor) -> np.ndarray:
+    """Which of a song's windows ``(K, D)`` close a section ``(K,)``: every fourth (its second bar is bar
+    8, 16, ...), except that a window repeating an earlier one closes as that one does. (Closing every
+    4-bar phrase too made the songs' durations alike from phrase to phrase: Mittal et al.'s duration
+    variance fell further from real pop's, ``benchmarks/results/compose_quality.md``.)"""
+    closes = np.arange(len(codes)) % SECTION == SECTION - 1
+    for j in range(len(codes)):
+        same = (codes[:j] == codes[j]).all(-1).nonzero().flatten()
+        if len(same):
+            closes[j] = closes[int(same[0])]
+    return closes
 
 
 def compose_form(composer: Composer, form: str, n: int, generator: torch.Generator, variation: float,

@@ -38,6 +38,7 @@ class ComposeMaker(Maker):
         Option("form", None, pattern=r"[A-Z]{1,8}", help="one capital letter A-Z per 8 bars, such as AABA"),
         Option("variation", None, 0.0, 1.0, help="how far a repeated section strays (0: exactly)"),
         Option("free_key", 0, 0, 1, integer=True, help="1: leave windows out of the song's key as drawn"),
+        Option("open", 0, 0, 1, integer=True, help="1: decode every window as drawn, no section closed on a held note"),
     )
 
     def card(self) -> dict[str, Any]:
@@ -54,7 +55,7 @@ class ComposeMaker(Maker):
             raise VaekitError(f"the composer's codes are mel_2bar's, not {pipeline.config.get('preset')}'s")
         chosen = {} if options["variation"] is None else {"variation": options["variation"]}
         songs = compose(_composer(), pipeline, bars, options["count"], form=form,
-                        hold_key=not options["free_key"], generator=generator, **chosen)
+                        hold_key=not options["free_key"], close=not options["open"], generator=generator, **chosen)
         return torch.from_numpy(songs), [{"label": f"song {i + 1}", "sections": sections(bars, form)}
                                          for i in range(len(songs))]
 

@@ -10,7 +10,7 @@ evenly among the letters):
   greedy decoding in the form keeps most of its notes in one key: a sample's key is mostly its z's, and
   a bar's candidates cannot pull a melody that z sets wandering back into one;
 - a phrase's last bar closes it: the model decodes it to the bar's middle, then a note of its choosing
-  (no rest) on the third beat, held to the bar's end;
+  (no rest, within a fifth of the note before) on the third beat, held to the bar's end (``cadence.py``);
 - every bar is the best of a few candidates drawn from its embedding after the bar before: the fewest
   notes outside the song's key (Krumhansl and Schmuckler's, of a greedy decoding of the formed
   embeddings), and at a phrase's end, a held note on the tonic (the last phrase) or in the tonic's

@@ -13,9 +13,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vaekit_midi.cadence import closing
 from vaekit_midi.tokens import NO_EVENT, NOTE_OFF
 
 WINDOW = 32  # steps: 2 bars of 4/4 at 16 steps a bar
+CLOSING_NOTE = 8  # steps: the note that closes a phrase, a half note
 
 
 def song_windows(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -45,11 +47,18 @@ def encode_windows(model: torch.nn.Module, windows: np.ndarray, rest: np.ndarray
 
 @torch.no_grad()
 def decode_song(model: torch.nn.Module, codes: torch.Tensor, rest: torch.Tensor, temperature: float = 0.0,
-                generator: torch.Generator | None = None) -> np.ndarray:
+                generator: torch.Generator | None = None, closes: np.ndarray | None = None) -> np.ndarray:
     """The token row ``(K * 32,)`` of codes ``(K, D)``: each window decoded by ``model`` (greedy at
-    temperature 0, else sampled from ``generator``), a rest as a note-off then silence."""
+    temperature 0, else sampled from ``generator``), a rest as a note-off then silence. ``closes`` ``(K,)``:
+    the windows whose second bar closes a phrase, decoded to its third beat and held there
+    (``cadence.closing``)."""
     out = model.decode(codes.float(), temperature, generator).cpu().numpy().astype(np.int64)
     rests = rest.cpu().numpy().astype(bool)
+    if closes is not None and (closes & ~rests).any():
+        which = np.flatnonzero(closes & ~rests)
+        closed = closing(model.decoder.core, codes[which].float().to(model.device), WINDOW, WINDOW - CLOSING_NOTE,
+                         temperature, generator=generator)
+        out[which] = closed.cpu().numpy()
     out[rests] = NO_EVENT
     out[rests, 0] = NOTE_OFF
     return out.reshape(-1)

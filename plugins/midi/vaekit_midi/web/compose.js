@@ -106,7 +106,8 @@ async function compose() {
   showError($("error-compose"), null);
   player.stop();
   const form = formValue();
-  const fields = { count: $("count").value, seed: $("seed").value, free_key: $("hold-key").checked ? 0 : 1 };
+  const fields = { count: $("count").value, seed: $("seed").value, free_key: $("hold-key").checked ? 0 : 1,
+                   open: $("close").checked ? 0 : 1 };
   if (form) Object.assign(fields, { form, variation: variation.value });
   else fields.bars = $("bars").value;
   status(`composing ${fields.count} song(s)…`);
