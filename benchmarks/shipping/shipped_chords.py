@@ -10,7 +10,7 @@ trained on the built-in ``pop_chords`` data in three runs, each from the one bef
     python benchmarks/shipping/chords_from_mel_2bar.py runs/mel_2bar_chords-frame --weights runs/mel_2bar_chords
     vaekit train -p mel_2bar_chords --init-from runs/mel_2bar_chords-frame -o runs/mel_2bar_chords_frame \
         --set train.lr=1e-3 --set train.eval_every=250 --time-limit 50m
-    vaekit train --resume -o runs/mel_2bar_chords_frame --time-limit 71m
+    vaekit train --resume -o runs/mel_2bar_chords_frame --time-limit 155m
     python benchmarks/shipping/shipped_chords.py --run runs/mel_2bar_chords_frame
 
 The first starts from the shipped mel_2bar's weights (zeros for the chord features) and learns to read the
