@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from vaekit import VaekitError
-from vaekit.model import randn
+from vaekit.model import rand, randn
 from vaekit_midi.cadence import closing
 from vaekit_midi.form import SCALES, in_key_share
 from vaekit_midi.key_hold import out_of_key, song_key
@@ -110,8 +110,8 @@ def sample_in_form(decoder, z: torch.Tensor, form: str, variation: float, temper
         bar = torch.stack([drawn[b, int(np.argmin(bar_scores(drawn[b].cpu().numpy(), keys[b], close)))]
                            for b in range(n)])
         if source[i] != i:
-            kept = torch.rand(n, generator=generator) >= variation
-            bar = torch.where(kept.to(bar.device)[:, None], chosen[source[i]], bar)
+            kept = rand((n,), generator, bar.device) >= variation
+            bar = torch.where(kept[:, None], chosen[source[i]], bar)
         chosen.append(bar)
         last = bar[:, -1]
     return torch.cat(chosen, 1)
