@@ -56,9 +56,10 @@ def agreement(plugin: str, preset: str, source: str, overrides: list[str], devic
     """log p(x|z=mu) of one held-out batch: CPU fp32 beside the device in fp32 and in bf16."""
     modality = plugins.get_modality(plugin)
     config = build(modality, preset, source, None, overrides)
-    _, val = modality.load_dataset(source, config)
+    handler = modality.handler(config)
+    _, val = handler.load_dataset(source, config)
     torch.manual_seed(0)
-    model = modality.build_model(config).eval()
+    model = handler.build_model(config).eval()
     batch = fetch(val, torch.arange(min(64, len(val))))
     set_bf16(model, False)
     reference = log_px(model, batch)

@@ -75,7 +75,7 @@ def main() -> None:
     started = time.time()
     torch.manual_seed(0)
     p = vaekit.load(args.model)
-    train, val = p.modality.load_dataset("pop_piano", json.loads(json.dumps(p.config)))
+    train, val = p.handler.load_dataset("pop_piano", json.loads(json.dumps(p.config)))
     held = val.windows.long()
     result: dict[str, Any] = {"model": args.model, "cpu": cpu(), "held_out_windows": len(held),
                               "reconstruction": reconstruction(p, held), "pianotree_published": PIANOTREE}

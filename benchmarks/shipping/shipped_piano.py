@@ -1,7 +1,8 @@
 """Puts a trained ``piano_2bar`` run into the plugin as a shipped model, with the figures of the weights
 as shipped:
 
-    /work/cpuslot vaekit train -m midi -p piano_2bar --time-limit 35m --seed 0 -o runs/shipped-piano_2bar
+    vaekit train -m midi -p piano_2bar --time-limit 35m --seed 0 -o runs/shipped-piano_2bar
+    vaekit train --resume -o runs/shipped-piano_2bar --time-limit 100m     # 66 minutes more
     python benchmarks/shipping/shipped_piano.py                 # package
     python benchmarks/piano_quality.py                 # measure the packaged model
     python benchmarks/shipping/shipped_piano.py                 # package again, the card with those figures
