@@ -27,11 +27,10 @@ import numpy as np
 import torch
 
 from vaekit import VaekitError
-from vaekit_midi.cadence import closing
 from vaekit_midi.composer_model import Composer
 from vaekit_midi.key_hold import hold_key as holding
-from vaekit_midi.key_hold import song_key
-from vaekit_midi.song_codes import CLOSING_NOTE, WINDOW, decode_song, encode_windows, song_windows
+from vaekit_midi.key_hold import repeated_from, song_key
+from vaekit_midi.song_codes import WINDOW, closed_windows, decode_song, encode_windows, song_windows
 
 #: The shipped composer's folder.
 SHIPPED = Path(__file__).parent / "models" / "composer"
@@ -166,12 +165,11 @@ def decode_songs(composer: Composer, mel: Any, values: torch.Tensor, temperature
     codes, rest = composer.from_values(values)
     songs = np.stack([decode_song(mel.model, codes[i], rest[i], temperature, generator,
                                   closing_windows(codes[i]) if close else None) for i in range(len(values))])
-    for song, song_codes, song_rest in zip(songs, codes, rest):
-        key = song_key(song)
-        if close and key is not None and not song_rest[-1]:
-            end = closing(mel.model.decoder.core, song_codes[-1:].float().to(mel.model.device), WINDOW,
-                          WINDOW - CLOSING_NOTE, temperature, generator=generator, landing=key[0])
-            song[-WINDOW:] = end[0].cpu().numpy()
+    if close:
+        for song, song_codes, song_rest in zip(songs, codes, rest):
+            key = song_key(song)
+            if key is not None and not song_rest[-1]:
+                song[-WINDOW:] = closed_windows(mel.model, song_codes[-1:], temperature, generator, key[0])[0]
     return songs
 
 
@@ -181,10 +179,9 @@ def closing_windows(codes: torch.Tensor) -> np.ndarray:
     4-bar phrase too made the songs' durations alike from phrase to phrase: Mittal et al.'s duration
     variance fell further from real pop's, ``benchmarks/results/compose_quality.md``.)"""
     closes = np.arange(len(codes)) % SECTION == SECTION - 1
-    for j in range(len(codes)):
-        same = (codes[:j] == codes[j]).all(-1).nonzero().flatten()
-        if len(same):
-            closes[j] = closes[int(same[0])]
+    for j, source in enumerate(repeated_from(codes[None])[0]):
+        if source >= 0:
+            closes[j] = closes[source]
     return closes
 
 

@@ -73,7 +73,7 @@ def hold_key(composer, model, values: torch.Tensor, held: torch.Tensor, generato
     outside = np.stack([c[1] for c in counts])
     at_first = notes.copy()
     least = np.maximum(1, (at_first + 1) // 2)  # notes a window keeps at least: half of those it was drawn with
-    copies = _copies(values)
+    copies = repeated_from(values)
     for _ in range(rounds):
         target = free.numpy() & (outside > 0) & (notes > 0) & (copies < 0)
         if not target.any():
@@ -103,7 +103,7 @@ def hold_key(composer, model, values: torch.Tensor, held: torch.Tensor, generato
     return values
 
 
-def _copies(values: torch.Tensor) -> np.ndarray:
+def repeated_from(values: torch.Tensor) -> np.ndarray:
     """For each window ``(n, L)``, the earlier window whose values it repeats exactly, or -1."""
     n, length, _ = values.shape
     out = np.full((n, length), -1)

@@ -56,9 +56,16 @@ def decode_song(model: torch.nn.Module, codes: torch.Tensor, rest: torch.Tensor,
     rests = rest.cpu().numpy().astype(bool)
     if closes is not None and (closes & ~rests).any():
         which = np.flatnonzero(closes & ~rests)
-        closed = closing(model.decoder.core, codes[which].float().to(model.device), WINDOW, WINDOW - CLOSING_NOTE,
-                         temperature, generator=generator)
-        out[which] = closed.cpu().numpy()
+        out[which] = closed_windows(model, codes[which], temperature, generator)
     out[rests] = NO_EVENT
     out[rests, 0] = NOTE_OFF
     return out.reshape(-1)
+
+
+def closed_windows(model: torch.nn.Module, codes: torch.Tensor, temperature: float = 0.0,
+                   generator: torch.Generator | None = None, landing: int | None = None) -> np.ndarray:
+    """Windows ``(K, 32)`` of codes ``(K, D)`` whose second bar closes a phrase: decoded to its third beat,
+    then a held note (``cadence.closing``; ``landing``: its pitch class)."""
+    closed = closing(model.decoder.core, codes.float().to(model.device), WINDOW, WINDOW - CLOSING_NOTE, temperature,
+                     generator=generator, landing=landing)
+    return closed.cpu().numpy()
