@@ -1,13 +1,13 @@
 """Measures the chord-conditioned melody model that vaekit-midi ships and puts it in the plugin. It was
 trained on the built-in ``pop_chords`` data in three runs, each from the one before:
 
-    python benchmarks/shipping/chords_from_mel_2bar.py runs/mel_2bar_chords-start
+    python benchmarks/shipping/chords_from_melody.py runs/mel_2bar_chords-start
     vaekit train -p mel_2bar_chords --init-from runs/mel_2bar_chords-start -o runs/mel_2bar_chords \
         --set model.chord_relative=false --set data.transpose_apart=0 --set train.lr=1e-3 \
         --set train.eval_every=250 --time-limit 35m
     vaekit train -p mel_2bar_chords --init-from runs/mel_2bar_chords -o runs/mel_2bar_chords_apart \
         --set data.transpose_apart=1 --set train.lr=1e-3 --set train.eval_every=250 --time-limit 14m
-    python benchmarks/shipping/chords_from_mel_2bar.py runs/mel_2bar_chords-frame --weights runs/mel_2bar_chords
+    python benchmarks/shipping/chords_from_melody.py runs/mel_2bar_chords-frame --weights runs/mel_2bar_chords
     vaekit train -p mel_2bar_chords --init-from runs/mel_2bar_chords-frame -o runs/mel_2bar_chords_frame \
         --set train.lr=1e-3 --set train.eval_every=250 --time-limit 50m
     vaekit train --resume -o runs/mel_2bar_chords_frame --time-limit 155m
@@ -79,7 +79,7 @@ def main() -> None:
         "trained": {"steps": sum(p["steps"] for p in phases if p["in_shipped_weights"]),
                     "minutes": round(sum(p["minutes"] for p in phases if p["in_shipped_weights"]), 1),
                     "phases": phases, "chosen_by": f"validation {metric}",
-                    "from": "mel_2bar's weights (chords_from_mel_2bar.py)", "lr": 1e-3,
+                    "from": "mel_2bar's weights (chords_from_melody.py)", "lr": 1e-3,
                     "windows_per_s": round(speed[len(speed) // 2]), "cpu": cpu()},
     }
     (FOLDER / "card.json").write_text(json.dumps(card, indent=2) + "\n")

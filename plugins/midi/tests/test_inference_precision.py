@@ -43,7 +43,7 @@ TINY = {"latent_dim": 8, "encoder_hidden": 16, "decoder_hidden": 16, "conductor_
 
 
 @pytest.mark.parametrize("preset", ["mel_2bar", "mel_16bar", "drums_2bar", "groove_2bar", "trio_16bar", "piano_2bar",
-                                    "mel_2bar_chords"])
+                                    "mel_2bar_chords", "mel_16bar_chords"])
 def test_every_kind_takes_a_training_step_under_fast_bf16(preset, fake_amx):
     """Where bf16 is fast, "auto" trains under bf16 autocast: every kind's model must take a step so
     (GrooVAE's output layer once met the LSTM's bf16 output with fp32 weights and raised)."""

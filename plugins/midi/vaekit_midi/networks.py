@@ -115,17 +115,23 @@ class BarEncoder(LSTMEncoder):
 
     def __init__(self, latent_dim: int, hidden: int, bars: int, steps_per_bar: int, layers: int = 1,
                  embed: int = 32, dropout: float = 0.0, bf16: bool | str = "auto", vocab: int = VOCAB,
-                 stride: int = 1):
-        super().__init__(latent_dim, hidden, layers, embed, dropout, bf16, vocab, stride)
+                 stride: int = 1, per_step: int = 0):
+        super().__init__(latent_dim, hidden, layers, embed, dropout, bf16, vocab, stride, per_step)
         self.bars, self.steps_per_bar = bars, steps_per_bar
         self.head = nn.Linear(bars * 2 * hidden, 2 * latent_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.head(self.summarise_bars(x)).chunk(2, -1)
+        return mu, logvar
+
+    def summarise_bars(self, x: torch.Tensor, per_step: torch.Tensor | None = None) -> torch.Tensor:
+        """Every bar's summary side by side, ``(B, bars * 2 * hidden)``, for tokens ``(B, T)`` (and
+        features ``(B, T, F)`` a step)."""
         if x.shape[1] != self.bars * self.steps_per_bar:
             raise ValueError(f"{x.shape[1]} steps are not {self.bars} bars of {self.steps_per_bar}")
-        summaries = self.summarise(x.reshape(-1, self.steps_per_bar)).view(x.shape[0], -1)  # (B, bars * 2 * hidden)
-        mu, logvar = self.head(summaries).chunk(2, -1)
-        return mu, logvar
+        bars = x.reshape(-1, self.steps_per_bar)
+        features = None if per_step is None else per_step.reshape(bars.shape[0], self.steps_per_bar, -1)
+        return self.summarise(bars, features).view(x.shape[0], -1)
 
 
 class LSTMCore(nn.Module):
@@ -237,7 +243,7 @@ class HierarchicalDecoder(TokenDecoder):
 
     def __init__(self, latent_dim: int, steps: int, steps_per_bar: int, conductor_hidden: int,
                  conductor_layers: int, hidden: int, layers: int, embed: int, dropout: float = 0.0,
-                 sampling_rate: float = 0.0, bf16: bool | str = "auto", vocab: int = VOCAB):
+                 sampling_rate: float = 0.0, bf16: bool | str = "auto", vocab: int = VOCAB, per_step: int = 0):
         super().__init__(sampling_rate)
         if steps % steps_per_bar:
             raise ValueError(f"{steps} steps do not divide into bars of {steps_per_bar}")
@@ -245,7 +251,7 @@ class HierarchicalDecoder(TokenDecoder):
         self.conductor_init = nn.Linear(latent_dim, 2 * conductor_layers * conductor_hidden)
         self.conductor = nn.LSTM(latent_dim, conductor_hidden, conductor_layers,
                                  dropout=dropout if conductor_layers > 1 else 0.0)
-        self.bar = LSTMCore(conductor_hidden, hidden, layers, embed, dropout, bf16, vocab)
+        self.bar = LSTMCore(conductor_hidden, hidden, layers, embed, dropout, bf16, vocab, per_step)
         self.bar_code = nn.Linear(latent_dim, self.bars * conductor_hidden)
         #: (form, variation) while sampling in a form (``form_sampling.in_form``), else None
         self.form: tuple[str, float] | None = None
@@ -259,19 +265,23 @@ class HierarchicalDecoder(TokenDecoder):
             out, _ = self.conductor(z.unsqueeze(0).expand(self.bars, -1, -1), (hc[0].contiguous(), hc[1].contiguous()))
         return out.transpose(0, 1).float() + self.bar_code(z).view(z.shape[0], self.bars, -1)
 
-    def decode_bars(self, core: LSTMCore, emb: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
+    def decode_bars(self, core: LSTMCore, emb: torch.Tensor, prev: torch.Tensor,
+                    per_step: torch.Tensor | None = None) -> torch.Tensor:
         """Teacher-forced logits ``(B, T, V)`` of a bar decoder from bar embeddings ``(B, bars, C)`` and
-        previous tokens ``(B, T)``."""
-        b = emb.shape[0]
-        logits, _ = core(emb.reshape(b * self.bars, -1), prev.reshape(b * self.bars, self.steps_per_bar))
+        previous tokens ``(B, T)`` (and features ``(B, T, F)`` a step where the bar decoder reads them)."""
+        b, n = emb.shape[0], emb.shape[0] * self.bars
+        features = None if per_step is None else per_step.reshape(n, self.steps_per_bar, -1)
+        logits, _ = core(emb.reshape(n, -1), prev.reshape(n, self.steps_per_bar), per_step=features)
         return logits.reshape(b, self.bars * self.steps_per_bar, -1)
 
     def sample_bars(self, core: LSTMCore, emb: torch.Tensor, temperature: float,
-                    generator: torch.Generator | None = None) -> torch.Tensor:
-        """Tokens ``(B, T)`` of a bar decoder, one bar after another from the bar embeddings."""
-        bars, last = [], None
+                    generator: torch.Generator | None = None, per_step: torch.Tensor | None = None) -> torch.Tensor:
+        """Tokens ``(B, T)`` of a bar decoder, one bar after another from the bar embeddings (and
+        features ``(B, T, F)`` a step)."""
+        bars, last, spb = [], None, self.steps_per_bar
         for i in range(self.bars):
-            bars.append(core.generate(emb[:, i], self.steps_per_bar, temperature, first=last, generator=generator))
+            features = None if per_step is None else per_step[:, i * spb:(i + 1) * spb]
+            bars.append(core.generate(emb[:, i], spb, temperature, first=last, generator=generator, per_step=features))
             last = bars[-1][:, -1]
         return torch.cat(bars, 1)
 

@@ -101,6 +101,16 @@ PRESETS["mel_2bar_chords"] = {
     "generate": {"spread": 0.7},
 }
 
+# The 16-bar melody model over chords, as mel_16bar but reading every step's chord (encoder in the chords'
+# frame, as mel_2bar_chords'), on 16-bar windows of the same POP909 melodies and chords.
+PRESETS["mel_16bar_chords"] = {
+    "data": {**PRESETS["mel_2bar_chords"]["data"], "steps": 256},
+    "model": {**PRESETS["mel_16bar"]["model"], "chord_relative": True},
+    "loss": {**PRESETS["mel_16bar"]["loss"]},
+    "train": {**PRESETS["mel_16bar"]["train"]},
+    "generate": {"spread": 0.55},
+}
+
 # MusicVAE's 2-bar drum model (cat-drums_2bar_small: 9 drum classes, 512 tokens a step), sized like mel_2bar
 # but with its earlier 384-wide decoder, on the built-in Groove MIDI Dataset. Its 16,000 training beats are
 # few: with MusicVAE's 48 free bits and unchanged windows it learned them by heart. 256 free bits let z carry

@@ -108,18 +108,33 @@ class ChordMelody(MelodyLines):
         return torch.stack([melodies, row.long().expand_as(melodies)], 1)
 
     def build_model(self, config: Config) -> VAE:
-        """:mod:`vaekit_midi.chord_model`'s encoder and flat decoder, sized as a melody model is."""
+        """:mod:`vaekit_midi.chord_model`'s networks, sized as a melody model's: flat, or hierarchical (a
+        16-bar model: an encoder LSTM a bar, a conductor)."""
         from vaekit import VAE
-        from vaekit_midi.chord_model import ChordDecoder, ChordEncoder
+        from vaekit_midi.chord_model import ChordBarEncoder, ChordDecoder, ChordEncoder, ChordHierarchicalDecoder
         from vaekit_midi.networks import encoder_stride
 
         m, data = config["model"], config["data"]
-        if m["encoder"] != "flat" or m["decoder"] != "flat":
-            raise VaekitError("chord_melody models have a flat encoder and decoder (model.encoder, model.decoder)")
-        encoder = ChordEncoder(m["latent_dim"], m["encoder_hidden"], m["encoder_layers"], m["embed"], m["dropout"],
-                               m["bf16"], stride=encoder_stride(config), relative=bool(m["chord_relative"]))
-        decoder = ChordDecoder(m["latent_dim"], data["steps"], m["decoder_hidden"], m["decoder_layers"], m["embed"],
-                               m["dropout"], m["sampling_rate"], m["bf16"])
+        shape = (m["encoder"], m["decoder"])
+        relative, stride = bool(m["chord_relative"]), encoder_stride(config)
+        if shape == ("flat", "flat"):
+            encoder = ChordEncoder(m["latent_dim"], m["encoder_hidden"], m["encoder_layers"], m["embed"],
+                                   m["dropout"], m["bf16"], stride=stride, relative=relative)
+            decoder = ChordDecoder(m["latent_dim"], data["steps"], m["decoder_hidden"], m["decoder_layers"],
+                                   m["embed"], m["dropout"], m["sampling_rate"], m["bf16"])
+        elif shape == ("hierarchical", "hierarchical"):
+            spb = data["steps_per_bar"]
+            if data["steps"] % spb:
+                raise VaekitError(f"data.steps {data['steps']} is not a whole number of bars of {spb} steps")
+            encoder = ChordBarEncoder(m["latent_dim"], m["encoder_hidden"], data["steps"] // spb, spb,
+                                      m["encoder_layers"], m["embed"], m["dropout"], m["bf16"], stride=stride,
+                                      relative=relative)
+            decoder = ChordHierarchicalDecoder(m["latent_dim"], data["steps"], spb, m["conductor_hidden"],
+                                               m["conductor_layers"], m["decoder_hidden"], m["decoder_layers"],
+                                               m["embed"], m["dropout"], m["sampling_rate"], m["bf16"])
+        else:
+            raise VaekitError("chord_melody models have a flat encoder and decoder, or both hierarchical "
+                              f"(model.encoder, model.decoder: {shape[0]}, {shape[1]})")
         return VAE(encoder, decoder, m["latent_dim"], variational=m["variational"])
 
     def decoding(self, model: VAE, x: torch.Tensor) -> AbstractContextManager:
@@ -135,6 +150,9 @@ class ChordMelody(MelodyLines):
         ``count`` progressions of held-out windows of the built-in data, drawn by ``seed``."""
         import torch
 
+        if config.get("generate", {}).get("form"):
+            raise VaekitError(f"--form: a {self.name} model does not sample in a form (it follows the chords it "
+                              "decodes over; a 16-bar melody model samples in one, e.g. mel_16bar)")
         data = config.get("data", {})
         steps, spb = int(data["steps"]), int(data["steps_per_bar"])
         if data.get("chords") is not None:
