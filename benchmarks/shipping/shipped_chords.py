@@ -1,5 +1,8 @@
-"""Measures the chord-conditioned melody model that vaekit-midi ships and puts it in the plugin. It was
-trained on the built-in ``pop_chords`` data in three runs, each from the one before:
+"""Measures a chord-conditioned melody model that vaekit-midi ships and puts it in the plugin:
+
+    python benchmarks/shipping/shipped_chords.py [--preset mel_2bar_chords | mel_16bar_chords] [--run RUN]
+
+``mel_2bar_chords`` was trained on the built-in ``pop_chords`` data in three runs, each from the one before:
 
     python benchmarks/shipping/chords_from_melody.py runs/mel_2bar_chords-start
     vaekit train -p mel_2bar_chords --init-from runs/mel_2bar_chords-start -o runs/mel_2bar_chords \
@@ -24,6 +27,14 @@ its samples from the prior hit chord tones at 0.58, against 0.74 from the first'
 last run's config, best weights as float16 (they load into float32 models), metrics and fitted prior into
 ``plugins/midi/vaekit_midi/models/mel_2bar_chords/``, and the held-out figures of the weights as shipped
 (``chord_melody_quality.py``) in its card and in ``benchmarks/results/chord_melody_quality.{json,md}``.
+
+``mel_16bar_chords`` was trained in one run from the shipped mel_16bar's weights, the encoder in the chords'
+frame from the start, and ships as int8 matrices as mel_16bar does (figures in ``..._16bar.{json,md}``):
+
+    python benchmarks/shipping/chords_from_melody.py runs/mel_16bar_chords-start --preset mel_16bar_chords
+    vaekit train -p mel_16bar_chords --init-from runs/mel_16bar_chords-start -o runs/mel_16bar_chords \
+        --set train.lr=1e-3 --time-limit 105m
+    python benchmarks/shipping/shipped_chords.py --preset mel_16bar_chords
 """
 
 from __future__ import annotations
@@ -39,36 +50,66 @@ from shipped import RESULTS, ROOT, cpu, package
 
 from vaekit import prior, runs
 
-FOLDER = ROOT / "plugins" / "midi" / "vaekit_midi" / "models" / "mel_2bar_chords"
-PHASES = (ROOT / "runs" / "mel_2bar_chords", ROOT / "runs" / "mel_2bar_chords_apart",
-          ROOT / "runs" / "mel_2bar_chords_frame")
-DESCRIPTION = ("2-bar melodies over chords (MusicVAE's cat-mel_2bar_med_chords, sized for a CPU; every chord "
-               "quality POP909 uses): generate --chords, re-harmonise with reconstruct --chords, interpolate")
+MODELS = ROOT / "plugins" / "midi" / "vaekit_midi" / "models"
+RUNS = ROOT / "runs"
+#: Each shipped chord model: its description, how its weights are stored, and its runs in order, each with
+#: the run it started from and whether the shipped weights descend from it (the second 2-bar run did not).
+RECIPES = {
+    "mel_2bar_chords": {
+        "description": "2-bar melodies over chords (MusicVAE's cat-mel_2bar_med_chords, sized for a CPU; every "
+                       "chord quality POP909 uses): generate --chords, re-harmonise with reconstruct --chords, "
+                       "interpolate",
+        "store": {"half": True},
+        "phases": [
+            {"run": "mel_2bar_chords", "from": "mel_2bar", "transpose_apart": False, "chord_relative": False,
+             "in_shipped_weights": True},
+            {"run": "mel_2bar_chords_apart", "from": "mel_2bar_chords", "transpose_apart": True,
+             "chord_relative": False, "in_shipped_weights": False},
+            {"run": "mel_2bar_chords_frame", "from": "mel_2bar_chords", "transpose_apart": False,
+             "chord_relative": True, "in_shipped_weights": True},
+        ],
+    },
+    "mel_16bar_chords": {
+        "description": "16-bar melodies over chords (mel_16bar's hierarchical model, each bar decoded over its "
+                       "chords; every chord quality POP909 uses): generate --chords, re-harmonise with reconstruct "
+                       "--chords, interpolate",
+        "store": {"compress": True},
+        "phases": [
+            {"run": "mel_16bar_chords", "from": "mel_16bar", "transpose_apart": False, "chord_relative": True,
+             "in_shipped_weights": True},
+        ],
+    },
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, default=PHASES[-1], help="the run to ship [runs/mel_2bar_chords_frame]")
+    parser.add_argument("--preset", default="mel_2bar_chords", choices=sorted(RECIPES))
+    parser.add_argument("--run", type=Path, help="the run to ship [the recipe's last]")
     args = parser.parse_args()
+    recipe = RECIPES[args.preset]
+    first, last = recipe["phases"][0], recipe["phases"][-1]
+    run = args.run or RUNS / last["run"]
+    folder = MODELS / args.preset
     print(f"CPU: {cpu()}", flush=True)
-    package(args.run, FOLDER, {"name": "mel_2bar_chords"}, extra=(runs.METRICS, prior.FILE), half=True)
+    package(run, folder, {"name": args.preset}, extra=(runs.METRICS, prior.FILE), **recipe["store"])
     quality_script = ROOT / "benchmarks" / "chord_melody_quality.py"
-    subprocess.run([sys.executable, str(quality_script), "mel_2bar_chords"], check=True)
-    quality = json.loads((RESULTS / "chord_melody_quality.json").read_text())
-    metric = json.loads((FOLDER / runs.CONFIG).read_text())["train"]["best_metric"]
+    subprocess.run([sys.executable, str(quality_script), args.preset], check=True)
+    suffix = "" if args.preset == "mel_2bar_chords" else "_16bar"
+    quality = json.loads((RESULTS / f"chord_melody_quality{suffix}.json").read_text())
+    metric = json.loads((folder / runs.CONFIG).read_text())["train"]["best_metric"]
     phases = []
-    for run in (*PHASES[:-1], args.run):
-        log = runs.RunDir(run).read_metrics()
-        last = [r for r in log if r.get("split") == "train"][-1]
+    for phase in recipe["phases"]:
+        log = runs.RunDir(run if phase is last else RUNS / phase["run"]).read_metrics()
+        trained = [r for r in log if r.get("split") == "train"][-1]
         best = max((r for r in log if r.get("split") == "val"), key=lambda r: r[metric])
-        phases.append({"run": run.name, "from": "mel_2bar" if run == PHASES[0] else PHASES[0].name,
-                       "steps": last["step"], "minutes": round(last["seconds"] / 60, 1), "shipped_step": best["step"],
-                       "transpose_apart": run == PHASES[1], "chord_relative": run not in PHASES[:2],
-                       "in_shipped_weights": run != PHASES[1]})
+        phases.append({**phase, "steps": trained["step"], "minutes": round(trained["seconds"] / 60, 1),
+                       "shipped_step": best["step"]})
     speed = sorted(r["examples_per_s"] for r in log if "examples_per_s" in r)
+    kept = [p for p in phases if p["in_shipped_weights"]]
     card = {
-        "name": "mel_2bar_chords",
-        "description": DESCRIPTION,
+        "name": args.preset,
+        "description": recipe["description"],
         "data": "pop_chords",
         "licences": "POP909 (melodies and chord annotations): MIT, see data/POP909-LICENSE",
         "heldout": {"pop_chords": {**{k: v for k, v in quality["accuracy"].items() if k != "windows"},
@@ -76,13 +117,12 @@ def main() -> None:
                                    "chord_tone_share_samples_T1": quality["chord_tone_share"]["samples"]["T=1"],
                                    "chord_tone_share_samples_T0.5": quality["chord_tone_share"]["samples"]["T=0.5"],
                                    "reharmonised_share": quality["reharmonise"]["share_new_chords"]}},
-        "trained": {"steps": sum(p["steps"] for p in phases if p["in_shipped_weights"]),
-                    "minutes": round(sum(p["minutes"] for p in phases if p["in_shipped_weights"]), 1),
+        "trained": {"steps": sum(p["steps"] for p in kept), "minutes": round(sum(p["minutes"] for p in kept), 1),
                     "phases": phases, "chosen_by": f"validation {metric}",
-                    "from": "mel_2bar's weights (chords_from_melody.py)", "lr": 1e-3,
+                    "from": f"{first['from']}'s weights (chords_from_melody.py)", "lr": 1e-3,
                     "windows_per_s": round(speed[len(speed) // 2]), "cpu": cpu()},
     }
-    (FOLDER / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps(card, indent=2))
 
 
