@@ -131,6 +131,17 @@ class Conditions(Protocol):
         interpolation keeps A's); None for samples, ``seed`` then drawing whatever is drawn."""
 
 
+@runtime_checkable
+class TakesChords(Protocol):
+    def takes_chords(self, config: Config) -> bool:
+        """Whether a model of ``config`` decodes over chords that a verb may name (``data.chords``,
+        ``--chords``, the studio's chords field)."""
+
+
+def takes_chords(handler: Any, config: Config) -> bool:
+    return isinstance(handler, TakesChords) and handler.takes_chords(config)
+
+
 def conditioned(handler: Any, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
                 seed: int = 0) -> AbstractContextManager:
     """The handler's decoding context where it ``Conditions``; else none, and a refusal of ``data.chords``

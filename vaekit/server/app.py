@@ -37,6 +37,7 @@ MAX_ITEMS = 64
 MAX_SONG_ITEMS = 1024  # items /api/items describes at most (a 10-minute song holds some 300 2-bar windows)
 STATIC = Path(__file__).parent / "static"
 MAX_SEED = 2**63 - 1
+MAX_CHORDS = 400  # characters of a typed progression ("C G Am F": one chord a bar of a 64-bar model is some 200)
 #: The declared range of every numeric field, inclusive: what a request may send, and what a 400 says.
 RANGES: dict[str, tuple[float, float]] = {
     "temperature": (0.0, 10.0),  # 0: greedy (sequences) or the mean (pixels)
@@ -70,6 +71,7 @@ class DecodeRequest(BaseModel):
     z: list[Annotated[list[Latent], Field(min_length=1, max_length=4096)]] = Field(min_length=1, max_length=MAX_ITEMS)
     temperature: float = Field(0.0, ge=RANGES["temperature"][0], le=RANGES["temperature"][1], allow_inf_nan=False)
     seed: int = Field(0, ge=0, le=MAX_SEED)
+    chords: str | None = Field(None, max_length=MAX_CHORDS)
 
 
 def field_name(loc: tuple[Any, ...]) -> str:
@@ -161,6 +163,26 @@ async def call(request: Request, name: str, verb: Callable[[Any], Any]) -> Any:
 
 
 @contextmanager
+def reading(p: Any, **options: str | None) -> Iterator[None]:
+    """Reading options of the command line (``data.bars``, ``data.chords``; None or "": not given) for one
+    call, on the model's thread: no other call sees them."""
+    data = p.config.setdefault("data", {})
+    held = {key: data[key] for key in options if key in data}
+    data.update({key: value or None for key, value in options.items()})
+    try:
+        yield
+    finally:
+        for key in options:
+            data.pop(key, None)
+        data.update(held)
+
+
+def chords_field() -> Any:
+    """The optional ``chords`` form field: the progression a chord model decodes over (``--chords``)."""
+    return Form(None, max_length=MAX_CHORDS)
+
+
+@contextmanager
 def uploaded(request: Request, *files: UploadFile) -> Iterator[list[Path]]:
     """The uploads as files under their base names (an empty or oversized one is refused)."""
     limit = request.app.state.max_upload
@@ -244,6 +266,7 @@ def list_models(request: Request) -> list[dict[str, Any]]:
                      "file_types": list(modality.file_types) if modality else [],
                      "datasets": sorted(modality.datasets()) if modality else [],
                      "verbs": capabilities.file_verbs(handler, config),
+                     "chords": capabilities.takes_chords(handler, config),
                      "page": (f"/web/{config['modality']}/{capabilities.web_page(handler, config)}"
                               if config["modality"] in request.app.state.pages else None)})
     return rows
@@ -301,26 +324,30 @@ async def example(request: Request, model: str, dataset: str, index: int = range
 @router.post("/api/generate")
 async def generate(request: Request, model: str = Form(...), count: int = ranged(Form, "count", 8),
                    temperature: float = ranged(Form, "temperature", 1.0), seed: int = ranged(Form, "seed", 0),
-                   spread: float | None = ranged(Form, "spread", None), format: str = Query("json"),
-                   item: int | None = ranged(Query, "item", None)) -> Response:
+                   spread: float | None = ranged(Form, "spread", None), chords: str | None = chords_field(),
+                   format: str = Query("json"), item: int | None = ranged(Query, "item", None)) -> Response:
     """``count`` samples from the prior at ``temperature``; the same seed gives the same samples;
-    ``spread``: how far from the prior's centres (the model's own ``generate.spread`` when not given)."""
+    ``spread``: how far from the prior's centres (the model's own ``generate.spread`` when not given);
+    ``chords``: the progression a chord model decodes over (else held-out ones drawn by the seed)."""
     def verb(p: Any) -> Response:
-        x = p.generate(count, temperature, spread=spread, generator=seeded(seed))
-        return answer(p, model, x, format, item)
+        with reading(p, chords=chords):
+            x = p.generate(count, temperature, spread=spread, generator=seeded(seed))
+            return answer(p, model, x, format, item)
 
     return await call(request, model, verb)
 
 
 @router.post("/api/items")
-async def items(request: Request, model: str = Form(...), file: UploadFile = File(...)) -> JSONResponse:
+async def items(request: Request, model: str = Form(...), file: UploadFile = File(...),
+                chords: str | None = chords_field()) -> JSONResponse:
     """Every item of the upload ``file`` as the model reads it (for a song: its windows, in order), each
     described with the ``index`` that a verb's ``index``, ``index_a`` or ``index_b`` takes; ``count`` is
     how many the file holds. The melody page draws them as a bar picker over the whole song."""
     with uploaded(request, file) as (path,):
         def read(p: Any) -> tuple[Any, Any, list[dict[str, Any]]]:
-            x = p.read_items(path)
-            return p, x, capabilities.describe(p.handler, x[:MAX_SONG_ITEMS], p.config)
+            with reading(p, chords=chords):
+                x = p.read_items(path)
+                return p, x, capabilities.describe(p.handler, x[:MAX_SONG_ITEMS], p.config)
 
         p, x, described = await call(request, model, read)
     return JSONResponse({"model": model, "modality": p.modality.name, "name": path.name, "count": len(x),
@@ -331,23 +358,30 @@ async def items(request: Request, model: str = Form(...), file: UploadFile = Fil
 async def interpolate(request: Request, model: str = Form(...), a: UploadFile = File(...),
                       b: UploadFile = File(...), steps: int = ranged(Form, "steps", 8), method: str = Form("slerp"),
                       index_a: int = ranged(Form, "index_a", 0), index_b: int = ranged(Form, "index_b", 0),
-                      format: str = Query("json"), item: int | None = ranged(Query, "item", None)) -> Response:
-    """Decoded steps from upload ``a`` to upload ``b``, endpoints included."""
+                      chords: str | None = chords_field(), format: str = Query("json"),
+                      item: int | None = ranged(Query, "item", None)) -> Response:
+    """Decoded steps from upload ``a`` to upload ``b``, endpoints included (a chord model's over
+    ``chords``, else over A's)."""
+    def verb(p: Any, pa: Path, pb: Path) -> Response:
+        with reading(p, chords=chords):
+            return answer(p, model, p.interpolate(pa, pb, steps, method, index_a, index_b), format, item)
+
     with uploaded(request, a, b) as (pa, pb):
-        return await call(request, model, lambda p: answer(
-            p, model, p.interpolate(pa, pb, steps, method, index_a, index_b), format, item))
+        return await call(request, model, lambda p: verb(p, pa, pb))
 
 
 @router.post("/api/reconstruct")
 async def reconstruct(request: Request, model: str = Form(...), files: list[UploadFile] = File(...),
-                      index: int = ranged(Form, "index", 0), format: str = Query("json"),
-                      item: int | None = ranged(Query, "item", None)) -> Response:
-    """Reconstructions of the uploads (decoded from their posterior means), each with its input."""
+                      index: int = ranged(Form, "index", 0), chords: str | None = chords_field(),
+                      format: str = Query("json"), item: int | None = ranged(Query, "item", None)) -> Response:
+    """Reconstructions of the uploads (decoded from their posterior means), each with its input; a chord
+    model's over ``chords`` where given (re-harmonised), else over their own."""
     count_ok(len(files), "the number of files")
 
     def verb(p: Any, paths: list[Path]) -> Response:
-        inputs, outputs = p.reconstruct(paths, index)
-        return answer(p, model, outputs, format, item, [{"input": x.tolist()} for x in inputs])
+        with reading(p, chords=chords):
+            inputs, outputs = p.reconstruct(paths, index)
+            return answer(p, model, outputs, format, item, [{"input": x.tolist()} for x in inputs])
 
     with uploaded(request, *files) as paths:
         return await call(request, model, lambda p: verb(p, paths))
@@ -355,11 +389,17 @@ async def reconstruct(request: Request, model: str = Form(...), files: list[Uplo
 
 @router.post("/api/encode")
 async def encode(request: Request, model: str = Form(...), files: list[UploadFile] = File(...),
-                 index: int = ranged(Form, "index", 0)) -> dict[str, Any]:
-    """Posterior means ``z`` and log-variances of the uploads."""
+                 index: int = ranged(Form, "index", 0), chords: str | None = chords_field()) -> dict[str, Any]:
+    """Posterior means ``z`` and log-variances of the uploads (a chord model reads a file without chords
+    of its own over ``chords``)."""
     count_ok(len(files), "the number of files")
+
+    def verb(p: Any, paths: list[Path]) -> dict[str, Any]:
+        with reading(p, chords=chords):
+            return p.encode(paths, index=index)
+
     with uploaded(request, *files) as paths:
-        result = await call(request, model, lambda p: p.encode(paths, index=index))
+        result = await call(request, model, lambda p: verb(p, paths))
     return {"model": model, "names": [f.filename for f in files], "z": result["z"].tolist(),
             "logvar": result["logvar"].tolist()}
 
@@ -367,11 +407,16 @@ async def encode(request: Request, model: str = Form(...), files: list[UploadFil
 @router.post("/api/decode")
 async def decode(request: Request, body: DecodeRequest, format: str = Query("json"),
                  item: int | None = ranged(Query, "item", None)) -> Response:
-    """Outputs for latents ``z`` (temperature 0: greedy, or the mean)."""
+    """Outputs for latents ``z`` (temperature 0: greedy, or the mean); a chord model's over ``chords``."""
     if len({len(row) for row in body.z}) > 1:
         raise HTTPException(400, "z must be rows of equal length")
-    return await call(request, body.model, lambda p: answer(
-        p, body.model, p.decode(body.z, body.temperature, generator=seeded(body.seed)), format, item))
+
+    def verb(p: Any) -> Response:
+        with reading(p, chords=body.chords):
+            return answer(p, body.model, p.decode(body.z, body.temperature, generator=seeded(body.seed)), format,
+                          item)
+
+    return await call(request, body.model, verb)
 
 
 @router.post("/api/transform")
@@ -387,12 +432,8 @@ async def transform(request: Request, model: str = Form(...), a: UploadFile = Fi
     labels = [{"label": "reconstruction"}, {"label": f"{attribute} {amount:+g}"}]
 
     def verb(p: Any, path: Path) -> Response:
-        data = p.config.setdefault("data", {})
-        data["bars"] = bars or None  # for this read alone, on the model's thread: no other call sees it
-        try:
+        with reading(p, bars=bars):
             x = p.transform(path, attribute, amount, index, temperature, generator=seeded(seed))
-        finally:
-            data.pop("bars")
         return answer(p, model, x, format, item, labels)
 
     with uploaded(request, a) as (pa,):

@@ -41,6 +41,7 @@ export async function decode(model, z, format = "json", item = null, options = {
   const body = { model, z };
   if (options.temperature !== undefined) body.temperature = Number(options.temperature);
   if (options.seed !== undefined) body.seed = Number(options.seed);
+  if (options.chords) body.chords = options.chords;
   const response = await check(await fetch(`/api/decode?${params}`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     signal: options.signal,

@@ -143,6 +143,9 @@ class ChordMelody(MelodyLines):
     def scored(self, items: torch.Tensor) -> torch.Tensor:
         return items[:, 0]
 
+    def takes_chords(self, config: Config) -> bool:
+        return True
+
     def conditioned(self, model: VAE, config: Config, inputs: torch.Tensor | None = None, count: int = 1,
                     seed: int = 0) -> AbstractContextManager:
         """Decoding over ``data.chords`` (``--chords``), else over the inputs' own chords (each its own,
@@ -178,6 +181,13 @@ class ChordMelody(MelodyLines):
 
     def to_tracks(self, item: np.ndarray) -> list[np.ndarray]:
         return [decode(item[0]), block_chords(item[1])]
+
+    def describe(self, x: torch.Tensor, config: Config) -> list[dict]:
+        """As every kind's, with each item's chords as ``[onset step, end step, symbol]``, for the symbols
+        the studio draws above its roll."""
+        items = x.detach().cpu().numpy()
+        return [{**d, "chords": [[start, end, chord_name(index)] for start, end, index in chord_changes(item[1])]}
+                for d, item in zip(super().describe(x, config), items)]
 
     def render(self, x: torch.Tensor, path: Path, config: Config, labels: list[str] | None = None) -> None:
         """Piano rolls of the melodies, each with its chord symbols above it."""

@@ -142,6 +142,11 @@ class Piano(Kind):
     def tracks(self, config: Config) -> list[tuple[str, int, bool]]:
         return [("piano", 0, False)]
 
+    def describe(self, x: torch.Tensor, config: Config) -> list[dict]:
+        """As every kind's, with each item's length in steps (its values are notes, not steps)."""
+        steps = int(config["data"]["steps"])
+        return [{**d, "steps": steps} for d in super().describe(x, config)]
+
     def to_tracks(self, item: np.ndarray) -> list[np.ndarray]:
         return [decode(item)]
 

@@ -83,7 +83,7 @@ function drawSong(side) {
     }
   });
   const tracks = first.tracks.map((t, k) => ({ ...t, notes: notes.filter((n) => n.track === k).map((n) => [n.start, n.end, n.pitch]) }));
-  const whole = { ...first, tracks, values: new Array(total * first.tracks.length).fill(0) };
+  const whole = { ...first, tracks, steps: total, chords: first.chords && songChords(song, bar) };
   const start = song.places[song.pick].bar * bar;
   const px = Math.max(3, Math.min(8, 1400 / total));
   drawRoll(canvas, whole, px, { rowHeight: 4, band: [start, start + steps],
@@ -94,6 +94,21 @@ function drawSong(side) {
     describeNotes(song.windows[song.pick], "the chosen bars")}`);
   const box = $(`songroll-${side}`);
   box.scrollLeft = Math.max(0, start * px - 40);
+}
+
+// A chord model's song: its windows' chords on the song's steps, a chord held across windows named once.
+function songChords(song, bar) {
+  const chords = [];
+  song.windows.forEach((w, i) => {
+    const offset = song.places[i].bar * bar;
+    for (const [start, end, name] of w.chords) {
+      const last = chords.at(-1);
+      if (last && start + offset < last[1]) continue; // overlapping windows: the earlier one's chords stand
+      if (last && last[2] === name && last[1] === start + offset) last[1] = end + offset;
+      else chords.push([start + offset, end + offset, name]);
+    }
+  });
+  return chords;
 }
 
 function showSong(side) {
@@ -118,7 +133,7 @@ function showSong(side) {
 // Read a song for `side` through the model: every window, placed on the song's bars; keep the bars
 // chosen before where the model changed.
 async function readSong(side, file, source, signal, keepBar = null) {
-  const answer = await verb("items", { model: model.name, file }, "json", null, { signal });
+  const answer = await verb("items", { model: model.name, file, chords: chords() }, "json", null, { signal });
   const places = placeWindows(answer.items);
   let pick = 0;
   if (keepBar !== null) {
@@ -259,7 +274,7 @@ async function interpolate() {
   status(`interpolating ${songLabel("a")} to ${songLabel("b")}…`);
   const mine = epoch;
   const answer = await requests.start((signal) => verb("interpolate", { model: model.name, a: a.file, b: b.file,
-    steps, index_a: a.pick, index_b: b.pick }, "json", null, { signal }), (e) => fail("interpolate", e));
+    steps, index_a: a.pick, index_b: b.pick, chords: chords() }, "json", null, { signal }), (e) => fail("interpolate", e));
   if (!answer || mine !== epoch) return;
   const n = answer.items.length;
   const labels = answer.items.map((_, i) => (i === 0 ? `${songLabel("a")} (as the model hears it)`
@@ -276,13 +291,14 @@ async function generate(fields) {
   clearErrors();
   status("generating…");
   const mine = epoch;
-  const answer = await requests.start((signal) => verb("generate", { model: model.name, ...fields }, "json", null,
+  const answer = await requests.start((signal) => verb("generate", { model: model.name, ...fields, chords: chords() }, "json", null,
     { signal }), (e) => fail("generate", e));
   if (!answer || mine !== epoch) return;
   transformBase = null;
   resetSliders();
+  const over = chords() ? `, over ${chords()}` : "";
   const labels = answer.items.map((_, i) => `sample ${i + 1} (temperature ${Number(fields.temperature).toFixed(2)}, `
-    + `spread ${Number(fields.spread).toFixed(2)}, seed ${fields.seed})`);
+    + `spread ${Number(fields.spread).toFixed(2)}, seed ${fields.seed}${over})`);
   setResult(answer.items, labels, `${answer.items.length} samples`, "samples");
   status(`generated ${answer.items.length} samples`);
 }
@@ -410,7 +426,7 @@ async function loadCorners() {
     const out = [];
     for (const source of sources) {
       const [file, index, label] = await cornerFile(source, signal);
-      const answer = await verb("encode", { model: model.name, files: file, index }, "json", null, { signal });
+      const answer = await verb("encode", { model: model.name, files: file, index, chords: chords() }, "json", null, { signal });
       out.push({ z: answer.z[0], label });
     }
     return out;
@@ -475,7 +491,7 @@ async function decodeBlend() {
       blend.pending = false;
       const { z } = mixOf(blend.u, blend.v);
       const text = mixText();
-      const answer = await decode(model.name, [z]);
+      const answer = await decode(model.name, [z], "json", null, { chords: chords() });
       if (mine !== epoch) return;
       blend.item = answer.items[0];
       blend.text = text;
@@ -524,6 +540,12 @@ function movePad(u, v) {
 
 // the model ---------------------------------------------------------------------------------------------
 
+// The progression typed for a chord model (sent with every verb), else null.
+function chords() {
+  const text = $("chords").value.trim();
+  return model && model.chords && text ? text : null;
+}
+
 async function chooseModel(m) {
   epoch += 1;
   requests.cancel();
@@ -538,6 +560,7 @@ async function chooseModel(m) {
   const keep = $("dataset").value;
   $("dataset").replaceChildren(...m.datasets.filter((d) => d !== "groove").map((d) => new Option(d, d)));
   if ([...$("dataset").options].some((o) => o.value === keep)) $("dataset").value = keep;
+  $("chords-box").hidden = !m.chords;
   showAttributes();
   showResult();
   showBlend();
@@ -547,6 +570,8 @@ async function chooseModel(m) {
   try {
     const info = await getJSON(`/api/models/${encodeURIComponent(m.name)}`);
     spread = info.config?.generate?.spread ?? 1;
+    const source = info.config?.data?.source; // a chord or piano model's own data, for its examples
+    if ([...$("dataset").options].some((o) => o.value === source)) $("dataset").value = source;
   } catch (e) { /* the default */ }
   if (mine !== epoch) return;
   generateControls($("generate-controls"), generate, { spread });

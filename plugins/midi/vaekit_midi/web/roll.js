@@ -20,7 +20,7 @@ export function meterOf(item) {
 }
 
 export function stepsOf(item) {
-  return item.values.flat(Infinity).length / item.tracks.length; // trios hold 3 rows
+  return item.steps ?? item.values.flat(Infinity).length / item.tracks.length; // trios hold 3 rows; piano: notes
 }
 
 export function notesOf(item, offset = 0) {
@@ -36,15 +36,35 @@ export function pitchRange(items) {
   return [low, high];
 }
 
+// A chord model's chord symbols along the ruler, each at its chord's first step (after the bar number on a
+// bar line); none where the roll is a thumbnail.
+function drawChords(ctx, item, px, bar) {
+  if (!item.chords || px < 6) return;
+  ctx.save();
+  ctx.font = "bold 11px system-ui, sans-serif";
+  ctx.fillStyle = COLOURS[1];
+  let free = 0; // where the symbol before ended: a symbol that would overlap it is left out
+  for (const [start, , name] of item.chords) {
+    const x = start * px + (start % bar === 0 ? 18 : 4);
+    if (x < free) continue;
+    const text = name === "N" ? "N.C." : name;
+    ctx.fillText(text, x, RULER / 2);
+    free = x + ctx.measureText(text).width + 6;
+  }
+  ctx.restore();
+}
+
 // A sentence for screen readers: how long, which notes, from where to where.
 export function describeNotes(item, what = "melody") {
   const { bar, name } = meterOf(item);
-  const notes = notesOf(item).filter((n) => !n.drums).sort((a, b) => a.start - b.start);
+  const notes = notesOf(item).filter((n) => !n.drums && !(item.chords && n.track > 0)) // a chord model's melody
+    .sort((a, b) => a.start - b.start);
   const bars = stepsOf(item) / bar;
   if (!notes.length) return `${what}: ${bars} bar(s), silent`;
   const pitches = notes.map((n) => n.pitch);
   const listed = notes.slice(0, 32).map((n) => noteName(n.pitch)).join(" ");
-  return `${what}: ${notes.length} notes over ${bars} bar(s)${name ? ` of ${name}` : ""}, from ${
+  const over = item.chords ? `, over ${item.chords.map((c) => (c[2] === "N" ? "N.C." : c[2])).join(" ")}` : "";
+  return `${what}: ${notes.length} notes over ${bars} bar(s)${name ? ` of ${name}` : ""}${over}, from ${
     noteName(Math.min(...pitches))} to ${noteName(Math.max(...pitches))}: ${listed}${notes.length > 32 ? " …" : ""}`;
 }
 
@@ -116,6 +136,7 @@ export function drawRoll(canvas, item, px, options = {}) {
       ctx.fillText(String(firstBar + step / bar), x + 3, RULER / 2);
     }
   }
+  drawChords(ctx, item, px, bar);
   for (const step of options.breaks || []) {
     ctx.strokeStyle = "#9333ea";
     ctx.setLineDash([4, 3]);
