@@ -272,3 +272,53 @@ def test_holding_the_key_redraws_only_windows_out_of_key_and_never_adds_such_not
     assert (after[:, 0][changed] >= (before[:, 0][changed] + 1) // 2).all()  # and none is emptied to get there
     again = hold_key(composer, mel.model, values, held, torch.Generator().manual_seed(1), keys=c_major)
     assert torch.equal(again, kept)  # seeded
+
+
+# whole-song interpolation: compose --between ----------------------------------------------------------------
+
+OTHER = [(0, 2, 72), (2, 3, 71), (3, 4, 69), (4, 6, 67), (6, 8, 69), (8, 9, 71), (9, 10, 72), (10, 12, 74),
+         (12, 13, 72), (13, 14, 71), (14, 16, 69), (16, 18, 67), (18, 20, 65), (20, 22, 64), (22, 24, 62),
+         (24, 26, 60), (26, 28, 64), (28, 30, 67), (30, 32, 72)]
+
+
+def test_between_writes_a_path_from_song_a_to_song_b(tiny, tmp_path, mel, melody_file):
+    from vaekit_midi.song_morph import morph
+
+    a = melody_file(tmp_path / "a.mid", TUNE + [(s + 16, e + 16, p) for s, e, p in TUNE])  # bars 5-8 repeat 1-4
+    b = melody_file(tmp_path / "b.mid", OTHER)
+    result = run(str(tiny), "--between", str(a), str(b), "--steps", "4", "--out", str(tmp_path / "path"))
+    assert result.exit_code == 0, result.output
+    assert "wrote 4 songs of 8 bars" in result.output
+    written = [given_tokens(tmp_path / "path" / f"step_{i:03d}.mid", mel) for i in range(4)]
+    first, last = read_given(a, mel), read_given(b, mel)
+    assert (written[0] == first.tokens).all() and (written[-1] == last.tokens).all()  # the ends as read
+    assert all((step != first.tokens).any() and (step != last.tokens).any() for step in written[1:-1])
+
+    composer = load(tiny)[0]
+    steps = morph(composer, mel, first, last, 4, 4, torch.Generator().manual_seed(0))
+    nearer_a = steps[1].reshape(4, 32)
+    assert (nearer_a[2] == nearer_a[0]).all()  # A's repeat kept by the step nearer A (its last window ends the song)
+    # strength 0, no key held, no closes: the path's codes as they are, window by window
+    plain = morph(composer, mel, first, last, 4, 3, torch.Generator().manual_seed(0), strength=0.0, key=False,
+                  close=False)
+    from vaekit.latent import slerp
+
+    middle = torch.stack([slerp(torch.from_numpy(first.codes[i]), torch.from_numpy(last.codes[i]),
+                                torch.tensor([0.5]))[0] for i in range(4)])
+    middle[2:] = middle[:2]  # tied as A, the nearer song at the middle, repeats
+    assert (plain[1] == mel.model.decode(middle.float()).numpy().reshape(-1)).all()
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--steps", "3"], "--steps counts the songs of --between"),
+    (["--between", "A", "B", "--form", "AABA"], "--between writes a path between two songs"),
+    (["--between", "A", "B", "--bars", "16"], "holds 8 bars"),
+])
+def test_between_refusals_are_one_line(tiny, tmp_path, melody_file, args, says):
+    a = melody_file(tmp_path / "a.mid", TUNE + [(s + 16, e + 16, p) for s, e, p in TUNE])
+    b = melody_file(tmp_path / "b.mid", OTHER)
+    args = [str(a) if x == "A" else str(b) if x == "B" else x for x in args]
+    result = run(str(tiny), *args, "--out", str(tmp_path / "out"))
+    lines = result.output.strip().splitlines()  # after what was read of the songs, if anything, one line
+    assert result.exit_code == 2 and says in lines[-1] and sum("Error" in line for line in lines) == 1, result.output
+    assert not (tmp_path / "out").exists()

@@ -177,6 +177,11 @@ def register(cli: click.Group) -> None:
     @click.option("--infill", nargs=2, type=click.Path(path_type=Path), metavar="START END",
                   help="Two melodies: START opens every song and END closes it, as written; the bars between are "
                   "written.")
+    @click.option("--between", nargs=2, type=click.Path(path_type=Path), metavar="A B",
+                  help="Two songs: write --steps songs from A to B, each 2-bar window moving from A's to B's "
+                  "(whole-song interpolation; --bars, default the shorter song's, at most 64).")
+    @click.option("--steps", type=click.IntRange(2, 64), help="--between: songs written, A and B included "
+                  "(default 5).")
     @click.option("--temperature", "-t", default=0.0, show_default=True,
                   help="mel_2bar's decoding of each 2-bar code: 0 decodes greedily.")
     @click.option("--spread", type=float, help="The composer's noise scale: 1 as trained (the default), below 1 "
@@ -193,11 +198,12 @@ def register(cli: click.Group) -> None:
                   "8-bar section on a held note.")
     @click.option("--png", is_flag=True, help="Also draw each song's piano roll, 16 bars a row, beside its MIDI file.")
     def compose(model: Path | None, bars: str | None, count: int, seed: int, out: Path, continued: Path | None,
-                infill: tuple[Path, Path] | None, temperature: float, spread: float | None, repeat: float | None,
-                form: str | None, variation: float | None, free_key: bool, open_phrases: bool, png: bool) -> None:
+                infill: tuple[Path, Path] | None, between: tuple[Path, Path] | None, steps: int | None,
+                temperature: float, spread: float | None, repeat: float | None, form: str | None,
+                variation: float | None, free_key: bool, open_phrases: bool, png: bool) -> None:
         """Whole melodies of up to 64 bars from MODEL (default: the shipped composer, a diffusion prior
         over sequences of mel_2bar's 2-bar codes), one MIDI file each; or a melody continued, or the bars
-        between two melodies written."""
+        between two melodies written, or a path from one song to another."""
         from vaekit_midi import compose as composing
         from vaekit_midi.composer_model import load
 
@@ -205,6 +211,14 @@ def register(cli: click.Group) -> None:
             length = None if bars is None else int(bars)
         except ValueError:
             raise VaekitError(f"--bars {bars!r}: give an even number of bars from 2 to {composing.MAX_BARS}") from None
+        if between:
+            if continued or infill or form or variation is not None or repeat is not None:
+                raise VaekitError("--between writes a path between two songs: give it without --continue, --infill, "
+                                  "--form, --variation and --repeat")
+            _between(model, between, length, steps, out, seed, temperature, not free_key, not open_phrases, png)
+            return
+        if steps is not None:
+            raise VaekitError("--steps counts the songs of --between: give --between too")
         length = composing.song_bars(length, form, variation, composing.MAX_BARS)
         if continued and infill:
             raise VaekitError("give --continue or --infill, not both")
@@ -220,6 +234,29 @@ def register(cli: click.Group) -> None:
                                   hold_key=not free_key, close=not open_phrases, **chosen)
         written = composing.write_songs(songs, out, mel, before.music if before else None, png)
         click.echo(f"wrote {len(songs)} melodies of {length} bars into {out} ({len(written)} files)")
+
+
+def _between(model: Path | None, songs: tuple[Path, Path], bars: int | None, steps: int | None, out: Path,
+             seed: int, temperature: float, key: bool, close: bool, png: bool) -> None:
+    """``vaekit compose --between A B``: the songs of ``song_morph.morph``, written in A's tempo and key."""
+    from vaekit.pipeline import seeded
+    from vaekit_midi import compose as composing
+    from vaekit_midi.composer_model import load
+    from vaekit_midi.song_morph import STEPS, morph
+
+    composer, card = load(model or composing.SHIPPED)
+    mel = vaekit.load(card["config"]["codes_of"])
+    a, b = (composing.read_given(path, mel) for path in songs)
+    shorter = min(a.windows, b.windows, composing.MAX_BARS // 2)
+    windows = shorter if bars is None else composing.check_bars(bars)
+    for path, song in zip(songs, (a, b)):
+        if song.windows < windows:
+            raise VaekitError(f"{path}: holds {song.windows * 2} bars (whole 2-bar windows), fewer than --bars {bars}")
+    written = morph(composer, mel, a, b, windows, steps or STEPS, seeded(seed), temperature=temperature, key=key,
+                    close=close)
+    files = composing.write_songs(written, out, mel, a.music, png, name="step")
+    click.echo(f"wrote {len(written)} songs of {windows * 2} bars from {songs[0].name} to {songs[1].name} into {out} "
+               f"({len(files)} files)")
 
 
 def _chords(path: Path) -> dict | None:

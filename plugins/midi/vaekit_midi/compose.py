@@ -7,6 +7,7 @@ sequences of the shipped ``mel_2bar``'s codes (``composer_model.py``), decoded w
   them generated; A's own bars are written as read.
 - ``--infill A.mid B.mid``: A opens the song and B closes it, both held and written as read; the bars
   between them are generated.
+- ``--between A.mid B.mid``: songs from A to B, window by window (``song_morph.py``).
 - ``--form AABA``: a section of 8 bars (4 windows) a letter, written in order, each given the song so
   far. A letter's first section is generated; a later one is its first section's codes varied
   (``Composer.sample``'s ``start``) by ``--variation``: 0 repeats it exactly, 1 writes it anew.
@@ -231,16 +232,17 @@ def _hold(composer: Composer, model: Any, values: torch.Tensor, held: torch.Tens
                                   temperature=sampling.get("temperature", 1.0))
 
 
-def write_songs(songs: np.ndarray, out: Path, mel: Any, music: Any = None, png: bool = False) -> list[Path]:
-    """Each song as ``out/song_NNN.mid`` (in ``music``'s tempo and key where given, else mel_2bar's
-    4/4 at its tempo) and, with ``png``, its piano roll ``song_NNN.png``, 16 bars a row."""
+def write_songs(songs: np.ndarray, out: Path, mel: Any, music: Any = None, png: bool = False,
+                name: str = "song") -> list[Path]:
+    """Each song as ``out/NAME_NNN.mid`` (in ``music``'s tempo and key where given, else mel_2bar's
+    4/4 at its tempo) and, with ``png``, its piano roll ``NAME_NNN.png``, 16 bars a row."""
     from vaekit_midi.music_memo import writing
     from vaekit_midi.render import piano_roll
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for i, tokens in enumerate(songs):
-        path = out / f"song_{i:03d}.mid"
+        path = out / f"{name}_{i:03d}.mid"
         with writing(music, plain=music is None):
             mel.handler.write(torch.from_numpy(tokens), path, mel.config)
         written.append(path)
