@@ -47,7 +47,7 @@ def melody_figures(p: Any, chorale_dir: Path, max_items: int | None = None) -> d
     found = {}
     for name in ("folk", "pop"):
         _, val = p.handler.load_dataset(name, json.loads(json.dumps(p.config)))
-        found[name] = evaluation.evaluate(p.model, p.modality, val, k=0, batch_size=256, max_items=max_items)
+        found[name] = evaluation.evaluate(p.model, p.handler, val, k=0, batch_size=256, max_items=max_items)
     found["bach_chorales"] = p.evaluate(str(chorale_dir), k=0)
     return {name: {**{f: round(v[f], 4) for f in FIGURES}, "windows": v["items"]} for name, v in found.items()}
 
