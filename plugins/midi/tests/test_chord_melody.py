@@ -135,10 +135,12 @@ def strong_beat_share(items: torch.Tensor) -> float:
     return float(chroma_table()[chords, (melody + PITCH_OFFSET) % 12][on].mean())
 
 
-@pytest.mark.skipif(not SHIPPED, reason="mel_2bar_chords is not shipped")
-def test_the_shipped_model_plays_chord_tones_of_the_chords_it_is_given(private_cache):
-    p = vaekit.load("mel_2bar_chords")
-    z = torch.randn(32, p.model.latent_dim, generator=torch.Generator().manual_seed(0)) * 0.7
+@pytest.mark.parametrize("name", ["mel_2bar_chords", "mel_16bar_chords"])
+def test_the_shipped_models_play_chord_tones_of_the_chords_they_are_given(name, private_cache):
+    if name not in vaekit.shipped_models():
+        pytest.skip(f"{name} is not shipped")
+    p = vaekit.load(name)
+    z = torch.randn(32, p.model.latent_dim, generator=torch.Generator().manual_seed(0)) * p.spread()
     outputs = {}
     for text in ("C G Am F", "Ab Eb Fm Db"):
         p.config["data"]["chords"] = text
