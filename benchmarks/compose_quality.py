@@ -41,6 +41,13 @@ import vaekit.prior
 from vaekit.latent import path as latent_path
 
 
+def song_codes() -> dict[str, np.ndarray]:
+    """The composer's data (``composer_codes.py``'s file): every song's windows, codes and rest flags, where
+    each song starts, which are held out, transposed, pop."""
+    with np.load(codes_file(), allow_pickle=False) as f:
+        return {k: f[k] for k in ("windows", "codes", "rest", "offsets", "held_out", "transpose", "pop")}
+
+
 def real(data: dict, bars: int, pop: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Held-out melodies' windows of ``bars`` bars every 16 bars: tokens ``(N, bars * 16)``, and their
     windows' codes ``(N, bars / 2, D)`` and rest flags."""
@@ -145,8 +152,7 @@ def main() -> None:
     parser.add_argument("--composer", type=Path, default=SHIPPED)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    with np.load(codes_file(), allow_pickle=False) as f:
-        data = {k: f[k] for k in ("windows", "codes", "rest", "offsets", "held_out", "transpose", "pop")}
+    data = song_codes()
     composer, card = load(args.composer)
     mel = vaekit.load(card["config"]["codes_of"])
     report = {"cpu": cpu(), "songs": args.songs, "composer": card.get("trained", {}), "tables": {}}

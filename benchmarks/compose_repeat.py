@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
 import torch
-from compose_quality import real, rows_for
+from compose_quality import real, rows_for, song_codes
 from shipped import RESULTS, cpu
-from shipping.composer_codes import codes_file
 from vaekit_midi.compose import REPEAT, SHIPPED, compose
 from vaekit_midi.composer_model import load
 
@@ -33,8 +31,7 @@ def main() -> None:
     parser.add_argument("--songs", type=int, default=64)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    with np.load(codes_file(), allow_pickle=False) as f:
-        data = {k: f[k] for k in ("windows", "codes", "rest", "offsets", "held_out", "transpose", "pop")}
+    data = song_codes()
     composer, card = load(SHIPPED)
     mel = vaekit.load(card["config"]["codes_of"])
     sets = {"real pop (held out)": real(data, 64, pop=True)[0]}

@@ -23,9 +23,8 @@ import time
 
 import numpy as np
 import torch
-from compose_quality import density, real
+from compose_quality import density, real, song_codes
 from shipped import RESULTS, cpu
-from shipping.composer_codes import codes_file
 from vaekit_midi.compose import SHIPPED, Given
 from vaekit_midi.composer_model import load
 from vaekit_midi.form import form_figures
@@ -52,8 +51,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=32)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    with np.load(codes_file(), allow_pickle=False) as f:
-        data = {k: f[k] for k in ("windows", "codes", "rest", "offsets", "held_out", "transpose", "pop")}
+    data = song_codes()
     composer, card = load(SHIPPED)
     mel = vaekit.load(card["config"]["codes_of"])
     tokens, codes, rest = real(data, BARS, pop=True)
