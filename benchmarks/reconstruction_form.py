@@ -22,6 +22,7 @@ import json
 import numpy as np
 import torch
 from shipped import RESULTS, cpu
+from vaekit_midi.key_hold import repeated_from
 from vaekit_midi.tokens import decode
 
 import vaekit
@@ -39,12 +40,7 @@ def sounding(tokens: np.ndarray) -> np.ndarray:
 
 def repeats(bars: np.ndarray) -> np.ndarray:
     """For each bar ``(B, 16)``, the earlier bar it repeats note for note (-1: none; silent bars apart)."""
-    out = np.full(len(bars), -1)
-    for j in range(len(bars)):
-        if (bars[j] >= 2).any():
-            same = np.flatnonzero((bars[:j] == bars[j]).all(1))
-            out[j] = same[0] if len(same) else -1
-    return out
+    return np.where((bars >= 2).any(1), repeated_from(torch.from_numpy(bars)[None])[0], -1)
 
 
 def measure(inputs: np.ndarray, outputs: np.ndarray, spb: int = 16) -> dict[str, float]:

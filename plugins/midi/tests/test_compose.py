@@ -16,10 +16,12 @@ from vaekit_midi.composer_model import Composer, ComposerConfig, load, save, tie
 from vaekit_midi.composer_training import Sequences, batch, held_out_loss, train
 from vaekit_midi.key_hold import song_key
 from vaekit_midi.song_codes import decode_song, song_windows
+from vaekit_midi.song_morph import morph
 from vaekit_midi.tokens import PITCH_OFFSET, decode
 
 import vaekit
 from vaekit.cli import cli
+from vaekit.latent import slerp
 
 BEAT = 480
 # four bars of a tune in C: a rising line, a held note, a rest, a cadence
@@ -282,7 +284,6 @@ OTHER = [(0, 2, 72), (2, 3, 71), (3, 4, 69), (4, 6, 67), (6, 8, 69), (8, 9, 71),
 
 
 def test_between_writes_a_path_from_song_a_to_song_b(tiny, tmp_path, mel, melody_file):
-    from vaekit_midi.song_morph import morph
 
     a = melody_file(tmp_path / "a.mid", TUNE + [(s + 16, e + 16, p) for s, e, p in TUNE])  # bars 5-8 repeat 1-4
     b = melody_file(tmp_path / "b.mid", OTHER)
@@ -301,8 +302,6 @@ def test_between_writes_a_path_from_song_a_to_song_b(tiny, tmp_path, mel, melody
     # strength 0, no key held, no closes: the path's codes as they are, window by window
     plain = morph(composer, mel, first, last, 4, 3, torch.Generator().manual_seed(0), strength=0.0, key=False,
                   close=False)
-    from vaekit.latent import slerp
-
     middle = torch.stack([slerp(torch.from_numpy(first.codes[i]), torch.from_numpy(last.codes[i]),
                                 torch.tensor([0.5]))[0] for i in range(4)])
     middle[2:] = middle[:2]  # tied as A, the nearer song at the middle, repeats

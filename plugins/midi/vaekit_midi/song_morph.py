@@ -20,7 +20,7 @@ import torch
 from vaekit import VaekitError
 from vaekit.latent import path
 from vaekit_midi.composer_model import Composer
-from vaekit_midi.key_hold import hold_key
+from vaekit_midi.key_hold import hold_key, repeated_from
 from vaekit_midi.song_codes import WINDOW
 
 #: Steps by default, both songs included; how far the composer re-noises the steps between (its share of
@@ -39,13 +39,14 @@ def morph(composer: Composer, mel: Any, a: Any, b: Any, windows: int, steps: int
     if steps < 2:
         raise VaekitError(f"--steps {steps}: a path between two songs takes at least 2 steps")
     if not 0 <= strength <= 1:
-        raise VaekitError(f"--strength {strength} must lie in [0, 1]")
+        raise VaekitError(f"strength {strength} must lie in [0, 1]")
     codes = torch.stack([path(torch.from_numpy(a.codes[i]).float(), torch.from_numpy(b.codes[i]).float(), steps)
                          for i in range(windows)], 1)  # (steps, windows, D)
     nearer_a = torch.linspace(0, 1, steps) <= 0.5
     rest = torch.where(nearer_a[:, None], torch.from_numpy(a.rest[:windows]), torch.from_numpy(b.rest[:windows]))
-    sources = np.stack([repeats(a.tokens, windows) if near else repeats(b.tokens, windows)
-                        for near in nearer_a[1:-1].tolist()]).reshape(-1, windows)
+    a_repeats, b_repeats = (repeated_from(torch.from_numpy(song.tokens[: windows * WINDOW].reshape(1, windows, -1)))[0]
+                            for song in (a, b))  # each window's earlier copy in the song, or -1
+    sources = np.stack([a_repeats if near else b_repeats for near in nearer_a[1:-1].tolist()]).reshape(-1, windows)
     inner = tied(composer.to_values(codes[1:-1], rest[1:-1]), sources)
     if strength > 0 and len(inner):
         inner = tied(composer.sample(windows, len(inner), generator, start=inner, strength=strength), sources)
@@ -57,17 +58,6 @@ def morph(composer: Composer, mel: Any, a: Any, b: Any, windows: int, steps: int
         songs[1:-1] = decode_songs(composer, mel, inner, temperature, generator, close)
     songs[0], songs[-1] = a.tokens[: windows * WINDOW], b.tokens[: windows * WINDOW]
     return songs
-
-
-def repeats(tokens: np.ndarray, windows: int) -> np.ndarray:
-    """For each of a song's first ``windows`` 2-bar windows, the earlier one it repeats note for note, or -1."""
-    rows = tokens[: windows * WINDOW].reshape(windows, WINDOW)
-    out = np.full(windows, -1)
-    for j in range(windows):
-        same = np.flatnonzero((rows[:j] == rows[j]).all(1))
-        if len(same):
-            out[j] = same[0]
-    return out
 
 
 def tied(values: torch.Tensor, sources: np.ndarray) -> torch.Tensor:
